@@ -1,0 +1,29 @@
+// berth locks
+import type { Context } from '../context.ts';
+import { findAllFileLocks } from '../../core/inspect/holders.ts';
+import { listHeldLocks } from '../../core/locks/named-lock.ts';
+import { table } from '../format/table.ts';
+import { ago } from '../format/time.ts';
+
+export function run(ctx: Context): number {
+  const named = listHeldLocks(ctx.home, ctx.existingRegistry());
+  // berth's own hold on its registry is not news to anyone.
+  const files = findAllFileLocks().filter((l) => l.pid !== process.pid);
+  if (ctx.json) {
+    ctx.out.json({ named, files });
+    return 0;
+  }
+  ctx.out.line(named.length === 0 ? 'No named locks are held.' : 'Named locks:');
+  const namedRows = named.map((l) => [l.name, String(l.pid), ago(l.acquiredAt), l.owner?.session ?? '-', l.command]);
+  if (named.length > 0) for (const line of table(['NAME', 'PID', 'SINCE', 'OWNER', 'COMMAND'], namedRows)) ctx.out.line(`  ${line}`);
+  ctx.out.line();
+  ctx.out.line(files.length === 0 ? 'No file locks on this host.' : 'File locks:');
+  const fileRows = files.map((l) => [
+    l.path ?? `inode ${l.major}:${l.minor}:${l.inode}`,
+    l.description,
+    l.process ? String(l.process.pid) : l.pid > 0 ? String(l.pid) : '-',
+    l.process?.command ?? '-',
+  ]);
+  if (files.length > 0) for (const line of table(['FILE', 'LOCK', 'PID', 'COMMAND'], fileRows)) ctx.out.line(`  ${line}`);
+  return 0;
+}

@@ -1,0 +1,47 @@
+// berth ports
+import type { Context } from '../context.ts';
+import { findListeners } from '../../core/inspect/listeners.ts';
+import { listPortRecords } from '../../core/ports/ports.ts';
+import { judgeClaim } from '../../core/who.ts';
+import { table } from '../format/table.ts';
+import { until } from '../format/time.ts';
+
+export function run(ctx: Context): number {
+  const registry = ctx.existingRegistry();
+  const { listeners, unreadable } = findListeners();
+  const claims = (registry ? listPortRecords(registry) : []).map((r) => judgeClaim(r, listeners));
+  const conflicts = claims.filter((c) => c.status === 'conflict').length;
+  if (ctx.json) {
+    ctx.out.json({ claims, listeners, conflicts, unreadable });
+    return 0;
+  }
+  ctx.out.line(claims.length === 0 ? 'No reservations or leases.' : 'Reserved and leased:');
+  if (claims.length > 0) {
+    const rows = claims.map((c) => [
+      String(c.port),
+      c.name,
+      c.kind,
+      c.kind === 'lease' ? until(c.expiresAt) : '-',
+      c.owner?.session ?? '-',
+      c.status === 'conflict' ? `CONFLICT: pid ${c.strangers.join(', ')}` : c.status,
+    ]);
+    for (const line of table(['PORT', 'NAME', 'KIND', 'EXPIRES', 'OWNER', 'STATUS'], rows)) ctx.out.line(`  ${line}`);
+  }
+  ctx.out.line();
+  ctx.out.line(listeners.length === 0 ? 'Nothing listens on this host.' : 'Listening:');
+  const claimed = new Map(claims.map((c) => [c.port, c]));
+  const rows = listeners.map((l) => {
+    const claim = claimed.get(l.port);
+    return [
+      String(l.port),
+      l.protocol,
+      l.family === 'ipv6' ? `[${l.address}]` : l.address,
+      l.processes.map((p) => p.pid).join(',') || '?',
+      claim ? `${claim.kind} ${claim.name}${claim.status === 'conflict' ? ' CONFLICT' : ''}` : '-',
+      l.processes[0]?.command ?? `(socket of ${l.user})`,
+    ];
+  });
+  if (rows.length > 0) for (const line of table(['PORT', 'PROTO', 'ADDRESS', 'PID', 'BERTH', 'COMMAND'], rows)) ctx.out.line(`  ${line}`);
+  if (unreadable > 0) ctx.out.line(`(${unreadable} processes could not be inspected)`);
+  return 0;
+}

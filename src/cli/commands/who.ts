@@ -1,0 +1,85 @@
+// berth who <port|path>
+import type { Context } from '../context.ts';
+import type { ProcessInfo } from '../../core/inspect/process.ts';
+import type { FileReport } from '../../core/inspect/holders.ts';
+import { parsePort } from '../../core/validate.ts';
+import { whoHolds, whoListens } from '../../core/who.ts';
+import { table } from '../format/table.ts';
+import { ago, until } from '../format/time.ts';
+
+export function run(ctx: Context, target: string): number {
+  return /^:?\d+$/.test(target.trim()) ? whoPort(ctx, parsePort(target)) : whoPath(ctx, target);
+}
+
+function processRow(p: ProcessInfo): string[] {
+  return [String(p.pid), p.user, ago(p.startedAt), p.cwd ?? '?', p.command];
+}
+
+const PROCESS_HEADERS = ['PID', 'USER', 'STARTED', 'CWD', 'COMMAND'];
+
+function whoPort(ctx: Context, port: number): number {
+  const answer = whoListens(port, ctx.existingRegistry());
+  if (ctx.json) {
+    ctx.out.json(answer);
+    return 0;
+  }
+  const { listeners, claim } = answer;
+  if (listeners.length === 0) ctx.out.line(`nothing listens on :${port}`);
+  for (const l of listeners) {
+    const addr = l.family === 'ipv6' ? `[${l.address}]` : l.address;
+    ctx.out.line(`${l.protocol} ${addr}:${l.port}  (${l.protocol === 'tcp' ? 'listening' : 'bound'}, socket of ${l.user})`);
+    if (l.processes.length === 0) ctx.out.line('  no process found (another user\'s, or in another namespace)');
+    else for (const line of table(PROCESS_HEADERS, l.processes.map(processRow))) ctx.out.line(`  ${line}`);
+  }
+  if (claim) {
+    const owner = claim.owner ? ` by ${claim.owner.session}` : '';
+    const expiry = claim.kind === 'lease' ? `, expires ${until(claim.expiresAt)}` : '';
+    ctx.out.line(`berth: ${claim.kind} "${claim.name}"${owner}${expiry}: ${describeStatus(claim.status, claim.strangers)}`);
+  } else if (listeners.length > 0) {
+    ctx.out.line('berth: not reserved or leased by berth');
+  }
+  if (answer.unreadable > 0) ctx.out.line(`(${answer.unreadable} processes could not be inspected)`);
+  return 0;
+}
+
+function describeStatus(status: string, strangers: number[]): string {
+  switch (status) {
+    case 'ok':
+      return 'held by its owner';
+    case 'conflict':
+      return `CONFLICT, held by ${strangers.map((p) => `pid ${p}`).join(', ')}, not its owner`;
+    case 'idle':
+      return 'nothing listens yet';
+    default:
+      return 'lapsed (expired, or its holder is gone)';
+  }
+}
+
+function whoPath(ctx: Context, path: string): number {
+  const report = whoHolds(path);
+  if (ctx.json) {
+    ctx.out.json(report);
+    return 0;
+  }
+  printFile(ctx, report);
+  for (const c of report.companions) if (c.holders.length > 0 || c.locks.length > 0) printFile(ctx, c);
+  if (report.unreadable > 0) ctx.out.line(`(${report.unreadable} processes could not be inspected)`);
+  return 0;
+}
+
+function printFile(ctx: Context, report: FileReport): void {
+  if (report.holders.length === 0 && report.locks.length === 0) {
+    ctx.out.line(`nobody has ${report.path} open or locked`);
+    return;
+  }
+  ctx.out.line(report.path);
+  const rows = report.holders.map((h) => [
+    ...processRow(h.process).slice(0, 3),
+    h.fds.map((f) => `fd ${f.fd} ${f.mode}`).join(', ') || '-',
+    h.locks.map((l) => l.description).join('; ') || 'no lock',
+    h.process.command,
+  ]);
+  for (const line of table(['PID', 'USER', 'STARTED', 'OPEN', 'LOCK', 'COMMAND'], rows)) ctx.out.line(`  ${line}`);
+  const orphanLocks = report.locks.filter((l) => !report.holders.some((h) => h.locks.includes(l)));
+  for (const l of orphanLocks) ctx.out.line(`  lock: ${l.description}${l.pid > 0 ? ` (pid ${l.pid})` : ''}`);
+}

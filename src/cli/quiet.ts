@@ -1,0 +1,15 @@
+// Imported first by main, before anything loads node:sqlite: on Node 22 the module announces
+// itself as experimental on stderr, which is noise for berth's users (and for agents parsing it).
+// Node prints warnings through a 'warning' listener of its own; replace it with one that
+// skips that notice and prints the rest the same way.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name === 'ExperimentalWarning' && /SQLite/.test(warning.message)) return;
+  process.stderr.write(`(node:${process.pid}) ${warning.name}: ${warning.message}\n`);
+});
+
+// A reader that stops early (`berth ports | head`) closes the pipe: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});

@@ -1,0 +1,158 @@
+// Every failure berth reports is a BerthError: a stable code, a message that says what is
+// wrong, a hint that says what to do next, and the exit code the CLI maps it to.
+// Adapters (CLI, socket API, MCP) send code, message and hint; never a stack.
+
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  conflict: 3,
+  notFound: 4,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export interface ErrorDocument {
+  code: string;
+  message: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+}
+
+export class BerthError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  readonly exitCode: ExitCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    opts: { hint?: string; exitCode?: ExitCode; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = opts.hint;
+    this.exitCode = opts.exitCode ?? EXIT.failure;
+    this.details = opts.details;
+  }
+
+  toDocument(): ErrorDocument {
+    const doc: ErrorDocument = { code: this.code, message: this.message };
+    if (this.hint !== undefined) doc.hint = this.hint;
+    if (this.details !== undefined) doc.details = this.details;
+    return doc;
+  }
+}
+
+/** Bad arguments: a malformed port, name, duration, or a path that does not exist. */
+export class UsageError extends BerthError {
+  constructor(message: string, hint?: string, code = 'usage') {
+    super(code, message, { hint, exitCode: EXIT.usage });
+  }
+}
+
+/** Something named does not exist (a lease, a service, a lock). */
+export class NotFoundError extends BerthError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('not_found', message, { hint, exitCode: EXIT.notFound, details });
+  }
+}
+
+/** BERTH_HOME cannot be created or written. */
+export class HomeUnwritableError extends BerthError {
+  readonly home: string;
+  constructor(home: string, cause: unknown) {
+    super('home_unwritable', `cannot write berth's state directory ${home}: ${describeCause(cause)}`, {
+      hint: 'set BERTH_HOME to a directory you can write, or fix its permissions',
+      exitCode: EXIT.usage,
+      details: { home },
+      cause,
+    });
+    this.home = home;
+  }
+}
+
+/** The registry file exists but is not a berth registry berth can use. */
+export class RegistryError extends BerthError {
+  readonly path: string;
+  constructor(code: 'registry_corrupt' | 'registry_too_new' | 'registry_failed', path: string, message: string, hint: string, cause?: unknown) {
+    super(code, message, { hint, exitCode: EXIT.failure, details: { path }, cause });
+    this.path = path;
+  }
+}
+
+export interface HolderSummary {
+  name?: string;
+  pid?: number;
+  command?: string;
+}
+
+/** A port that another name has reserved or leased. */
+export class PortTakenError extends BerthError {
+  readonly port: number;
+  readonly holder: HolderSummary;
+  constructor(port: number, holder: HolderSummary, hint?: string) {
+    const who = holder.name !== undefined ? `"${holder.name}"` : holder.pid !== undefined ? `pid ${holder.pid}` : 'someone else';
+    super('port_taken', `port ${port} is already held by ${who}`, {
+      hint: hint ?? (holder.name !== undefined ? `release it first: berth port --release ${holder.name}` : `see who holds it: berth who ${port}`),
+      exitCode: EXIT.conflict,
+      details: { port, holder },
+    });
+    this.port = port;
+    this.holder = holder;
+  }
+}
+
+/** No free port is left in the lease range. */
+export class PortsExhaustedError extends BerthError {
+  constructor(low: number, high: number) {
+    super('ports_exhausted', `no free port left in ${low}-${high}`, {
+      hint: 'release leases you no longer need (berth port --release NAME) or widen BERTH_PORT_RANGE',
+      exitCode: EXIT.failure,
+      details: { low, high },
+    });
+  }
+}
+
+export type SignalRefusal = 'pid1' | 'self' | 'ancestor' | 'other_user';
+
+/** berth never signals pid 1, itself, its ancestors, or another user's process. */
+export class SignalRefusedError extends BerthError {
+  readonly pid: number;
+  readonly reason: SignalRefusal;
+  constructor(pid: number, reason: SignalRefusal, detail: string) {
+    super('signal_refused', `refusing to signal pid ${pid}: ${detail}`, {
+      hint: reason === 'other_user' ? 'ask its owner, or run as that user' : 'berth will not signal this process',
+      exitCode: EXIT.conflict,
+      details: { pid, reason },
+    });
+    this.pid = pid;
+    this.reason = reason;
+  }
+}
+
+/** The process a record names is gone, or its pid now belongs to another process. */
+export class ProcessGoneError extends BerthError {
+  readonly pid: number;
+  constructor(pid: number, why: string) {
+    super('process_gone', `pid ${pid} is not the process berth recorded: ${why}`, {
+      hint: 'nothing to do: the process it named has ended',
+      exitCode: EXIT.notFound,
+      details: { pid },
+    });
+    this.pid = pid;
+  }
+}
+
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code !== undefined ? `${code}` : cause.message;
+  }
+  return String(cause);
+}
+
+export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoException {
+  return err instanceof Error && codes.includes((err as NodeJS.ErrnoException).code ?? '');
+}

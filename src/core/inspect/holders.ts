@@ -1,0 +1,150 @@
+// Who holds a file: every process with it open (and how), and every lock on it.
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { UsageError } from '../errors.ts';
+import { scanFds } from './fds.ts';
+import { describeLock, parseLockLine, readFileLocks, splitDev, type FileLock } from './file-locks.ts';
+import { describeProcess, type ProcessInfo } from './process.ts';
+import { readFdInfo } from './procfs.ts';
+
+export type OpenMode = 'read' | 'write' | 'read-write';
+
+export interface HeldLock extends FileLock {
+  description: string;
+}
+
+export interface FileHolder {
+  process: ProcessInfo;
+  fds: Array<{ fd: number; mode: OpenMode }>;
+  locks: HeldLock[];
+}
+
+export interface FileReport {
+  path: string;
+  device: string;
+  inode: number;
+  holders: FileHolder[];
+  /** every lock on the file, including waiters and OFD locks whose process was not found */
+  locks: HeldLock[];
+}
+
+export interface HoldersReport extends FileReport {
+  /** SQLite's companion files (-wal, -shm, -journal) when they exist: a WAL writer's locks live in -shm */
+  companions: FileReport[];
+  unreadable: number;
+}
+
+const COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'];
+
+export class PathNotFoundError extends UsageError {
+  constructor(path: string) {
+    super(`no such file or directory: ${path}`, 'give the path of an existing file (a port is a number from 1 to 65535)', 'path_not_found');
+  }
+}
+
+/** Every process that has the file (and its SQLite companions) open or locked. */
+export function findFileHolders(path: string): HoldersReport {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new PathNotFoundError(path);
+  }
+  const paths = [real, ...COMPANION_SUFFIXES.map((s) => real + s).filter((p) => existsSync(p))];
+  const targets = paths.map((p) => {
+    const st = statSync(p);
+    return { path: p, ...splitDev(st.dev), inode: st.ino };
+  });
+  const allLocks = readFileLocks();
+  const scan = scanFds((link) => {
+    const clean = link.endsWith(' (deleted)') ? link.slice(0, -10) : link;
+    const index = paths.indexOf(clean);
+    return index < 0 ? undefined : index;
+  });
+
+  const reports = targets.map((t, index): FileReport => {
+    const locks = allLocks
+      .filter((l) => l.major === t.major && l.minor === t.minor && l.inode === t.inode)
+      .map((l) => ({ ...l, description: describeLock(l) }));
+    const holders = new Map<number, FileHolder>();
+    const holderFor = (pid: number): FileHolder | undefined => {
+      let h = holders.get(pid);
+      if (h === undefined) {
+        const info = describeProcess(pid);
+        if (info === undefined) return undefined;
+        h = { process: info, fds: [], locks: [] };
+        holders.set(pid, h);
+      }
+      return h;
+    };
+    for (const [pid, fds] of scan.matches) {
+      for (const { fd, key } of fds) {
+        if (key !== index) continue;
+        const info = readFdInfo(pid, fd);
+        const holder = holderFor(pid);
+        if (holder === undefined || info === undefined) continue;
+        holder.fds.push({ fd, mode: openMode(info.flags) });
+        // flock and OFD locks belong to the open file description: fdinfo lists them per fd.
+        for (const line of info.lockLines) {
+          const parsed = parseLockLine(line);
+          const lock = parsed && locks.find((l) => l.id === parsed.id);
+          if (lock && !holder.locks.includes(lock)) holder.locks.push(lock);
+        }
+      }
+    }
+    // POSIX locks belong to the process the kernel names.
+    for (const lock of locks) {
+      if (lock.kind !== 'POSIX' || lock.pid <= 0) continue;
+      const holder = holderFor(lock.pid);
+      if (holder && !holder.locks.includes(lock)) holder.locks.push(lock);
+    }
+    return {
+      path: t.path,
+      device: `${t.major}:${t.minor}`,
+      inode: t.inode,
+      holders: [...holders.values()].sort((a, b) => a.process.pid - b.process.pid),
+      locks,
+    };
+  });
+  const [main, ...companions] = reports;
+  return { ...main!, companions, unreadable: scan.unreadable };
+}
+
+function openMode(flags: number): OpenMode {
+  const access = flags & 3; // O_ACCMODE
+  return access === 0 ? 'read' : access === 1 ? 'write' : 'read-write';
+}
+
+/** Every file lock on the host, grouped by the process that holds it (for `berth locks`). */
+export function findAllFileLocks(): Array<HeldLock & { process: ProcessInfo | null; path: string | null }> {
+  const locks = readFileLocks().filter((l) => !l.waiting);
+  const wanted = new Map<string, FileLock[]>();
+  for (const l of locks) {
+    const key = `${l.major}:${l.minor}:${l.inode}`;
+    wanted.set(key, [...(wanted.get(key) ?? []), l]);
+  }
+  // Name each locked file by reading the link of an fd its holder has open on it.
+  const paths = new Map<string, string>();
+  const pids = new Set(locks.map((l) => l.pid).filter((p) => p > 0));
+  if (pids.size > 0) {
+    const scan = scanFds((link) => (link.startsWith('/') ? link : undefined));
+    for (const [pid, fds] of scan.matches) {
+      if (!pids.has(pid)) continue;
+      for (const { key } of fds) {
+        try {
+          const st = statSync(key);
+          const { major, minor } = splitDev(st.dev);
+          const k = `${major}:${minor}:${st.ino}`;
+          if (wanted.has(k) && !paths.has(k)) paths.set(k, key);
+        } catch {
+          // deleted or unreachable
+        }
+      }
+    }
+  }
+  return locks.map((l) => ({
+    ...l,
+    description: describeLock(l),
+    process: l.pid > 0 ? (describeProcess(l.pid) ?? null) : null,
+    path: paths.get(`${l.major}:${l.minor}:${l.inode}`) ?? null,
+  }));
+}

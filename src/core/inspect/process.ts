@@ -1,0 +1,36 @@
+// What a person needs to know about a process: who runs it, what it runs, where, since when.
+import type { Identity } from '../identity.ts';
+import { readArgv, readBootId, readCwd, readStat, readUid, ticksToEpochMs, userName } from './procfs.ts';
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  uid: number;
+  user: string;
+  argv: string[];
+  command: string;
+  cwd: string | null;
+  startedAt: string;
+  identity: Identity;
+}
+
+/** Reads a process's description; undefined if it has exited. */
+export function describeProcess(pid: number): ProcessInfo | undefined {
+  const stat = readStat(pid);
+  if (stat === undefined) return undefined;
+  const argv = readArgv(pid) ?? [];
+  const uid = readUid(pid) ?? -1;
+  return {
+    pid,
+    ppid: stat.ppid,
+    pgid: stat.pgid,
+    uid,
+    user: uid < 0 ? '?' : userName(uid),
+    argv,
+    command: argv.length > 0 ? argv.join(' ') : `[${stat.comm}]`,
+    cwd: readCwd(pid) ?? null,
+    startedAt: new Date(ticksToEpochMs(stat.startTicks)).toISOString(),
+    identity: { pid, startTicks: stat.startTicks, bootId: readBootId() },
+  };
+}

@@ -1,0 +1,171 @@
+// Thin readers of Linux /proc. Each returns undefined when the process is gone or unreadable,
+// because between listing /proc and reading a file a process may exit: that is normal, not an error.
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+
+export const PROC = '/proc';
+
+// USER_HZ, the unit of /proc/<pid>/stat times, is 100 on every Linux architecture Node runs on;
+// asking `getconf CLK_TCK` would cost a process spawn per call.
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  ttyNr: number;
+  startTicks: number;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every numeric entry of /proc: the pids alive at the moment of reading. */
+export function listPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync(PROC)) {
+    const c = entry.charCodeAt(0);
+    if (c >= 48 && c <= 57) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Parses /proc/<pid>/stat. The comm field may hold spaces and parentheses, so split after the last ')'. */
+export function parseStat(text: string): ProcStat | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const rest = text.slice(close + 2).split(' ');
+  const field = (i: number): number => Number(rest[i]);
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    comm: text.slice(open + 1, close),
+    state: rest[0] ?? '?',
+    ppid: field(1),
+    pgid: field(2),
+    sid: field(3),
+    ttyNr: field(4),
+    startTicks: field(19),
+  };
+}
+
+export function readStat(pid: number): ProcStat | undefined {
+  const text = readText(`${PROC}/${pid}/stat`);
+  return text === undefined ? undefined : parseStat(text);
+}
+
+/** The argv of a process; empty for kernel threads and zombies. */
+export function readArgv(pid: number): string[] | undefined {
+  const text = readText(`${PROC}/${pid}/cmdline`);
+  if (text === undefined) return undefined;
+  const parts = text.split('\0');
+  if (parts.at(-1) === '') parts.pop();
+  return parts;
+}
+
+export function readCwd(pid: number): string | undefined {
+  try {
+    return readlinkSync(`${PROC}/${pid}/cwd`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The effective uid of a process: the owner of its /proc directory. */
+export function readUid(pid: number): number | undefined {
+  try {
+    return statSync(`${PROC}/${pid}`).uid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One variable of a process's initial environment (readable for our own user's processes only). */
+export function readEnvVar(pid: number, name: string): string | undefined {
+  const text = readText(`${PROC}/${pid}/environ`);
+  if (text === undefined) return undefined;
+  const prefix = `${name}=`;
+  for (const entry of text.split('\0')) if (entry.startsWith(prefix)) return entry.slice(prefix.length);
+  return undefined;
+}
+
+let cachedBootId: string | undefined;
+export function readBootId(): string {
+  cachedBootId ??= (readText(`${PROC}/sys/kernel/random/boot_id`) ?? 'unknown').trim();
+  return cachedBootId;
+}
+
+let cachedBootTimeMs: number | undefined;
+/** The wall-clock time of boot, from the btime line of /proc/stat. */
+export function readBootTimeMs(): number {
+  if (cachedBootTimeMs === undefined) {
+    const match = /^btime (\d+)$/m.exec(readText(`${PROC}/stat`) ?? '');
+    cachedBootTimeMs = match ? Number(match[1]) * 1000 : 0;
+  }
+  return cachedBootTimeMs;
+}
+
+export function ticksToEpochMs(startTicks: number): number {
+  return readBootTimeMs() + Math.round((startTicks * 1000) / CLOCK_TICKS_PER_SECOND);
+}
+
+let users: Map<number, string> | undefined;
+/** The user name for a uid from /etc/passwd, or the number as text. */
+export function userName(uid: number): string {
+  if (users === undefined) {
+    users = new Map();
+    for (const line of (readText('/etc/passwd') ?? '').split('\n')) {
+      const [name, , id] = line.split(':');
+      if (name && id !== undefined && !users.has(Number(id))) users.set(Number(id), name);
+    }
+  }
+  return users.get(uid) ?? String(uid);
+}
+
+/** The open file descriptors of a process as [fd, link target] pairs, or undefined if unreadable. */
+export function readFdLinks(pid: number): Array<[number, string]> | undefined {
+  let fds: string[];
+  try {
+    fds = readdirSync(`${PROC}/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  const links: Array<[number, string]> = [];
+  for (const fd of fds) {
+    try {
+      links.push([Number(fd), readlinkSync(`${PROC}/${pid}/fd/${fd}`)]);
+    } catch {
+      // the fd closed between readdir and readlink
+    }
+  }
+  return links;
+}
+
+export interface FdInfo {
+  flags: number;
+  lockLines: string[];
+}
+
+/** /proc/<pid>/fdinfo/<fd>: the open flags (octal) and the locks on that open file description. */
+export function readFdInfo(pid: number, fd: number): FdInfo | undefined {
+  const text = readText(`${PROC}/${pid}/fdinfo/${fd}`);
+  if (text === undefined) return undefined;
+  let flags = 0;
+  const lockLines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('flags:')) flags = parseInt(line.slice(6).trim(), 8);
+    else if (line.startsWith('lock:')) lockLines.push(line.slice(5).trim());
+  }
+  return { flags, lockLines };
+}
+
+export function readProcFile(name: string): string {
+  return readText(`${PROC}/${name}`) ?? '';
+}

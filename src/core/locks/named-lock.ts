@@ -1,0 +1,170 @@
+// Named exclusive locks that the kernel releases when the holder dies.
+//
+// A lock is a Unix socket bound in Linux's abstract namespace: only one socket can be bound to
+// a name, the binding has no file to go stale, and it disappears the instant the last process
+// holding the socket's fd exits, however it exits (kill -9 included). Handing the fd to a child
+// makes the child the holder, so the lock lives exactly as long as the command it guards.
+// See docs/decisions/0003-locks-abstract-sockets.md.
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
+import { type Identity, isAlive } from '../identity.ts';
+import { socketHolders } from '../inspect/fds.ts';
+import { describeProcess } from '../inspect/process.ts';
+import { readProcFile } from '../inspect/procfs.ts';
+import { type Caller, type Owner, parseOwner } from '../owner.ts';
+import { recordEvent } from '../registry/events.ts';
+import type { Registry } from '../registry/registry.ts';
+
+export interface LockHolder {
+  name: string;
+  pid: number;
+  command: string;
+  identity: Identity | null;
+  owner: Owner | null;
+  acquiredAt: string | null;
+}
+
+interface LockRow {
+  name: string;
+  pid: number;
+  start_ticks: number;
+  boot_id: string;
+  command: string;
+  owner: string | null;
+  acquired_at: number;
+}
+
+/** The abstract socket name of a lock: scoped to the berth home, so two homes never collide. */
+export function lockAddress(home: string, name: string): string {
+  return `\0${lockPrefix(home)}${name}`;
+}
+
+function lockPrefix(home: string): string {
+  return `berth-lock:${createHash('sha256').update(home).digest('hex').slice(0, 16)}:`;
+}
+
+export interface HeldSocket {
+  server: Server;
+  /** the socket's file descriptor, to hand to a child process */
+  fd: number;
+  close(): Promise<void>;
+}
+
+/** Tries once to take the lock; undefined if someone holds it. */
+export function tryBindLock(home: string, name: string): Promise<HeldSocket | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') resolve(undefined);
+      else reject(err);
+    });
+    server.listen({ path: lockAddress(home, name), exclusive: true }, () => {
+      // Node exposes the fd of a listening handle only through its internal handle.
+      const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+      resolve({
+        server,
+        fd,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+/** Takes the lock, polling until waitMs has passed. Undefined if it is still held then. */
+export async function acquireLock(home: string, name: string, waitMs = 0, pollMs = 25): Promise<HeldSocket | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const held = await tryBindLock(home, name);
+    if (held || Date.now() >= deadline) return held;
+    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
+  }
+}
+
+/** The pids holding each bound lock of this home, from /proc/net/unix and the fd tables. */
+export function boundLocks(home: string): Map<string, number[]> {
+  const prefix = `@${lockPrefix(home)}`;
+  const inodes = new Map<number, string>();
+  for (const line of readProcFile('net/unix').split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    const path = cols[7];
+    if (path?.startsWith(prefix)) inodes.set(Number(cols[6]), path.slice(prefix.length));
+  }
+  const { byInode } = socketHolders(inodes.keys());
+  const out = new Map<string, number[]>();
+  for (const [inode, name] of inodes) out.set(name, [...(out.get(name) ?? []), ...(byInode.get(inode) ?? [])]);
+  return out;
+}
+
+/** Records who holds a lock (the process running the guarded command). */
+export function recordLockHolder(registry: Registry, caller: Caller, name: string, holder: Identity, command: string, now = Date.now()): void {
+  registry.transaction(() => {
+    registry.run(
+      'INSERT OR REPLACE INTO locks (name, pid, start_ticks, boot_id, command, owner, acquired_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      name,
+      holder.pid,
+      holder.startTicks,
+      holder.bootId,
+      command,
+      JSON.stringify(caller.owner),
+      now,
+    );
+    recordEvent(registry, caller, { verb: 'lock', subject: name, outcome: 'ok', details: { pid: holder.pid, command } }, now);
+  });
+}
+
+/** Forgets the record of a lock if it still names this holder, and records the release. */
+export function forgetLockHolder(registry: Registry, caller: Caller, name: string, holder: Identity, details: Record<string, unknown>): void {
+  registry.transaction(() => {
+    registry.run('DELETE FROM locks WHERE name = ? AND pid = ? AND start_ticks = ?', name, holder.pid, holder.startTicks);
+    recordEvent(registry, caller, { verb: 'unlock', subject: name, outcome: 'ok', details: { pid: holder.pid, ...details } });
+  });
+}
+
+/**
+ * Who holds a lock right now. The registry's record is trusted while its process lives;
+ * otherwise (berth was killed before it wrote one, or the fd passed to a grandchild) the
+ * socket's holders are read from /proc.
+ */
+export function findLockHolder(home: string, registry: Registry | undefined, name: string): LockHolder | undefined {
+  const row = registry?.get<LockRow>('SELECT * FROM locks WHERE name = ?', name);
+  if (row) {
+    const identity = { pid: row.pid, startTicks: row.start_ticks, bootId: row.boot_id };
+    if (isAlive(identity)) return fromRow(row);
+  }
+  const pids = boundLocks(home).get(name) ?? [];
+  return holderFromPids(name, pids, row);
+}
+
+function fromRow(row: LockRow): LockHolder {
+  return {
+    name: row.name,
+    pid: row.pid,
+    command: row.command,
+    identity: { pid: row.pid, startTicks: row.start_ticks, bootId: row.boot_id },
+    owner: parseOwner(row.owner),
+    acquiredAt: new Date(row.acquired_at).toISOString(),
+  };
+}
+
+function holderFromPids(name: string, pids: number[], row: LockRow | undefined): LockHolder | undefined {
+  const infos = pids.map((pid) => describeProcess(pid)).filter((p) => p !== undefined);
+  // `berth lock` and the command it runs both hold the socket: name the command (the child).
+  const info = infos.find((p) => pids.includes(p.ppid)) ?? infos[0];
+  if (!info) return undefined;
+  return { name, pid: info.pid, command: info.command, identity: info.identity, owner: parseOwner(row?.owner), acquiredAt: null };
+}
+
+/** Every lock of this home that is held now, with its holder. */
+export function listHeldLocks(home: string, registry: Registry | undefined): LockHolder[] {
+  const rows = new Map((registry?.all<LockRow>('SELECT * FROM locks') ?? []).map((r) => [r.name, r]));
+  const out: LockHolder[] = [];
+  for (const [name, pids] of boundLocks(home)) {
+    const row = rows.get(name);
+    if (row && pids.includes(row.pid) && isAlive({ pid: row.pid, startTicks: row.start_ticks, bootId: row.boot_id })) out.push(fromRow(row));
+    else {
+      const holder = holderFromPids(name, pids, row);
+      if (holder) out.push(holder);
+    }
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}

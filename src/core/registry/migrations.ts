@@ -1,0 +1,56 @@
+// The registry's schema, one migration per version. PRAGMA user_version holds the version;
+// a registry with a higher version than the last entry here was written by a newer berth
+// and is refused rather than modified.
+export const MIGRATIONS: readonly string[] = [
+  // 1: services, ports (leases and reservations), named locks, the audit log
+  `
+  CREATE TABLE services (
+    name        TEXT PRIMARY KEY,
+    spec        TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    pid         INTEGER,
+    start_ticks INTEGER,
+    boot_id     TEXT,
+    owner       TEXT,
+    purpose     TEXT,
+    restarts    INTEGER NOT NULL DEFAULT 0,
+    last_exit   TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE TABLE ports (
+    port        INTEGER PRIMARY KEY CHECK (port BETWEEN 1 AND 65535),
+    name        TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL CHECK (kind IN ('lease', 'reservation')),
+    owner       TEXT,
+    holder_pid  INTEGER,
+    holder_start_ticks INTEGER,
+    holder_boot_id TEXT,
+    created_at  INTEGER NOT NULL,
+    renewed_at  INTEGER NOT NULL,
+    expires_at  INTEGER
+  );
+  CREATE TABLE locks (
+    name        TEXT PRIMARY KEY,
+    pid         INTEGER NOT NULL,
+    start_ticks INTEGER NOT NULL,
+    boot_id     TEXT NOT NULL,
+    command     TEXT NOT NULL,
+    owner       TEXT,
+    acquired_at INTEGER NOT NULL
+  );
+  CREATE TABLE events (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       INTEGER NOT NULL,
+    actor    TEXT NOT NULL,
+    owner    TEXT,
+    verb     TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    outcome  TEXT NOT NULL,
+    details  TEXT
+  );
+  CREATE INDEX events_at ON events (at);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

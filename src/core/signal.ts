@@ -1,0 +1,46 @@
+// The one function through which berth sends a signal. It re-reads the identity immediately
+// before sending, so a pid recycled since the record was written is never signalled, and it
+// refuses the processes berth must never touch.
+import { ProcessGoneError, SignalRefusedError } from './errors.ts';
+import { type Identity, readIdentity, sameIdentity } from './identity.ts';
+import { readStat, readUid } from './inspect/procfs.ts';
+import { ancestorsOf } from './inspect/tree.ts';
+
+export type SignalName = 'SIGTERM' | 'SIGKILL' | 'SIGINT' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2' | 0;
+
+export interface SignalOptions {
+  /** Signal the whole process group the identity leads (it must be the group leader). */
+  group?: boolean;
+}
+
+/**
+ * Sends a signal to the process with this identity (or its process group).
+ * Throws ProcessGoneError when the pid is no longer that process, and SignalRefusedError for
+ * pid 1, berth itself, its ancestors and processes of other users.
+ */
+export function signalProcess(identity: Identity, signal: SignalName, opts: SignalOptions = {}): void {
+  const { pid } = identity;
+  assertSignallable(pid);
+  const now = readIdentity(pid);
+  if (now === undefined) throw new ProcessGoneError(pid, 'no such process');
+  if (!sameIdentity(now, identity)) throw new ProcessGoneError(pid, 'the pid now belongs to another process (pid reuse)');
+  if (opts.group) {
+    const stat = readStat(pid);
+    if (stat === undefined || stat.pgid !== pid) throw new ProcessGoneError(pid, 'it no longer leads its process group');
+    // A race remains between this check and kill(2); Node has no pidfd_send_signal to close it,
+    // and the window is microseconds against pid reuse that takes a full pid-space cycle.
+    process.kill(-pid, signal);
+    return;
+  }
+  process.kill(pid, signal);
+}
+
+/** Throws SignalRefusedError if berth must never signal this pid. */
+export function assertSignallable(pid: number): void {
+  if (pid <= 1) throw new SignalRefusedError(pid, 'pid1', 'it is pid 1 (init)');
+  if (pid === process.pid) throw new SignalRefusedError(pid, 'self', 'it is berth itself');
+  if (ancestorsOf(process.pid).includes(pid)) throw new SignalRefusedError(pid, 'ancestor', 'it is an ancestor of berth (your shell or agent)');
+  const uid = readUid(pid);
+  const me = process.getuid?.() ?? -1;
+  if (uid !== undefined && uid !== me) throw new SignalRefusedError(pid, 'other_user', `it belongs to uid ${uid}, not ${me}`);
+}

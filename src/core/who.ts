@@ -1,0 +1,63 @@
+// The answers to "who holds this port?" and "who holds this file?", joined with what berth knows.
+import { type Identity, isAlive } from './identity.ts';
+import { findFileHolders, type HoldersReport } from './inspect/holders.ts';
+import { findListeners, type Listener } from './inspect/listeners.ts';
+import { readProcessTable, descendantsOf } from './inspect/tree.ts';
+import { detectOwner } from './owner.ts';
+import { leaseLapse, listPortRecords, type PortRecord } from './ports/ports.ts';
+import type { Registry } from './registry/registry.ts';
+
+/**
+ * ok: held by its recorded holder (or, with none recorded, by a process of the owner's session);
+ * conflict: held by anyone else; idle: reserved or leased, nothing listening;
+ * lapsed: a lease whose TTL passed or whose holder is gone (reclaimed at the next lease).
+ */
+export type PortStatus = 'ok' | 'conflict' | 'idle' | 'lapsed';
+
+export interface PortClaim extends PortRecord {
+  status: PortStatus;
+  /** pids listening on the port that are not its owner's */
+  strangers: number[];
+}
+
+export interface PortAnswer {
+  port: number;
+  listeners: Listener[];
+  claim: PortClaim | null;
+  unreadable: number;
+}
+
+/** Who listens on a port (TCP listeners and bound UDP sockets), and what berth has on record for it. */
+export function whoListens(port: number, registry?: Registry): PortAnswer {
+  const { listeners, unreadable } = findListeners({ port });
+  const record = registry ? listPortRecords(registry).find((r) => r.port === port) : undefined;
+  return { port, listeners, claim: record ? judgeClaim(record, listeners) : null, unreadable };
+}
+
+/** Who holds a file open or locked. */
+export function whoHolds(path: string): HoldersReport {
+  return findFileHolders(path);
+}
+
+/** Compares a reservation or lease with the processes actually listening on its port. */
+export function judgeClaim(record: PortRecord, listeners: Listener[]): PortClaim {
+  const pids = [...new Set(listeners.filter((l) => l.port === record.port).flatMap((l) => l.processes.map((p) => p.pid)))];
+  if (leaseLapse(record) !== undefined) return { ...record, status: 'lapsed', strangers: pids };
+  if (pids.length === 0) return { ...record, status: 'idle', strangers: [] };
+  const strangers = record.holder ? outsideTree(record.holder, pids) : outsideSession(record, pids);
+  return { ...record, status: strangers.length > 0 ? 'conflict' : 'ok', strangers };
+}
+
+function outsideTree(holder: Identity, pids: number[]): number[] {
+  if (!isAlive(holder)) return pids;
+  const table = readProcessTable();
+  const pgid = table.stats.get(holder.pid)?.pgid;
+  const tree = new Set([holder.pid, ...descendantsOf(holder.pid, table)]);
+  return pids.filter((pid) => !tree.has(pid) && table.stats.get(pid)?.pgid !== pgid);
+}
+
+function outsideSession(record: PortRecord, pids: number[]): number[] {
+  const session = record.owner?.session;
+  if (session === undefined) return [];
+  return pids.filter((pid) => detectOwner(pid).session !== session);
+}
