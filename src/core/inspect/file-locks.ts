@@ -66,9 +66,17 @@ const SQLITE_PENDING = 0x40000000;
 export function describeLock(lock: FileLock): string {
   const kind = lock.kind === 'POSIX' ? 'POSIX (fcntl/lockf)' : lock.kind === 'OFD' ? 'OFD (fcntl)' : lock.kind === 'FLOCK' ? 'flock' : lock.kind;
   const range = lock.end === null ? (lock.start === 0 ? 'whole file' : `bytes ${lock.start}-EOF`) : `bytes ${lock.start}-${lock.end}`;
-  let sqlite = '';
-  if (lock.start === SQLITE_PENDING) sqlite = ' [sqlite pending]';
-  else if (lock.start === SQLITE_PENDING + 1) sqlite = lock.access === 'write' ? ' [sqlite writer: reserved]' : ' [sqlite reserved]';
-  else if (lock.start === SQLITE_PENDING + 2) sqlite = lock.access === 'write' ? ' [sqlite writer: exclusive]' : ' [sqlite reader: shared]';
-  return `${lock.access} ${kind}, ${range}${sqlite}${lock.waiting ? ' (waiting)' : ''}`;
+  const sqlite = sqliteRole(lock);
+  return `${lock.access} ${kind}, ${range}${sqlite ? ` [${sqlite}]` : ''}${lock.waiting ? ' (waiting)' : ''}`;
+}
+
+/** What a lock on SQLite's lock bytes means; the kernel merges adjacent ranges, so test overlap. */
+function sqliteRole(lock: FileLock): string | undefined {
+  const covers = (byte: number): boolean => lock.start <= byte && (lock.end === null || lock.end >= byte);
+  const shared = SQLITE_PENDING + 2;
+  if (lock.access === 'write' && covers(shared)) return 'sqlite writer: exclusive';
+  if (lock.access === 'write' && covers(SQLITE_PENDING + 1)) return 'sqlite writer: reserved';
+  if (lock.access === 'write' && covers(SQLITE_PENDING)) return 'sqlite pending';
+  if (lock.access === 'read' && covers(shared)) return 'sqlite reader';
+  return undefined;
 }

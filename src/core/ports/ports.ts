@@ -150,13 +150,10 @@ export function leasePort(registry: Registry, caller: Caller, name: string, opts
 
 /** Reserves a fixed port for name. Fails with PortTakenError if another name holds it; replaces name's own lease. */
 export function reservePort(registry: Registry, caller: Caller, name: string, port: number, now = Date.now()): LeaseResult {
-  return registry.transaction(() => {
+  const outcome = registry.transaction((): LeaseResult | PortRow => {
     reclaimLapsedLeases(registry, caller, now);
     const holder = registry.get<PortRow>('SELECT * FROM ports WHERE port = ?', port);
-    if (holder && holder.name !== name) {
-      recordEvent(registry, caller, { verb: 'reserve', subject: name, outcome: 'refused', details: { port, heldBy: holder.name, kind: holder.kind } }, now);
-      throw new PortTakenError(port, { name: holder.name });
-    }
+    if (holder && holder.name !== name) return holder;
     if (holder && holder.kind === 'reservation') return { ...toRecord(holder), created: false };
     const previous = registry.get<PortRow>('SELECT * FROM ports WHERE name = ?', name);
     registry.run('DELETE FROM ports WHERE name = ?', name);
@@ -176,6 +173,10 @@ export function reservePort(registry: Registry, caller: Caller, name: string, po
     }, now);
     return { ...toRecord(registry.get<PortRow>('SELECT * FROM ports WHERE port = ?', port)!), created: true };
   });
+  if ('created' in outcome) return outcome;
+  // The refusal is recorded after the transaction, which stays free of the failed change.
+  recordEvent(registry, caller, { verb: 'reserve', subject: name, outcome: 'refused', details: { port, heldBy: outcome.name, kind: outcome.kind } }, now);
+  throw new PortTakenError(port, { name: outcome.name });
 }
 
 /** Releases name's lease or reservation. Throws NotFoundError if it has none. */

@@ -1,0 +1,91 @@
+// Processes a test starts: tracked, their output kept for failure messages, and stopped by pid
+// (TERM, then KILL after a grace) when the test ends.
+import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { TestContext } from 'node:test';
+import { waitFor } from './wait.ts';
+
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** the exit status once it has exited, else undefined */
+  status(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** resolves with the first stdout line matching re */
+  line(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  stop(): Promise<void>;
+}
+
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function start(t: TestContext, cmd: string, args: string[], opts: SpawnOptions = {}): Proc {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let done = false;
+  let status: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  void exited.then((s) => {
+    done = true;
+    status = s;
+  });
+  const proc: Proc = {
+    child,
+    pid: child.pid!,
+    output: () => out,
+    exited,
+    status: () => status,
+    line: (re, timeoutMs = 10_000) =>
+      waitFor(() => re.exec(out) ?? (done ? Promise.reject(new Error(`process exited before printing ${re}:\n${out}`)) : undefined), {
+        timeoutMs,
+        what: `${cmd} ${args.join(' ')} to print ${re}; output so far:\n${out}`,
+      }),
+    stop: async () => {
+      if (done) return;
+      child.kill('SIGTERM');
+      const killed = await Promise.race([exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3000))]);
+      if (!killed && !done) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+  t.after(() => proc.stop());
+  return proc;
+}
+
+/** Stops a process that is not our child, by pid: TERM, then KILL after the grace. */
+export async function stopPid(pid: number, graceMs = 3000): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  try {
+    await waitFor(() => !isRunning(pid) || isZombie(pid), { timeoutMs: graceMs, what: `pid ${pid} to exit` });
+  } catch {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8') as string;
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
+  }
+}
