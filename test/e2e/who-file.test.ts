@@ -1,23 +1,15 @@
 // berth who <path> against real holders: a SQLite writer, an fcntl lock, an flock.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { berth } from '../helpers/cli.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
-import { start } from '../helpers/procs.ts';
+import { hasCommand, start } from '../helpers/procs.ts';
 
 const HOLD_SQLITE = fileURLToPath(new URL('../fixtures/hold-sqlite.mjs', import.meta.url));
-const hasPython = (() => {
-  try {
-    execFileSync('python3', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasPython = hasCommand('python3');
 
 interface Holder {
   process: { pid: number; command: string };

@@ -1,21 +1,13 @@
 // berth who <port> against real listeners.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { berth } from '../helpers/cli.ts';
 import { tempHome } from '../helpers/home.ts';
-import { start } from '../helpers/procs.ts';
+import { hasCommand, start } from '../helpers/procs.ts';
 
 const LISTEN = fileURLToPath(new URL('../fixtures/listen.mjs', import.meta.url));
-const hasPython = (() => {
-  try {
-    execFileSync('python3', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasPython = hasCommand('python3');
 
 interface WhoProcess {
   pid: number;

@@ -1,6 +1,6 @@
 // Processes a test starts: tracked, their output kept for failure messages, and stopped by pid
 // (TERM, then KILL after a grace) when the test ends.
-import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { waitFor } from './wait.ts';
@@ -87,5 +87,15 @@ function isZombie(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
   } catch {
     return true;
+  }
+}
+
+/** True when a command is on the PATH (some tests use python3 as a real, foreign holder). */
+export function hasCommand(cmd: string): boolean {
+  try {
+    execFileSync(cmd, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }
