@@ -1,6 +1,7 @@
 // The answers to "who holds this port?" and "who holds this file?", joined with what berth knows.
 import { type Identity, isAlive } from './identity.ts';
 import { findFileHolders, type HoldersReport } from './inspect/holders.ts';
+import { type KnownAs, knownProcesses } from './known.ts';
 import { findListeners, type Listener } from './inspect/listeners.ts';
 import { readProcessTable, descendantsOf } from './inspect/tree.ts';
 import { detectOwner } from './owner.ts';
@@ -24,19 +25,28 @@ export interface PortAnswer {
   port: number;
   listeners: Listener[];
   claim: PortClaim | null;
+  /** what berth knows each listening pid as (a lock holder, a lease holder), by pid */
+  known: Record<number, KnownAs[]>;
   unreadable: number;
+}
+
+export interface FileAnswer extends HoldersReport {
+  known: Record<number, KnownAs[]>;
 }
 
 /** Who listens on a port (TCP listeners and bound UDP sockets), and what berth has on record for it. */
 export function whoListens(port: number, registry?: Registry): PortAnswer {
   const { listeners, unreadable } = findListeners({ port });
   const record = registry ? listPortRecords(registry).find((r) => r.port === port) : undefined;
-  return { port, listeners, claim: record ? judgeClaim(record, listeners) : null, unreadable };
+  const pids = listeners.flatMap((l) => l.processes.map((p) => p.pid));
+  return { port, listeners, claim: record ? judgeClaim(record, listeners) : null, known: knownProcesses(registry, pids), unreadable };
 }
 
-/** Who holds a file open or locked. */
-export function whoHolds(path: string): HoldersReport {
-  return findFileHolders(path);
+/** Who holds a file open or locked (and its SQLite companions), and what berth knows them as. */
+export function whoHolds(path: string, registry?: Registry): FileAnswer {
+  const report = findFileHolders(path);
+  const pids = [report, ...report.companions].flatMap((f) => f.holders.map((h) => h.process.pid));
+  return { ...report, known: knownProcesses(registry, pids) };
 }
 
 /** Compares a reservation or lease with the processes actually listening on its port. */

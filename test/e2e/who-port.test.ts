@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { berth } from '../helpers/cli.ts';
+import { berth, CLI } from '../helpers/cli.ts';
 import { tempHome } from '../helpers/home.ts';
 import { hasCommand, start } from '../helpers/procs.ts';
 
@@ -131,4 +131,15 @@ test('a port nobody listens on is reported free, and a leased port shows its lea
   assert.deepEqual(conflict.claim.strangers, [stranger.pid]);
   const ports = await berth(['ports'], { env });
   assert.match(ports.stdout, new RegExp(`${port}\\s+web\\s+lease.*CONFLICT: pid ${stranger.pid}`));
+});
+
+test('a listener that holds a berth lock is named as such', async (t) => {
+  const { env } = tempHome(t);
+  const locked = start(t, process.execPath, [CLI, 'lock', 'srv', '--', process.execPath, LISTEN], { env });
+  const port = Number((await locked.line(/listening (\d+)/))[1]);
+  const answer = (await berth(['who', String(port), '--json'], { env })).json();
+  const pid = answer.listeners[0].processes[0].pid as number;
+  assert.deepEqual(answer.known[pid], [{ kind: 'lock', name: 'srv' }]);
+  const text = await berth(['who', String(port)], { env });
+  assert.match(text.stdout, new RegExp(`berth: pid ${pid} holds lock "srv"`));
 });

@@ -3,6 +3,7 @@ import type { Context } from '../context.ts';
 import type { ProcessInfo } from '../../core/inspect/process.ts';
 import type { FileReport } from '../../core/inspect/holders.ts';
 import { parsePort } from '../../core/validate.ts';
+import type { KnownAs } from '../../core/known.ts';
 import { whoHolds, whoListens } from '../../core/who.ts';
 import { table } from '../format/table.ts';
 import { ago, until } from '../format/time.ts';
@@ -16,6 +17,10 @@ function processRow(p: ProcessInfo): string[] {
 }
 
 const PROCESS_HEADERS = ['PID', 'USER', 'STARTED', 'CWD', 'COMMAND'];
+
+function printKnown(ctx: Context, known: Record<number, KnownAs[]>): void {
+  for (const [pid, list] of Object.entries(known)) ctx.out.line(`berth: pid ${pid} holds ${list.map((k) => `${k.kind} "${k.name}"`).join(', ')}`);
+}
 
 function whoPort(ctx: Context, port: number): number {
   const answer = whoListens(port, ctx.existingRegistry());
@@ -31,6 +36,7 @@ function whoPort(ctx: Context, port: number): number {
     if (l.processes.length === 0) ctx.out.line('  no process found (another user\'s, or in another namespace)');
     else for (const line of table(PROCESS_HEADERS, l.processes.map(processRow))) ctx.out.line(`  ${line}`);
   }
+  printKnown(ctx, answer.known);
   if (claim) {
     const owner = claim.owner ? ` by ${claim.owner.session}` : '';
     const expiry = claim.kind === 'lease' ? `, expires ${until(claim.expiresAt)}` : '';
@@ -56,13 +62,14 @@ function describeStatus(status: string, strangers: number[]): string {
 }
 
 function whoPath(ctx: Context, path: string): number {
-  const report = whoHolds(path);
+  const report = whoHolds(path, ctx.existingRegistry());
   if (ctx.json) {
     ctx.out.json(report);
     return 0;
   }
   printFile(ctx, report);
   for (const c of report.companions) if (c.holders.length > 0 || c.locks.length > 0) printFile(ctx, c);
+  printKnown(ctx, report.known);
   if (report.unreadable > 0) ctx.out.line(`(${report.unreadable} processes could not be inspected)`);
   return 0;
 }

@@ -121,18 +121,23 @@ export function forgetLockHolder(registry: Registry, caller: Caller, name: strin
 }
 
 /**
- * Who holds a lock right now. The registry's record is trusted while its process lives;
- * otherwise (berth was killed before it wrote one, or the fd passed to a grandchild) the
- * socket's holders are read from /proc.
+ * Who holds a lock right now. The registry's record is trusted while its process lives. A
+ * winner writes its record a few milliseconds after it binds (once its command has a pid), so
+ * a contender that finds no live record waits up to settleMs for one before it falls back to
+ * reading the socket's holders from /proc (berth was killed before writing it, or the fd
+ * passed on to a grandchild).
  */
-export function findLockHolder(home: string, registry: Registry | undefined, name: string): LockHolder | undefined {
-  const row = registry?.get<LockRow>('SELECT * FROM locks WHERE name = ?', name);
-  if (row) {
-    const identity = { pid: row.pid, startTicks: row.start_ticks, bootId: row.boot_id };
-    if (isAlive(identity)) return fromRow(row);
+export async function findLockHolder(home: string, registry: Registry | undefined, name: string, settleMs = 1000): Promise<LockHolder | undefined> {
+  const deadline = Date.now() + settleMs;
+  let row: LockRow | undefined;
+  for (;;) {
+    row = registry?.get<LockRow>('SELECT * FROM locks WHERE name = ?', name);
+    if (row && isAlive({ pid: row.pid, startTicks: row.start_ticks, bootId: row.boot_id })) return fromRow(row);
+    const pids = boundLocks(home).get(name) ?? [];
+    if (pids.length === 0) return undefined; // released meanwhile
+    if (Date.now() >= deadline) return holderFromPids(name, pids, row);
+    await new Promise((r) => setTimeout(r, 10));
   }
-  const pids = boundLocks(home).get(name) ?? [];
-  return holderFromPids(name, pids, row);
 }
 
 function fromRow(row: LockRow): LockHolder {

@@ -37,7 +37,7 @@ const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function runLocked(opts: RunLockedOptions): Promise<RunLockedResult> {
   const held = await acquireLock(opts.home, opts.name, opts.waitMs ?? 0);
-  if (!held) return { acquired: false, name: opts.name, holder: findLockHolder(opts.home, opts.registry, opts.name) ?? null };
+  if (!held) return { acquired: false, name: opts.name, holder: (await findLockHolder(opts.home, opts.registry, opts.name)) ?? null };
 
   const command = opts.argv.join(' ');
   // The child gets the lock socket as fd 3, so it holds the lock itself: if this berth process
