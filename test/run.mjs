@@ -6,6 +6,12 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 14)) {
+  console.error(`the tests need Node.js 22.14 or newer; this is ${process.version} (see README.md)`);
+  process.exit(1);
+}
+
 const marker = `BERTH_TEST_RUN=${randomUUID()}`;
 const files = process.argv.slice(2);
 const args = [

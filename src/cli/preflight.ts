@@ -1,5 +1,7 @@
-// Imported first by main, before anything loads node:sqlite: on Node 22 the module announces
-// itself as experimental on stderr, which is noise for berth's users (and for agents parsing it).
+// Imported first by the program, before anything loads node:sqlite.
+
+// On Node 22, node:sqlite announces itself as experimental on stderr: noise for berth's users
+// (and for agents parsing its output).
 // Node prints warnings through a 'warning' listener of its own; replace it with one that
 // skips that notice and prints the rest the same way.
 process.removeAllListeners('warning');

@@ -1,0 +1,131 @@
+// berth's program: registers the verbs (their code is loaded only when called), runs one, and
+// turns every error into one line (or one JSON document) and an exit code: 0 ok, 1 failure,
+// 2 usage or config, 3 refused conflict, 4 not found. main.ts sets nothing else.
+import './preflight.ts';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { BerthError, EXIT } from '../core/errors.ts';
+import { Context } from './context.ts';
+
+type Verb = (ctx: Context, ...args: never[]) => Promise<number | void> | number | void;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+// The exit code the verb that ran returned (commander discards action results).
+let verbExitCode: number = EXIT.ok;
+
+/** Wires a command to a verb module loaded on first use. */
+function lazy(cmd: Command, load: () => Promise<{ run: Verb }>): Command {
+  return cmd.action(async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    const opts = command.opts() as { json?: boolean };
+    const ctx = new Context({ verb: command.name(), json: opts.json === true });
+    try {
+      const { run } = await load();
+      const code = await (run as (...a: unknown[]) => Promise<number | void>)(ctx, ...args.slice(0, -1));
+      verbExitCode = code ?? EXIT.ok;
+    } finally {
+      ctx.close();
+    }
+  });
+}
+
+function build(): Command {
+  const program = new Command('berth')
+    .description('Keeps the peace on a machine shared by agents and humans: named processes, ports and locks, and who holds what.')
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .addHelpText('after', '\nEvery verb takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 conflict refused, 4 not found.\nState lives in $BERTH_HOME (default ~/.local/state/berth). Docs: docs/cli.md');
+  const json = (): Option => new Option('--json', 'print one JSON document on stdout');
+
+  lazy(
+    program
+      .command('who')
+      .description('who listens on a port, or holds a file open or locked, and whether berth knows it')
+      .argument('<port|path>', 'a port number (8765 or :8765) or a file path')
+      .addOption(json()),
+    () => import('./commands/who.ts'),
+  );
+  lazy(
+    program.command('ports').description('every reservation and lease beside every listening socket, with conflicts marked').addOption(json()),
+    () => import('./commands/ports.ts'),
+  );
+  lazy(
+    program
+      .command('port')
+      .description('print the port leased to NAME (leasing one if it has none); or reserve or release one')
+      .argument('<name>', 'the name the port is for')
+      .argument('[port]', 'with --reserve: the port to reserve')
+      .option('--ttl <duration>', 'the lease ends after this long unless renewed (e.g. 30m, 2h)')
+      .option('--reserve', 'reserve PORT for NAME: berth never hands it to anyone else')
+      .option('--release', "release NAME's lease or reservation")
+      .addOption(json()),
+    () => import('./commands/port.ts'),
+  );
+  lazy(
+    program
+      .command('lock')
+      .description('run CMD only while holding the lock NAME; if a live process holds it, say so and exit 0')
+      .argument('<name>', 'the lock name')
+      .argument('<cmd...>', 'the command to run (after --)')
+      .option('--wait <duration>', 'wait up to this long for the lock instead of exiting at once')
+      .addOption(json()),
+    () => import('./commands/lock.ts'),
+  );
+  lazy(
+    program.command('locks').description("berth's named locks and the host's file locks, with their holders").addOption(json()),
+    () => import('./commands/locks.ts'),
+  );
+  lazy(
+    program
+      .command('events')
+      .description('the audit log: who leased, reserved, released, locked, started, stopped what')
+      .option('--since <duration>', 'only events newer than this (e.g. 1h, 2d)')
+      .option('-n, --limit <count>', 'at most this many (the newest)')
+      .addOption(json()),
+    () => import('./commands/events.ts'),
+  );
+  return program;
+}
+
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+function report(err: unknown, json: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    const message = err.message.replace(/^error: /, '');
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, hint: 'see berth --help' } })}\n`);
+    else process.stderr.write(`berth: ${message} (see berth --help)\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof BerthError) {
+    if (json) process.stdout.write(`${JSON.stringify({ error: err.toDocument() }, null, 2)}\n`);
+    else process.stderr.write(`berth: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}\n`);
+    return err.exitCode;
+  }
+  // Not a user error: a bug. Say so, with the stack, so it can be reported.
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message, hint: 'this is a bug in berth; please report it with the command you ran' } })}\n`);
+  else process.stderr.write(`berth: internal error: ${err instanceof Error ? err.stack : message}\nThis is a bug in berth; please report it with the command you ran.\n`);
+  return EXIT.failure;
+}
+
+/** Runs berth with these arguments; resolves to the exit code. */
+export async function runProgram(argv: string[]): Promise<number> {
+  try {
+    await build().parseAsync(argv, { from: 'user' });
+    return verbExitCode;
+  } catch (err) {
+    return report(err, wantsJson(argv));
+  }
+}
