@@ -18,7 +18,7 @@ const args = [
   '--experimental-strip-types',
   '--disable-warning=ExperimentalWarning',
   '--test',
-  '--test-timeout=120000',
+  '--test-timeout=300000',
   ...(files.length > 0 ? files : ['test/**/*.test.ts']),
 ];
 const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, BERTH_TEST_RUN: marker.split('=')[1] } });

@@ -2,6 +2,7 @@
 import { resolveHome } from '../core/home.ts';
 import { type Caller, detectOwner } from '../core/owner.ts';
 import { Registry } from '../core/registry/registry.ts';
+import { DaemonClient } from '../client/client.ts';
 
 export interface Output {
   /** one JSON document on stdout, pretty-printed */
@@ -37,6 +38,11 @@ export class Context {
   existingRegistry(): Registry | undefined {
     this.opened ??= Registry.openIfExists(this.home);
     return this.opened;
+  }
+
+  /** The supervisor, through the daemon (started on first need). */
+  client(): DaemonClient {
+    return new DaemonClient(this.home);
   }
 
   get caller(): Caller {

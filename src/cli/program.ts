@@ -47,6 +47,80 @@ function build(): Command {
 
   lazy(
     program
+      .command('run')
+      .description('make sure NAME runs CMD: start it (once), keep it running, and wait until it is ready')
+      .argument('<name>', 'the service name')
+      .argument('<cmd...>', 'the command, after --')
+      .option('--port <auto|N>', 'lease a port (auto) or reserve N; the service gets it as $PORT')
+      .option('--health <spec>', 'readiness check: http://127.0.0.1:$PORT/path, tcp:PORT or cmd:COMMAND')
+      .option('--purpose <text>', 'what it is for, shown in ps')
+      .option('--cwd <dir>', 'working directory (default: here)')
+      .option('--env <K=V>', 'set a variable for it (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--restart <policy>', 'always | on-failure | never (default on-failure)')
+      .option('--max-restarts <n>', 'give up after this many restarts (default: never give up)')
+      .option('--ephemeral', 'stop it when its owner session is gone (berth gc)')
+      .option('--no-wait', 'return once started, without waiting until ready')
+      .option('--timeout <duration>', 'how long to wait until ready (default 60s)')
+      .addOption(json()),
+    () => import('./commands/run.ts'),
+  );
+  lazy(
+    program
+      .command('stop')
+      .description("stop a service's whole process group: TERM, then KILL after the grace")
+      .argument('<name>', 'the service name')
+      .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
+      .addOption(json()),
+    () => import('./commands/stop.ts'),
+  );
+  lazy(
+    program
+      .command('restart')
+      .description('stop and start a service with its recorded spec')
+      .argument('<name>', 'the service name')
+      .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
+      .option('--no-wait', 'return once started, without waiting until ready')
+      .option('--timeout <duration>', 'how long to wait until ready (default 60s)')
+      .addOption(json()),
+    () => import('./commands/restart.ts'),
+  );
+  lazy(
+    program
+      .command('rm')
+      .description('stop a service and forget it; its leased port is released')
+      .argument('<name>', 'the service name')
+      .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
+      .addOption(json()),
+    () => import('./commands/rm.ts'),
+  );
+  lazy(
+    program
+      .command('ps')
+      .description('services: name, state, pid, port, health, owner, uptime, restarts, last exit, purpose')
+      .option('-a, --all', 'include stopped and exited services')
+      .addOption(json()),
+    () => import('./commands/ps.ts'),
+  );
+  lazy(
+    program
+      .command('logs')
+      .description("a service's output (stdout and stderr)")
+      .argument('<name>', 'the service name')
+      .option('-f, --follow', 'keep printing what it writes')
+      .option('-n, --lines <count>', 'how many of the last lines (default 100)')
+      .addOption(json()),
+    () => import('./commands/logs.ts'),
+  );
+  lazy(
+    program
+      .command('daemon')
+      .description('the daemon berthd itself (it starts on demand; services outlive it)')
+      .argument('<action>', 'start | stop | status')
+      .addOption(json()),
+    () => import('./commands/daemon.ts'),
+  );
+  lazy(
+    program
       .command('who')
       .description('who listens on a port, or holds a file open or locked, and whether berth knows it')
       .argument('<port|path>', 'a port number (8765 or :8765) or a file path')

@@ -17,13 +17,14 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
+/** Alive and not a zombie (an exited process whose parent has not reaped it yet). */
 export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  return !isZombie(pid);
 }
 
 export function start(t: TestContext, cmd: string, args: string[], opts: SpawnOptions = {}): Proc {
@@ -73,7 +74,7 @@ export async function stopPid(pid: number, graceMs = 3000): Promise<void> {
     return;
   }
   try {
-    await waitFor(() => !isRunning(pid) || isZombie(pid), { timeoutMs: graceMs, what: `pid ${pid} to exit` });
+    await waitFor(() => !isRunning(pid), { timeoutMs: graceMs, what: `pid ${pid} to exit` });
   } catch {
     try {
       process.kill(pid, 'SIGKILL');

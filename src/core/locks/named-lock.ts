@@ -50,15 +50,25 @@ export interface HeldSocket {
   close(): Promise<void>;
 }
 
+/** The abstract socket whose binding makes a process the one daemon of a berth home. */
+export function daemonAddress(home: string): string {
+  return `\0berth-daemon:${createHash('sha256').update(home).digest('hex').slice(0, 16)}`;
+}
+
 /** Tries once to take the lock; undefined if someone holds it. */
 export function tryBindLock(home: string, name: string): Promise<HeldSocket | undefined> {
+  return tryBindAddress(lockAddress(home, name));
+}
+
+/** Binds an abstract socket address once; undefined if another socket is bound to it. */
+export function tryBindAddress(address: string): Promise<HeldSocket | undefined> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') resolve(undefined);
       else reject(err);
     });
-    server.listen({ path: lockAddress(home, name), exclusive: true }, () => {
+    server.listen({ path: address, exclusive: true }, () => {
       // Node exposes the fd of a listening handle only through its internal handle.
       const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
       resolve({
@@ -82,7 +92,16 @@ export async function acquireLock(home: string, name: string, waitMs = 0, pollMs
 
 /** The pids holding each bound lock of this home, from /proc/net/unix and the fd tables. */
 export function boundLocks(home: string): Map<string, number[]> {
-  const prefix = `@${lockPrefix(home)}`;
+  return boundAbstract(lockPrefix(home));
+}
+
+/** The pids holding an abstract socket address (the daemon's, for instance). */
+export function abstractHolders(address: string): number[] {
+  return boundAbstract(address.slice(1)).get('') ?? [];
+}
+
+function boundAbstract(addressPrefix: string): Map<string, number[]> {
+  const prefix = `@${addressPrefix}`;
   const inodes = new Map<number, string>();
   for (const line of readProcFile('net/unix').split('\n')) {
     const cols = line.trim().split(/\s+/);

@@ -51,6 +51,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_at ON events (at);
   `,
+  // 2: what the supervisor needs to bring a service back and to explain it
+  `
+  ALTER TABLE services ADD COLUMN port INTEGER;
+  ALTER TABLE services ADD COLUMN env TEXT;
+  ALTER TABLE services ADD COLUMN started_at INTEGER;
+  ALTER TABLE services ADD COLUMN healthy_since INTEGER;
+  ALTER TABLE services ADD COLUMN detail TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

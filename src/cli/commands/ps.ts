@@ -1,0 +1,32 @@
+// berth ps [--all]
+import type { Context } from '../context.ts';
+import { table } from '../format/table.ts';
+import { describeExit, uptime } from '../format/service.ts';
+
+export async function run(ctx: Context, opts: { all?: boolean }): Promise<number> {
+  const all = await ctx.client().list();
+  const services = opts.all ? all : all.filter((s) => s.state !== 'stopped' && s.state !== 'exited');
+  if (ctx.json) {
+    ctx.out.json({ services });
+    return 0;
+  }
+  if (services.length === 0) {
+    ctx.out.line(all.length === 0 ? 'No services. Start one with: berth run NAME -- CMD' : `No running services (${all.length} stopped: berth ps --all).`);
+    return 0;
+  }
+  const rows = services.map((s) => [
+    s.name,
+    s.state,
+    s.pid === null ? '-' : String(s.pid),
+    s.port === null ? '-' : String(s.port),
+    s.health ?? '-',
+    s.owner ? `${s.owner.session}${s.ownerGone ? ' (gone)' : ''}` : '-',
+    uptime(s),
+    String(s.restarts),
+    describeExit(s.lastExit),
+    s.purpose ?? '',
+  ]);
+  for (const line of table(['NAME', 'STATE', 'PID', 'PORT', 'HEALTH', 'OWNER', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'PURPOSE'], rows, 40)) ctx.out.line(line);
+  for (const s of services) if (s.detail && ['backoff', 'failed', 'unhealthy'].includes(s.state)) ctx.out.line(`  ${s.name}: ${s.detail}`);
+  return 0;
+}

@@ -1,0 +1,16 @@
+// How a service reads in one line, shared by run, stop, restart and ps.
+import type { ExitInfo, ServiceView } from '../../core/supervisor/api.ts';
+import { span } from './time.ts';
+
+export function describeExit(exit: ExitInfo | null): string {
+  if (!exit) return '-';
+  return exit.signal ? exit.signal : exit.code === null ? 'unknown' : `code ${exit.code}`;
+}
+
+export function where(service: ServiceView): string {
+  return `${service.pid !== null ? `pid ${service.pid}` : 'no process'}${service.port !== null ? ` on :${service.port}` : ''}`;
+}
+
+export function uptime(service: ServiceView): string {
+  return service.uptimeMs === null ? '-' : span(service.uptimeMs);
+}

@@ -1,0 +1,153 @@
+// The supervisor API over the daemon's socket, for the CLI (and later MCP and the dashboard).
+// It starts the daemon on first need.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BerthError, EXIT, type ExitCode, isErrno } from '../core/errors.ts';
+import { ensureHome } from '../core/home.ts';
+import { tailLines } from '../core/supervisor/logs.ts';
+import type {
+  DaemonStatus,
+  RestartRequest,
+  RunRequest,
+  RunResult,
+  ServiceView,
+  StopRequest,
+  SupervisorApi,
+} from '../core/supervisor/api.ts';
+
+const DAEMON_MAIN = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
+const DAEMON_START_TIMEOUT_MS = 15_000;
+const LOSER_GRACE_MS = 3_000;
+
+export class DaemonUnavailableError extends BerthError {
+  constructor(home: string, why: string) {
+    super('daemon_unavailable', `cannot reach berthd for ${home}: ${why}`, {
+      hint: `see ${join(home, 'logs', 'berthd.log')}; berth daemon status`,
+      exitCode: EXIT.failure,
+    });
+  }
+}
+
+interface ErrorBody {
+  error: { code: string; message: string; hint?: string; details?: Record<string, unknown> };
+  exitCode: ExitCode;
+}
+
+export class DaemonClient implements SupervisorApi {
+  readonly home: string;
+  readonly socket: string;
+
+  constructor(home: string) {
+    this.home = home;
+    this.socket = join(home, 'berthd.sock');
+  }
+
+  run(req: RunRequest): Promise<RunResult> {
+    return this.call('POST', '/v1/run', req);
+  }
+  stop(req: StopRequest): Promise<ServiceView> {
+    return this.call('POST', '/v1/stop', req);
+  }
+  restart(req: RestartRequest): Promise<RunResult> {
+    return this.call('POST', '/v1/restart', req);
+  }
+  remove(req: StopRequest): Promise<ServiceView> {
+    return this.call('POST', '/v1/rm', req);
+  }
+  async list(): Promise<ServiceView[]> {
+    return (await this.call<{ services: ServiceView[] }>('GET', '/v1/services')).services;
+  }
+  status(): Promise<DaemonStatus> {
+    return this.call('GET', '/v1/status');
+  }
+
+  /** Asks the daemon to exit (its services keep running). */
+  async shutdown(): Promise<void> {
+    await this.send('POST', '/v1/shutdown', {});
+  }
+
+  /** The daemon's status, or undefined if none answers. */
+  async probe(): Promise<DaemonStatus | undefined> {
+    try {
+      return await this.send<DaemonStatus>('GET', '/v1/status');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE')) return undefined;
+      throw err;
+    }
+  }
+
+  /** Starts the daemon unless one answers; resolves once it does. */
+  async ensureDaemon(): Promise<DaemonStatus> {
+    const running = await this.probe();
+    if (running) return running;
+    ensureHome(this.home);
+    mkdirSync(join(this.home, 'logs'), { recursive: true, mode: 0o700 });
+    const log = openSync(join(this.home, 'logs', 'berthd.log'), 'a', 0o600);
+    let exitedAt: number | undefined;
+    try {
+      // Its own session, its output on its log: it outlives the CLI that started it.
+      const child = spawn(process.execPath, [DAEMON_MAIN], {
+        detached: true,
+        stdio: ['ignore', log, log],
+        cwd: this.home,
+        env: { ...process.env, BERTH_HOME: this.home },
+      });
+      child.once('exit', () => (exitedAt = Date.now()));
+      child.unref();
+    } finally {
+      closeSync(log);
+    }
+    const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
+    for (;;) {
+      const status = await this.probe();
+      if (status) return status;
+      // The daemon we started exited: another start won the race (it answers shortly) or it failed.
+      if (exitedAt !== undefined && Date.now() - exitedAt > LOSER_GRACE_MS) {
+        throw new DaemonUnavailableError(this.home, `berthd exited without answering: ${tailLines(join(this.home, 'logs', 'berthd.log'), 1)[0] ?? 'no log'}`);
+      }
+      if (Date.now() > deadline) throw new DaemonUnavailableError(this.home, `it did not answer within ${DAEMON_START_TIMEOUT_MS / 1000}s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    await this.ensureDaemon();
+    try {
+      return await this.send<T>(method, path, body);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE')) throw new DaemonUnavailableError(this.home, (err as NodeJS.ErrnoException).code!);
+      throw err;
+    }
+  }
+
+  private send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(
+        { socketPath: this.socket, path, method, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            let doc: unknown;
+            try {
+              doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              reject(new DaemonUnavailableError(this.home, `unreadable answer (HTTP ${res.statusCode})`));
+              return;
+            }
+            if ((res.statusCode ?? 500) >= 400) {
+              const e = doc as ErrorBody;
+              reject(new BerthError(e.error.code, e.error.message, { hint: e.error.hint, details: e.error.details, exitCode: e.exitCode ?? EXIT.failure }));
+            } else resolve(doc as T);
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+}

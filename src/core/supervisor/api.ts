@@ -1,0 +1,90 @@
+// The supervisor's interface. The daemon implements it in process; the client implements the
+// same interface over the daemon's socket. The CLI (and later MCP and the dashboard) depend on
+// this interface only.
+import type { Identity } from '../identity.ts';
+import type { Owner } from '../owner.ts';
+import type { ServiceSpec } from './spec.ts';
+import type { ServiceState } from './state.ts';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  at: string;
+}
+
+export interface ServiceView {
+  name: string;
+  state: ServiceState;
+  pid: number | null;
+  identity: Identity | null;
+  port: number | null;
+  /** the health check as given, or "port" (a listener in the service's tree), or null */
+  health: string | null;
+  owner: Owner | null;
+  ownerGone: boolean;
+  purpose: string | null;
+  command: string;
+  argv: string[];
+  cwd: string;
+  restartPolicy: ServiceSpec['restart'];
+  ephemeral: boolean;
+  startedAt: string | null;
+  uptimeMs: number | null;
+  restarts: number;
+  lastExit: ExitInfo | null;
+  /** why it is in its state: the backoff delay, the cause of a crash, a failing health check */
+  detail: string | null;
+  logPath: string;
+}
+
+export interface Requester {
+  actor: string;
+  owner: Owner;
+}
+
+export interface RunRequest extends Requester {
+  spec: ServiceSpec;
+  /** the caller's environment, the base the service's own variables go on top of */
+  env: Record<string, string>;
+  wait: boolean;
+  timeoutMs: number;
+}
+
+export type RunOutcome = 'started' | 'already_running' | 'replaced';
+
+export interface RunResult {
+  outcome: RunOutcome;
+  service: ServiceView;
+  /** how long it took to become ready, when berth waited */
+  readyMs: number | null;
+}
+
+export interface StopRequest extends Requester {
+  name: string;
+  graceMs: number;
+}
+
+export interface RestartRequest extends Requester {
+  name: string;
+  graceMs: number;
+  wait: boolean;
+  timeoutMs: number;
+}
+
+export interface DaemonStatus {
+  pid: number;
+  startedAt: string;
+  home: string;
+  version: string;
+  services: number;
+  rssBytes: number;
+}
+
+export interface SupervisorApi {
+  run(req: RunRequest): Promise<RunResult>;
+  stop(req: StopRequest): Promise<ServiceView>;
+  restart(req: RestartRequest): Promise<RunResult>;
+  remove(req: StopRequest): Promise<ServiceView>;
+  list(): Promise<ServiceView[]>;
+  status(): Promise<DaemonStatus>;
+}

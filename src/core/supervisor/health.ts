@@ -1,0 +1,65 @@
+// Readiness and health. A check only passes when what answers on the port belongs to the
+// service's own process tree: a squatter answering HTTP 200 does not make a service healthy.
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import type { Identity } from '../identity.ts';
+import { findListeners } from '../inspect/listeners.ts';
+import { instanceTree } from './process-tree.ts';
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** Does a process of this instance's tree listen on the port? */
+export function listensInTree(port: number, leader: Identity): boolean {
+  const { listeners } = findListeners({ port });
+  if (listeners.length === 0) return false;
+  const tree = new Set(instanceTree(leader).map((i) => i.pid));
+  return listeners.some((l) => l.protocol === 'tcp' && l.processes.some((p) => tree.has(p.pid)));
+}
+
+export function expandPort(text: string, port: number | null): string {
+  return port === null ? text : text.replaceAll('${PORT}', String(port)).replaceAll('$PORT', String(port));
+}
+
+/** Runs one health check of a service instance. */
+export async function checkHealth(health: string | null, port: number | null, leader: Identity, env: NodeJS.ProcessEnv): Promise<boolean> {
+  if (health === null) return port === null ? true : listensInTree(port, leader);
+  const spec = expandPort(health, port);
+  if (spec.startsWith('cmd:')) return runCheck(spec.slice(4), env);
+  if (spec.startsWith('tcp:')) {
+    const target = spec.slice(4);
+    const [host, p] = target.includes(':') ? [target.slice(0, target.lastIndexOf(':')), target.slice(target.lastIndexOf(':') + 1)] : ['127.0.0.1', target];
+    const checkPort = Number(p);
+    return listensInTree(checkPort, leader) && (await tcpConnects(host || '127.0.0.1', checkPort));
+  }
+  const url = new URL(spec);
+  const urlPort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (!listensInTree(urlPort, leader)) return false;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS), redirect: 'manual' });
+    await res.body?.cancel();
+    return res.status < 400;
+  } catch {
+    return false;
+  }
+}
+
+function tcpConnects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: CHECK_TIMEOUT_MS });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+function runCheck(command: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], { stdio: 'ignore', env, timeout: CHECK_TIMEOUT_MS * 2 });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}

@@ -1,0 +1,54 @@
+// What a service is: the spec a user gives to `berth run` (or berth.yaml). Two specs are the
+// same service when command, cwd, env and port agree; anything else is a new spec, which
+// replaces the running one.
+import { isDeepStrictEqual } from 'node:util';
+import { UsageError } from '../errors.ts';
+import { parseName } from '../validate.ts';
+
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
+export type PortRequest = { kind: 'none' } | { kind: 'auto' } | { kind: 'fixed'; port: number };
+
+export interface ServiceSpec {
+  name: string;
+  argv: string[];
+  cwd: string;
+  /** variables the user set for this service (--env), on top of the caller's environment */
+  env: Record<string, string>;
+  port: PortRequest;
+  health: string | null;
+  restart: RestartPolicy;
+  maxRestarts: number | null;
+  purpose: string | null;
+  ephemeral: boolean;
+}
+
+/** The parts of a spec that make it a different service when they change. */
+export function sameService(a: ServiceSpec, b: ServiceSpec): boolean {
+  return isDeepStrictEqual([a.argv, a.cwd, a.env, a.port, a.health], [b.argv, b.cwd, b.env, b.port, b.health]);
+}
+
+export function parseRestart(text: string): RestartPolicy {
+  if (text === 'always' || text === 'on-failure' || text === 'never') return text;
+  throw new UsageError(`invalid restart policy ${JSON.stringify(text)}`, 'use always, on-failure or never', 'invalid_restart');
+}
+
+export function parseEnvPairs(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(pair.slice(0, eq))) {
+      throw new UsageError(`invalid --env ${JSON.stringify(pair)}`, 'write it as NAME=VALUE', 'invalid_env');
+    }
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+export function validateSpec(spec: ServiceSpec): ServiceSpec {
+  parseName(spec.name, 'service name');
+  if (spec.argv.length === 0 || spec.argv[0] === '') throw new UsageError('no command given', 'berth run NAME -- CMD [ARGS…]', 'empty_command');
+  if (spec.health !== null && !/^(https?:\/\/|tcp:|cmd:)/.test(spec.health)) {
+    throw new UsageError(`invalid health check ${JSON.stringify(spec.health)}`, 'use http://HOST:PORT/PATH, tcp:PORT or cmd:COMMAND', 'invalid_health');
+  }
+  return spec;
+}

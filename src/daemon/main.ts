@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// berthd: the one daemon of a berth home. It is the composition root: it takes the home's
+// singleton lock (an abstract socket the kernel releases when the daemon dies), opens the
+// registry, adopts the services a previous daemon left running, and serves the API on
+// $BERTH_HOME/berthd.sock (0600, in a 0700 directory).
+import '../cli/preflight.ts';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureHome, resolveHome } from '../core/home.ts';
+import { abstractHolders, daemonAddress, tryBindAddress } from '../core/locks/named-lock.ts';
+import { Registry } from '../core/registry/registry.ts';
+import { Supervisor } from '../core/supervisor/supervisor.ts';
+import { parsePortRange } from '../core/validate.ts';
+import { createApiServer } from './server.ts';
+
+export function socketPath(home: string): string {
+  return join(home, 'berthd.sock');
+}
+
+async function main(): Promise<number> {
+  const home = resolveHome();
+  ensureHome(home);
+  chmodSync(home, 0o700);
+  const address = daemonAddress(home);
+  const held = await tryBindAddress(address);
+  if (!held) {
+    const pid = abstractHolders(address)[0];
+    process.stdout.write(`berthd already running${pid ? ` (pid ${pid})` : ''} for ${home}\n`);
+    return 0;
+  }
+  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const registry = Registry.open(home);
+  const maxBytes = Number(process.env.BERTH_LOG_MAX_BYTES);
+  const supervisor = new Supervisor({
+    home,
+    registry,
+    version,
+    range: parsePortRange(process.env.BERTH_PORT_RANGE),
+    ...(maxBytes > 0 ? { logMaxBytes: maxBytes } : {}),
+  });
+  const sock = socketPath(home);
+  // We hold the singleton lock, so a socket file here is a dead daemon's: safe to remove.
+  rmSync(sock, { force: true });
+  let resolveDone: (code: number) => void = () => {};
+  const done = new Promise<number>((r) => (resolveDone = r));
+  const shutdown = (): void => {
+    supervisor.close();
+    server.close();
+    server.closeAllConnections();
+    rmSync(sock, { force: true });
+    registry.close();
+    void held.close().then(() => resolveDone(0));
+  };
+  const server = createApiServer(supervisor, shutdown);
+  await new Promise<void>((resolve) => server.listen(sock, resolve));
+  chmodSync(sock, 0o600);
+  await supervisor.adoptAll();
+  process.stdout.write(`berthd ${version} (pid ${process.pid}) serving ${sock}\n`);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  return done;
+}
+
+const code = await main().catch((err: unknown) => {
+  process.stderr.write(`berthd: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 1;
+});
+// Exit explicitly: the handles of services we spawned must not keep the daemon alive.
+process.exit(code);

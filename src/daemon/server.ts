@@ -1,0 +1,86 @@
+// The daemon's API: HTTP + JSON over a Unix socket, one route per supervisor call. Errors go
+// out as {"error": {code, message, hint, details}, "exitCode"}: never a stack.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { BerthError, EXIT } from '../core/errors.ts';
+import type { SupervisorApi } from '../core/supervisor/api.ts';
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+const HTTP_STATUS: Record<number, number> = { [EXIT.usage]: 400, [EXIT.conflict]: 409, [EXIT.notFound]: 404, [EXIT.failure]: 500 };
+
+export function createApiServer(api: SupervisorApi, onShutdown: () => void): Server {
+  return createServer((req, res) => {
+    void handle(api, req, res, onShutdown);
+  });
+}
+
+async function handle(api: SupervisorApi, req: IncomingMessage, res: ServerResponse, onShutdown: () => void): Promise<void> {
+  try {
+    const body = req.method === 'POST' ? await readBody(req) : undefined;
+    const route = `${req.method} ${new URL(req.url ?? '/', 'http://berthd').pathname}`;
+    let result: unknown;
+    switch (route) {
+      case 'GET /v1/status':
+        result = await api.status();
+        break;
+      case 'GET /v1/services':
+        result = { services: await api.list() };
+        break;
+      case 'POST /v1/run':
+        result = await api.run(body as Parameters<SupervisorApi['run']>[0]);
+        break;
+      case 'POST /v1/stop':
+        result = await api.stop(body as Parameters<SupervisorApi['stop']>[0]);
+        break;
+      case 'POST /v1/restart':
+        result = await api.restart(body as Parameters<SupervisorApi['restart']>[0]);
+        break;
+      case 'POST /v1/rm':
+        result = await api.remove(body as Parameters<SupervisorApi['remove']>[0]);
+        break;
+      case 'POST /v1/shutdown':
+        send(res, 200, { ok: true });
+        onShutdown();
+        return;
+      default:
+        send(res, 404, { error: { code: 'no_route', message: `no such API route: ${route}` }, exitCode: EXIT.failure });
+        return;
+    }
+    send(res, 200, result);
+  } catch (err) {
+    if (err instanceof BerthError) {
+      send(res, HTTP_STATUS[err.exitCode] ?? 500, { error: err.toDocument(), exitCode: err.exitCode });
+    } else {
+      process.stderr.write(`berthd: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+      send(res, 500, { error: { code: 'internal', message: err instanceof Error ? err.message : String(err), hint: 'this is a bug in berth; see $BERTH_HOME/logs/berthd.log' }, exitCode: EXIT.failure });
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, doc: unknown): void {
+  const text = JSON.stringify(doc);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BerthError('request_too_large', 'request body too large', { exitCode: EXIT.usage }));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {});
+      } catch {
+        reject(new BerthError('bad_request', 'request body is not JSON', { exitCode: EXIT.usage }));
+      }
+    });
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,40 @@
+// A berth home with a daemon. After the test, in this order: every service is removed, the
+// daemon is stopped, any process still running with this BERTH_HOME in its environment (this
+// test's services and daemons only) is stopped by pid (TERM, then KILL), and the home is
+// deleted: deleting it first would let the clean-up itself start a new daemon there.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { berth } from './cli.ts';
+import { stopPid } from './procs.ts';
+
+export function pidsWithEnv(entry: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(entry)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') out.push(Number(name));
+    } catch {
+      // gone or unreadable
+    }
+  }
+  return out;
+}
+
+export function daemonHome(t: TestContext): { home: string; env: NodeJS.ProcessEnv } {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-test-'));
+  const home = join(dir, 'home');
+  const env = { ...process.env, BERTH_HOME: home, BERTH_SESSION: `test-${process.pid}` };
+  t.after(async () => {
+    const ps = await berth(['ps', '--all', '--json'], { env, timeoutMs: 20_000 }).catch(() => undefined);
+    const names: string[] = ps && ps.code === 0 ? ps.json().services.map((s: { name: string }) => s.name) : [];
+    await Promise.all(names.map((n) => berth(['rm', n, '--grace', '2s'], { env, timeoutMs: 20_000 }).catch(() => undefined)));
+    await berth(['daemon', 'stop'], { env, timeoutMs: 10_000 }).catch(() => undefined);
+    await Promise.all(pidsWithEnv(`BERTH_HOME=${home}`).map((pid) => stopPid(pid, 2000)));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { home, env };
+}
