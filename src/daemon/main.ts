@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     registry.close();
     void held.close().then(() => resolveDone(0));
   };
-  const server = createApiServer(supervisor, shutdown);
+  const server = createApiServer({ api: supervisor, registry, home, onShutdown: shutdown });
   await new Promise<void>((resolve) => server.listen(sock, resolve));
   chmodSync(sock, 0o600);
   await supervisor.adoptAll();

@@ -1,23 +1,43 @@
-// The daemon's API: HTTP + JSON over a Unix socket, one route per supervisor call. Errors go
+// The daemon's API: HTTP + JSON over a Unix socket, one route per supervisor call, and
+// server-sent event streams for the audit log and service output. Errors go
 // out as {"error": {code, message, hint, details}, "exitCode"}: never a stack.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BerthError, EXIT } from '../core/errors.ts';
+import type { Registry } from '../core/registry/registry.ts';
 import type { SupervisorApi } from '../core/supervisor/api.ts';
+import { streamEvents, streamLogs } from './streams.ts';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 const HTTP_STATUS: Record<number, number> = { [EXIT.usage]: 400, [EXIT.conflict]: 409, [EXIT.notFound]: 404, [EXIT.failure]: 500 };
 
-export function createApiServer(api: SupervisorApi, onShutdown: () => void): Server {
+export interface ApiDeps {
+  api: SupervisorApi;
+  registry: Registry;
+  home: string;
+  onShutdown: () => void;
+}
+
+export function createApiServer(deps: ApiDeps): Server {
   return createServer((req, res) => {
-    void handle(api, req, res, onShutdown);
+    void handle(deps, req, res);
   });
 }
 
-async function handle(api: SupervisorApi, req: IncomingMessage, res: ServerResponse, onShutdown: () => void): Promise<void> {
+async function handle({ api, registry, home, onShutdown }: ApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const body = req.method === 'POST' ? await readBody(req) : undefined;
-    const route = `${req.method} ${new URL(req.url ?? '/', 'http://berthd').pathname}`;
+    const url = new URL(req.url ?? '/', 'http://berthd');
+    const route = `${req.method} ${url.pathname}`;
+    if (route === 'GET /v1/events/stream') {
+      const after = url.searchParams.get('after');
+      streamEvents(registry, res, after === null ? undefined : Number(after));
+      return;
+    }
+    if (req.method === 'GET' && url.pathname.startsWith('/v1/logs/')) {
+      streamLogs(home, res, decodeURIComponent(url.pathname.slice('/v1/logs/'.length)), Number(url.searchParams.get('n') ?? 100), url.searchParams.get('follow') === '1');
+      return;
+    }
     let result: unknown;
     switch (route) {
       case 'GET /v1/status':

@@ -44,6 +44,8 @@ export function recordEvent(registry: Registry, caller: Caller, event: EventInpu
 }
 
 export interface EventQuery {
+  /** only events with a larger id (for following the log) */
+  afterId?: number;
   sinceMs?: number;
   limit?: number;
   subject?: string;
@@ -53,6 +55,10 @@ export interface EventQuery {
 export function listEvents(registry: Registry, query: EventQuery = {}): BerthEvent[] {
   const where: string[] = [];
   const params: Array<number | string> = [];
+  if (query.afterId !== undefined) {
+    where.push('id > ?');
+    params.push(query.afterId);
+  }
   if (query.sinceMs !== undefined) {
     where.push('at >= ?');
     params.push(query.sinceMs);

@@ -2,6 +2,8 @@
 // the path), capped by copy-and-truncate: the service's fd is opened with O_APPEND, so after
 // the truncate its writes continue at the start of the file.
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
+
+const FOLLOW_POLL_MS = 200;
 import { join } from 'node:path';
 
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -51,4 +53,30 @@ export function tailLines(path: string, n: number): string[] {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Calls onLine for every complete line appended to the file from now on, polling its size;
+ * starts over from the top when the file shrinks (rotated). Returns a function that stops.
+ */
+export function followFile(path: string, onLine: (line: string) => void, pollMs = FOLLOW_POLL_MS): () => void {
+  let offset = existsSync(path) ? statSync(path).size : 0;
+  let pending = '';
+  const timer = setInterval(() => {
+    const size = existsSync(path) ? statSync(path).size : 0;
+    if (size < offset) offset = 0;
+    if (size <= offset) return;
+    const fd = openSync(path, 'r');
+    const buf = Buffer.alloc(size - offset);
+    try {
+      readSync(fd, buf, 0, buf.length, offset);
+    } finally {
+      closeSync(fd);
+    }
+    offset = size;
+    const parts = (pending + buf.toString('utf8')).split('\n');
+    pending = parts.pop() ?? '';
+    for (const line of parts) onLine(line);
+  }, pollMs);
+  return () => clearInterval(timer);
 }

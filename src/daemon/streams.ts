@@ -1,0 +1,39 @@
+// Server-sent event streams of the daemon: the audit log as it grows, and a service's output.
+import type { ServerResponse } from 'node:http';
+import { listEvents } from '../core/registry/events.ts';
+import type { Registry } from '../core/registry/registry.ts';
+import { followFile, logPath, tailLines } from '../core/supervisor/logs.ts';
+import { parseName } from '../core/validate.ts';
+
+const EVENTS_POLL_MS = 250;
+
+function openStream(res: ServerResponse): (event: string, data: unknown) => void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  return (event, data) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/** GET /v1/events/stream?after=ID: every event after ID (default: from now), as it is recorded. */
+export function streamEvents(registry: Registry, res: ServerResponse, after: number | undefined): void {
+  const send = openStream(res);
+  let last = after ?? (listEvents(registry, { limit: 1 }).at(-1)?.id ?? 0);
+  const timer = setInterval(() => {
+    for (const event of listEvents(registry, { afterId: last })) {
+      send('berth', event);
+      last = event.id;
+    }
+  }, EVENTS_POLL_MS);
+  res.on('close', () => clearInterval(timer));
+}
+
+/** GET /v1/logs/NAME?n=100&follow=1: the last n lines, then (with follow) each new line. */
+export function streamLogs(home: string, res: ServerResponse, name: string, n: number, follow: boolean): void {
+  const path = logPath(home, parseName(name, 'service name'));
+  const send = openStream(res);
+  for (const line of tailLines(path, n)) send('line', line);
+  if (!follow) {
+    res.end();
+    return;
+  }
+  const stop = followFile(path, (line) => send('line', line));
+  res.on('close', stop);
+}

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, backoffDelay } from '../../src/core/supervisor/backoff.ts';
+import { parseEnvPairs, sameService, type ServiceSpec, validateSpec } from '../../src/core/supervisor/spec.ts';
+import { InvalidTransitionError, SERVICE_STATES, transition } from '../../src/core/supervisor/state.ts';
+import { UsageError } from '../../src/core/errors.ts';
+
+test('backoff doubles from 200 ms to a 30 s cap, within ±20 % jitter', () => {
+  const mid = (): number => 0.5;
+  assert.deepEqual([1, 2, 3, 4].map((a) => backoffDelay(a, mid)), [200, 400, 800, 1600]);
+  assert.equal(backoffDelay(20, mid), BACKOFF_MAX_MS);
+  assert.equal(backoffDelay(1, () => 0), BACKOFF_MIN_MS * 0.8);
+  assert.equal(backoffDelay(1, () => 1), BACKOFF_MIN_MS * 1.2);
+  assert.ok(backoffDelay(99, () => 1) <= BACKOFF_MAX_MS * 1.2);
+});
+
+test('states are a closed set with transitions in one place', () => {
+  assert.equal(SERVICE_STATES.length, 9);
+  assert.equal(transition('starting', 'healthy'), 'healthy');
+  assert.equal(transition('backoff', 'starting'), 'starting');
+  assert.throws(() => transition('stopped', 'healthy'), InvalidTransitionError);
+  assert.throws(() => transition('backoff', 'healthy'), InvalidTransitionError);
+});
+
+const spec: ServiceSpec = {
+  name: 'web',
+  argv: ['node', 'server.js'],
+  cwd: '/srv',
+  env: { A: '1' },
+  port: { kind: 'auto' },
+  health: null,
+  restart: 'on-failure',
+  maxRestarts: null,
+  purpose: 'ui',
+  ephemeral: false,
+};
+
+test('a spec is the same service unless command, cwd, env, port or health change', () => {
+  assert.ok(sameService(spec, { ...spec, purpose: 'other', restart: 'always' }));
+  for (const change of [{ argv: ['node', 'other.js'] }, { cwd: '/tmp' }, { env: { A: '2' } }, { port: { kind: 'fixed' as const, port: 8080 } }, { health: 'tcp:1' }]) {
+    assert.ok(!sameService(spec, { ...spec, ...change }), JSON.stringify(change));
+  }
+});
+
+test('specs and --env pairs are validated', () => {
+  assert.deepEqual(parseEnvPairs(['A=1', 'B=x=y', 'C=']), { A: '1', B: 'x=y', C: '' });
+  for (const bad of ['=1', 'A', '1A=2', 'A-B=1']) assert.throws(() => parseEnvPairs([bad]), UsageError, bad);
+  assert.throws(() => validateSpec({ ...spec, argv: [] }), UsageError);
+  assert.throws(() => validateSpec({ ...spec, health: 'ftp://x' }), UsageError);
+  assert.throws(() => validateSpec({ ...spec, name: 'a b' }), UsageError);
+});
