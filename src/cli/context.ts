@@ -2,7 +2,7 @@
 import { resolveHome } from '../core/home.ts';
 import { type Caller, detectOwner } from '../core/owner.ts';
 import { Registry } from '../core/registry/registry.ts';
-import { DaemonClient } from '../client/client.ts';
+import type { DaemonClient } from '../client/client.ts';
 
 export interface Output {
   /** one JSON document on stdout, pretty-printed */
@@ -40,8 +40,12 @@ export class Context {
     return this.opened;
   }
 
-  /** The supervisor, through the daemon (started on first need). */
-  client(): DaemonClient {
+  /**
+   * The supervisor, through the daemon (started on first need). Loaded on demand: node:http
+   * alone costs tens of milliseconds of start-up that read-only verbs should not pay.
+   */
+  async client(): Promise<DaemonClient> {
+    const { DaemonClient } = await import('../client/client.ts');
     return new DaemonClient(this.home);
   }
 

@@ -113,7 +113,13 @@ export class DaemonClient implements SupervisorApi {
     }
   }
 
+  /** Calls the daemon, starting it first only if nothing answers on the socket. */
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    try {
+      return await this.send<T>(method, path, body);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT', 'ECONNREFUSED')) throw err;
+    }
     await this.ensureDaemon();
     try {
       return await this.send<T>(method, path, body);

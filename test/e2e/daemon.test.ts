@@ -1,7 +1,7 @@
 // The daemon itself: one per home, private socket, event and log streams; what a service is given.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,4 +118,16 @@ test('event and log streams over the socket (server-sent events)', async (t) => 
   const lines = await readStream(sock, '/v1/logs/tick?n=1&follow=1', (evs) => evs.filter((e) => /^tick \d+$/.test(e.data)).length >= 3);
   const ticks = lines.map((e) => Number(/^tick (\d+)$/.exec(e.data)?.[1])).filter((n) => n > 0);
   assert.ok(ticks.length >= 3 && ticks.every((n, i) => i === 0 || n === ticks[i - 1]! + 1), `consecutive ticks: ${ticks}`);
+});
+
+test('tcp: and cmd: health checks decide readiness', async (t) => {
+  const { env } = daemonHome(t);
+  const tcp = ok(await berth(['run', 'tcpsvc', '--port', 'auto', '--health', 'tcp:$PORT', '--json', '--', node, SERVICE, '--http'], { env })).json();
+  assert.equal(tcp.service.state, 'healthy');
+  const flag = join(tempDir(t), 'ready');
+  const cmd = berth(['run', 'cmdsvc', '--health', `cmd:test -f ${flag}`, '--timeout', '20s', '--json', '--', node, SERVICE], { env });
+  await waitFor(async () => (await berth(['ps', '--json'], { env })).json().services.some((s: { name: string; state: string }) => s.name === 'cmdsvc' && s.state === 'starting'), { what: 'cmdsvc starting' });
+  writeFileSync(flag, '');
+  const ready = (await cmd).json();
+  assert.equal(ready.service.state, 'healthy', JSON.stringify(ready));
 });

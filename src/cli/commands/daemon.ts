@@ -3,7 +3,7 @@ import type { Context } from '../context.ts';
 import { UsageError } from '../../core/errors.ts';
 
 export async function run(ctx: Context, action: string): Promise<number> {
-  const client = ctx.client();
+  const client = await ctx.client();
   switch (action) {
     case 'start': {
       const before = await client.probe();

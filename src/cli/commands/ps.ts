@@ -4,7 +4,7 @@ import { table } from '../format/table.ts';
 import { describeExit, uptime } from '../format/service.ts';
 
 export async function run(ctx: Context, opts: { all?: boolean }): Promise<number> {
-  const all = await ctx.client().list();
+  const all = await (await ctx.client()).list();
   const services = opts.all ? all : all.filter((s) => s.state !== 'stopped' && s.state !== 'exited');
   if (ctx.json) {
     ctx.out.json({ services });

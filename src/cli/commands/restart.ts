@@ -9,9 +9,10 @@ export async function run(ctx: Context, nameArg: string, opts: { grace?: string;
   const name = parseName(nameArg, 'service name');
   const graceMs = parseDuration(opts.grace ?? '10s', '--grace');
   const timeoutMs = parseDuration(opts.timeout ?? '60s', '--timeout');
+  const client = await ctx.client();
   try {
     const result = await withSpinner(ctx, `restarting ${name}`, () =>
-      ctx.client().restart({ name, graceMs, wait: opts.wait !== false, timeoutMs, actor: ctx.caller.actor, owner: ctx.caller.owner }),
+      client.restart({ name, graceMs, wait: opts.wait !== false, timeoutMs, actor: ctx.caller.actor, owner: ctx.caller.owner }),
     );
     if (ctx.json) ctx.out.json(result);
     else ctx.out.line(`restarted ${name} (${where(result.service)})`);

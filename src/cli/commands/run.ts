@@ -54,7 +54,7 @@ export async function run(ctx: Context, nameArg: string, argv: string[], opts: R
   };
   const timeoutMs = parseDuration(opts.timeout ?? '60s', '--timeout');
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-  const client = ctx.client();
+  const client = await ctx.client();
   try {
     const result = await withSpinner(ctx, `starting ${name}`, () =>
       client.run({ spec, env, wait: opts.wait !== false, timeoutMs, actor: ctx.caller.actor, owner: ctx.caller.owner }),

@@ -6,7 +6,8 @@ import { withSpinner } from '../format/spinner.ts';
 export async function run(ctx: Context, nameArg: string, opts: { grace?: string }): Promise<number> {
   const name = parseName(nameArg, 'service name');
   const graceMs = parseDuration(opts.grace ?? '10s', '--grace');
-  const service = await withSpinner(ctx, `stopping ${name}`, () => ctx.client().stop({ name, graceMs, actor: ctx.caller.actor, owner: ctx.caller.owner }));
+  const client = await ctx.client();
+  const service = await withSpinner(ctx, `stopping ${name}`, () => client.stop({ name, graceMs, actor: ctx.caller.actor, owner: ctx.caller.owner }));
   if (ctx.json) ctx.out.json({ service });
   else ctx.out.line(`stopped ${name}`);
   return 0;

@@ -22,9 +22,11 @@ const SOURCES: Array<[string, Protocol, Family]> = [
 ];
 
 /** Every listening TCP socket and every bound UDP socket in this network namespace. */
-export function readSockets(filter: { port?: number } = {}): SocketEntry[] {
+export function readSockets(filter: { port?: number; protocol?: Protocol } = {}): SocketEntry[] {
   const out: SocketEntry[] = [];
   for (const [file, protocol, family] of SOURCES) {
+    // Reading a /proc/net table costs milliseconds of kernel time on some hosts: skip unasked ones.
+    if (filter.protocol !== undefined && protocol !== filter.protocol) continue;
     out.push(...parseNetTable(readProcFile(file), protocol, family, filter.port));
   }
   return out;

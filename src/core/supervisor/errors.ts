@@ -24,7 +24,8 @@ export class PortHeldError extends BerthError {
   readonly holders: PortHolder[];
   constructor(service: string, port: number, holders: PortHolder[]) {
     const h = holders[0];
-    const who = h ? `pid ${h.pid} (${h.command}${h.owner ? `, owner ${h.owner.session}` : ''}${h.berth ? `, berth ${h.berth}` : ''})` : 'another process';
+    const facts = h ? [h.command, `cwd ${h.cwd ?? '?'}`, `user ${h.user}`, `started ${h.startedAt}`, ...(h.owner ? [`owner ${h.owner.session}`] : []), ...(h.berth ? [`berth ${h.berth}`] : [])] : [];
+    const who = h ? `pid ${h.pid} (${facts.join(', ')})` : 'another process';
     super('port_held', `cannot start "${service}": port ${port} is held by ${who}`, {
       hint: `see who holds it: berth who ${port}; stop that process yourself, or run "${service}" with --port auto`,
       exitCode: EXIT.conflict,

@@ -2,18 +2,43 @@
 // service's own process tree: a squatter answering HTTP 200 does not make a service healthy.
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import type { Identity } from '../identity.ts';
-import { findListeners } from '../inspect/listeners.ts';
+import { type Identity, isAlive } from '../identity.ts';
+import { readFdLinks } from '../inspect/procfs.ts';
+import { readSockets, type SocketEntry } from '../inspect/sockets.ts';
 import { instanceTree } from './process-tree.ts';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-/** Does a process of this instance's tree listen on the port? */
+// The host's TCP listeners, read at most once per SOCKETS_MAX_AGE_MS and shared by the checks
+// of every service: reading /proc/net/tcp costs milliseconds of kernel time on some hosts.
+const SOCKETS_MAX_AGE_MS = 200;
+let socketsCache: { at: number; entries: SocketEntry[] } | undefined;
+function tcpListeners(): SocketEntry[] {
+  if (!socketsCache || Date.now() - socketsCache.at > SOCKETS_MAX_AGE_MS) socketsCache = { at: Date.now(), entries: readSockets({ protocol: 'tcp' }) };
+  return socketsCache.entries;
+}
+
+// The listener last found for each instance: checked first next time, since reading the
+// whole process table for every check of every service is the daemon's main cost.
+const lastListener = new Map<string, Identity>();
+
+/**
+ * Does a process of this instance's tree listen on the port? The leader and the last
+ * listener found are tried first; the whole tree is walked only when neither holds it.
+ */
 export function listensInTree(port: number, leader: Identity): boolean {
-  const { listeners } = findListeners({ port });
-  if (listeners.length === 0) return false;
-  const tree = new Set(instanceTree(leader).map((i) => i.pid));
-  return listeners.some((l) => l.protocol === 'tcp' && l.processes.some((p) => tree.has(p.pid)));
+  const inodes = new Set(tcpListeners().filter((s) => s.port === port).map((s) => s.inode));
+  if (inodes.size === 0) return false;
+  const holds = (pid: number): boolean =>
+    (readFdLinks(pid) ?? []).some(([, link]) => link.startsWith('socket:[') && inodes.has(Number(link.slice(8, -1))));
+  const key = `${leader.pid}:${leader.startTicks}`;
+  const last = lastListener.get(key);
+  if (isAlive(leader) && holds(leader.pid)) return true;
+  if (last && isAlive(last) && holds(last.pid)) return true;
+  const found = instanceTree(leader).find((member) => holds(member.pid));
+  if (found) lastListener.set(key, found);
+  else lastListener.delete(key);
+  return found !== undefined;
 }
 
 export function expandPort(text: string, port: number | null): string {

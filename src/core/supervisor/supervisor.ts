@@ -306,14 +306,27 @@ export class Supervisor implements SupervisorApi {
   private watch(name: string, instance: number): void {
     const rt = this.runtime(name);
     if (rt.timer) clearTimeout(rt.timer);
+    let lastCheck = 0;
+    let known: Identity | null = null;
     const tick = async (): Promise<void> => {
       if (this.closed || rt.instance !== instance) return;
+      // An adopted process is polled often for liveness (cheap: one stat read of the identity
+      // we hold), but a settled service is reloaded and health-checked only every HEALTH_INTERVAL_MS.
+      if (known !== null && Date.now() - lastCheck < HEALTH_INTERVAL_MS) {
+        if (rt.child === null && !isAlive(known)) {
+          this.onExit(name, instance, null, null, 'exited (not a child of this daemon: status unknown)');
+          return;
+        }
+        rt.timer = setTimeout(() => void tick(), ADOPTED_POLL_MS);
+        return;
+      }
       const record = loadService(this.registry, name);
       if (!record?.identity || !isLive(record.state) || record.state === 'stopping') return;
       if (rt.child === null && !isAlive(record.identity)) {
         this.onExit(name, instance, null, null, 'exited (not a child of this daemon: status unknown)');
         return;
       }
+      lastCheck = Date.now();
       const checked = record.spec.health !== null || record.port !== null;
       // With nothing to check, "ready" means it stayed up past the settle time: a command that
       // dies at once is reported as a failed start, not as running.
@@ -331,6 +344,7 @@ export class Supervisor implements SupervisorApi {
         this.update(name, { state: 'unhealthy', healthySince: null, detail: `health check failing: ${record.spec.health ?? `nothing of it listens on :${record.port}`}` });
       }
       const settled = current.state !== 'starting' || ok;
+      known = settled ? record.identity : null;
       rt.timer = setTimeout(() => void tick(), rt.child === null ? ADOPTED_POLL_MS : settled ? HEALTH_INTERVAL_MS : READY_POLL_MS);
     };
     rt.timer = setTimeout(() => void tick(), 0);
