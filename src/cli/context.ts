@@ -2,6 +2,8 @@
 import { resolveHome } from '../core/home.ts';
 import { type Caller, detectOwner } from '../core/owner.ts';
 import { Registry } from '../core/registry/registry.ts';
+import { ancestorsOf } from '../core/inspect/tree.ts';
+import type { Requester } from '../core/supervisor/api.ts';
 import type { DaemonClient } from '../client/client.ts';
 
 export interface Output {
@@ -47,6 +49,11 @@ export class Context {
   async client(): Promise<DaemonClient> {
     const { DaemonClient } = await import('../client/client.ts');
     return new DaemonClient(this.home);
+  }
+
+  /** Who asks, for the daemon: the caller plus the pids it must never evict (us and our ancestors). */
+  requester(): Requester {
+    return { ...this.caller, protect: [process.pid, ...ancestorsOf(process.pid)] };
   }
 
   get caller(): Caller {

@@ -59,6 +59,8 @@ function build(): Command {
       .option('--restart <policy>', 'always | on-failure | never (default on-failure)')
       .option('--max-restarts <n>', 'give up after this many restarts (default: never give up)')
       .option('--ephemeral', 'stop it when its owner session is gone (berth gc)')
+      .option('--on-conflict <policy>', 'when a stranger holds its port or a lock file: refuse (default), evict, or wait')
+      .option('--lock <path>', 'a file it must hold alone, e.g. a database (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
       .option('--no-wait', 'return once started, without waiting until ready')
       .option('--timeout <duration>', 'how long to wait until ready (default 60s)')
       .addOption(json()),

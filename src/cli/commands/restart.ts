@@ -12,7 +12,7 @@ export async function run(ctx: Context, nameArg: string, opts: { grace?: string;
   const client = await ctx.client();
   try {
     const result = await withSpinner(ctx, `restarting ${name}`, () =>
-      client.restart({ name, graceMs, wait: opts.wait !== false, timeoutMs, actor: ctx.caller.actor, owner: ctx.caller.owner }),
+      client.restart({ name, graceMs, wait: opts.wait !== false, timeoutMs, ...ctx.requester() }),
     );
     if (ctx.json) ctx.out.json(result);
     else ctx.out.line(`restarted ${name} (${where(result.service)})`);

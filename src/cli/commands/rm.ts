@@ -5,7 +5,7 @@ import { parseDuration, parseName } from '../../core/validate.ts';
 export async function run(ctx: Context, nameArg: string, opts: { grace?: string }): Promise<number> {
   const name = parseName(nameArg, 'service name');
   const graceMs = parseDuration(opts.grace ?? '10s', '--grace');
-  const service = await (await ctx.client()).remove({ name, graceMs, actor: ctx.caller.actor, owner: ctx.caller.owner });
+  const service = await (await ctx.client()).remove({ name, graceMs, ...ctx.requester() });
   if (ctx.json) ctx.out.json({ removed: service });
   else ctx.out.line(`removed ${name}${service.port !== null ? ` (port ${service.port} released)` : ''}`);
   return 0;

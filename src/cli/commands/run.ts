@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Context } from '../context.ts';
 import { BerthError, UsageError } from '../../core/errors.ts';
-import { parseEnvPairs, parseRestart, type PortRequest, type ServiceSpec } from '../../core/supervisor/spec.ts';
+import { parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../../core/supervisor/spec.ts';
 import { parseDuration, parseName, parsePort } from '../../core/validate.ts';
 import { where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
@@ -17,6 +17,8 @@ export interface RunOptions {
   restart?: string;
   maxRestarts?: string;
   ephemeral?: boolean;
+  onConflict?: string;
+  lock?: string[];
   wait?: boolean;
   timeout?: string;
 }
@@ -51,13 +53,15 @@ export async function run(ctx: Context, nameArg: string, argv: string[], opts: R
     maxRestarts,
     purpose: opts.purpose ?? null,
     ephemeral: opts.ephemeral === true,
+    onConflict: parseOnConflict(opts.onConflict ?? 'refuse'),
+    locks: (opts.lock ?? []).map((p) => resolve(p)),
   };
   const timeoutMs = parseDuration(opts.timeout ?? '60s', '--timeout');
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   const client = await ctx.client();
   try {
     const result = await withSpinner(ctx, `starting ${name}`, () =>
-      client.run({ spec, env, wait: opts.wait !== false, timeoutMs, actor: ctx.caller.actor, owner: ctx.caller.owner }),
+      client.run({ spec, env, wait: opts.wait !== false, timeoutMs, ...ctx.requester() }),
     );
     if (ctx.json) ctx.out.json(result);
     else if (result.outcome === 'already_running') ctx.out.line(`already running (pid ${result.service.pid}) ${result.service.port !== null ? `on :${result.service.port}` : ''}`.trimEnd());

@@ -7,7 +7,7 @@ export async function run(ctx: Context, nameArg: string, opts: { grace?: string 
   const name = parseName(nameArg, 'service name');
   const graceMs = parseDuration(opts.grace ?? '10s', '--grace');
   const client = await ctx.client();
-  const service = await withSpinner(ctx, `stopping ${name}`, () => client.stop({ name, graceMs, actor: ctx.caller.actor, owner: ctx.caller.owner }));
+  const service = await withSpinner(ctx, `stopping ${name}`, () => client.stop({ name, graceMs, ...ctx.requester() }));
   if (ctx.json) ctx.out.json({ service });
   else ctx.out.line(`stopped ${name}`);
   return 0;

@@ -40,6 +40,8 @@ export interface ServiceView {
 export interface Requester {
   actor: string;
   owner: Owner;
+  /** pids berth must never evict for this request: the requester and its ancestors */
+  protect?: number[];
 }
 
 export interface RunRequest extends Requester {

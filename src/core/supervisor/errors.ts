@@ -18,24 +18,6 @@ export function toPortHolder(p: ProcessInfo, owner: Owner | null, berth: string 
   return { pid: p.pid, command: p.command, cwd: p.cwd, user: p.user, startedAt: p.startedAt, owner, berth };
 }
 
-/** The service's port is held by a process berth did not start for this service. */
-export class PortHeldError extends BerthError {
-  readonly port: number;
-  readonly holders: PortHolder[];
-  constructor(service: string, port: number, holders: PortHolder[]) {
-    const h = holders[0];
-    const facts = h ? [h.command, `cwd ${h.cwd ?? '?'}`, `user ${h.user}`, `started ${h.startedAt}`, ...(h.owner ? [`owner ${h.owner.session}`] : []), ...(h.berth ? [`berth ${h.berth}`] : [])] : [];
-    const who = h ? `pid ${h.pid} (${facts.join(', ')})` : 'another process';
-    super('port_held', `cannot start "${service}": port ${port} is held by ${who}`, {
-      hint: `see who holds it: berth who ${port}; stop that process yourself, or run "${service}" with --port auto`,
-      exitCode: EXIT.conflict,
-      details: { service, port, holders },
-    });
-    this.port = port;
-    this.holders = holders;
-  }
-}
-
 /** The service did not become ready within the timeout. */
 export class NotReadyError extends BerthError {
   constructor(service: string, timeoutMs: number, logTail: string[], check: string) {

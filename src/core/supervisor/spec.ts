@@ -6,6 +6,7 @@ import { UsageError } from '../errors.ts';
 import { parseName } from '../validate.ts';
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
+export type OnConflict = 'refuse' | 'evict' | 'wait';
 export type PortRequest = { kind: 'none' } | { kind: 'auto' } | { kind: 'fixed'; port: number };
 
 export interface ServiceSpec {
@@ -20,11 +21,20 @@ export interface ServiceSpec {
   maxRestarts: number | null;
   purpose: string | null;
   ephemeral: boolean;
+  /** what to do when a stranger holds the port or a declared lock file */
+  onConflict: OnConflict;
+  /** files the service must hold alone (absolute paths) */
+  locks: string[];
 }
 
-/** The parts of a spec that make it a different service when they change. */
+export function parseOnConflict(text: string): OnConflict {
+  if (text === 'refuse' || text === 'evict' || text === 'wait') return text;
+  throw new UsageError(`invalid --on-conflict ${JSON.stringify(text)}`, 'use refuse, evict or wait', 'invalid_on_conflict');
+}
+
+/** The parts of a spec that make it a different service when they change (command, cwd, env, port, health, locks). */
 export function sameService(a: ServiceSpec, b: ServiceSpec): boolean {
-  return isDeepStrictEqual([a.argv, a.cwd, a.env, a.port, a.health], [b.argv, b.cwd, b.env, b.port, b.health]);
+  return isDeepStrictEqual([a.argv, a.cwd, a.env, a.port, a.health, a.locks ?? []], [b.argv, b.cwd, b.env, b.port, b.health, b.locks ?? []]);
 }
 
 export function parseRestart(text: string): RestartPolicy {

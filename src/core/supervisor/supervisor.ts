@@ -15,7 +15,8 @@ import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
 import type { DaemonStatus, Requester, RestartRequest, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi } from './api.ts';
 import { BACKOFF_RESET_AFTER_MS, backoffDelay } from './backoff.ts';
-import { NotReadyError, PortHeldError, ServiceExitedError, ServiceNotFoundError, toPortHolder } from './errors.ts';
+import { clearTheWay, ConflictError, findObstacles } from './conflicts.ts';
+import { NotReadyError, ServiceExitedError, ServiceNotFoundError } from './errors.ts';
 import { checkHealth, expandPort } from './health.ts';
 import { DEFAULT_LOG_MAX_BYTES, logPath, openLog, rotateLog, tailLines } from './logs.ts';
 import { instanceTree, stopTree } from './process-tree.ts';
@@ -128,7 +129,7 @@ export class Supervisor implements SupervisorApi {
       }
       this.cancelRestart(spec.name);
       const port = this.claimPort(spec, req);
-      const instance = await this.startInstance(spec, req.env, req.owner, port, req, existing, 0);
+      const instance = await this.startInstance(spec, req.env, req.owner, port, req, existing, 0, req.timeoutMs);
       return { outcome, instance };
     });
     // An instance that is already running but not ready yet is waited for too.
@@ -152,7 +153,7 @@ export class Supervisor implements SupervisorApi {
       this.cancelRestart(req.name);
       await this.stopInstance(record, req, req.graceMs, 'restart requested');
       const port = this.claimPort(record.spec, req);
-      return this.startInstance(record.spec, record.env, req.owner, port, req, loadService(this.registry, req.name), 0);
+      return this.startInstance(record.spec, record.env, req.owner, port, req, loadService(this.registry, req.name), 0, req.timeoutMs);
     });
     const readyMs = req.wait ? await this.waitReady(req.name, instance, req.timeoutMs, t0) : null;
     return { outcome: 'started', service: this.view(loadService(this.registry, req.name)!), readyMs };
@@ -201,25 +202,37 @@ export class Supervisor implements SupervisorApi {
   }
 
   /**
-   * Makes sure the port is free for a new instance: processes of an earlier instance of the
-   * same service (its recorded tree, or orphans left in its process group) are stopped;
-   * anyone else is a conflict berth refuses.
+   * Clears the port and declared lock files for a new instance: an earlier instance's
+   * leftovers are stopped; a stranger is refused, waited for or evicted per on_conflict.
+   * Every process stopped is on the record with its pid, command, cwd and owner.
    */
-  private async clearPort(name: string, port: number, previous: Identity | null, who: Requester): Promise<void> {
-    const holders = findListeners({ port }).listeners.flatMap((l) => l.processes);
-    if (holders.length === 0) return;
-    const ours = previous ? new Set(instanceTree(previous).map((i) => i.pid)) : new Set<number>();
-    const strangers = holders.filter((p) => !ours.has(p.pid));
-    if (strangers.length > 0) {
-      throw new PortHeldError(
-        name,
-        port,
-        strangers.map((p) => toPortHolder(p, detectOwner(p.pid), null)),
-      );
-    }
-    const stopped = await stopTree(previous!, 5_000);
-    this.event(who, { verb: 'kill', subject: name, outcome: 'ok', details: { reason: 'an earlier instance held the port', port, pids: stopped.pids, forced: stopped.killed } });
-    await this.waitPortFree(port);
+  private async clearTheWay(spec: ServiceSpec, port: number | null, previous: Identity | null, who: Requester, waitMs: number): Promise<void> {
+    await clearTheWay({
+      service: spec.name,
+      port,
+      locks: spec.locks ?? [],
+      policy: spec.onConflict ?? 'refuse',
+      previous,
+      protect: who.protect ?? [],
+      waitMs,
+      record: ({ verb, obstacle, process: p, owner, forced }) =>
+        this.event(who, {
+          verb,
+          subject: spec.name,
+          outcome: 'ok',
+          details: {
+            reason: verb === 'kill' ? `an earlier instance held ${obstacle.subject}` : `a stranger held ${obstacle.subject} (on_conflict: evict)`,
+            ...(obstacle.port !== null ? { port: obstacle.port } : { path: obstacle.subject }),
+            pid: p.pid,
+            command: p.command,
+            cwd: p.cwd,
+            user: p.user,
+            owner: owner?.session ?? null,
+            forced,
+          },
+        }),
+    });
+    if (port !== null) await this.waitPortFree(port);
   }
 
   private async waitPortFree(port: number): Promise<void> {
@@ -235,9 +248,10 @@ export class Supervisor implements SupervisorApi {
     who: Requester,
     previous: ServiceRecord | undefined,
     restarts: number,
+    waitMs = 0,
   ): Promise<number> {
     const name = spec.name;
-    if (port !== null) await this.clearPort(name, port, previous?.identity ?? null, who);
+    await this.clearTheWay(spec, port, previous?.identity ?? null, who, waitMs);
     const tmp = join(this.home, 'tmp', name);
     mkdirSync(tmp, { recursive: true, mode: 0o700 });
     const childEnv: Record<string, string> = {
@@ -363,7 +377,10 @@ export class Supervisor implements SupervisorApi {
       this.update(name, { lastExit });
       return;
     }
-    const status = note ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
+    // Cause-aware: if a stranger now holds its port or a declared lock, that is likely why.
+    const blocker = findObstacles(record.port, record.spec.locks ?? [])[0];
+    const blocked = blocker ? `; ${blocker.subject} ${blocker.kind === 'port' ? 'held' : 'locked'} by pid ${blocker.holders[0]!.pid}: ${blocker.holders[0]!.command}` : '';
+    const status = (note ?? (signal ? `killed by ${signal}` : `exit code ${code}`)) + blocked;
     this.event(this.callerFor(record), { verb: 'exit', subject: name, outcome: code === 0 ? 'ok' : 'failed', details: { pid: record.identity?.pid ?? null, code, signal, ...(note ? { note } : {}) } });
     const policy = record.spec.restart;
     const failed = code !== 0; // a signal or an unknown status counts as a failure
@@ -396,7 +413,7 @@ export class Supervisor implements SupervisorApi {
     } catch (err) {
       // Could not start (the port is held by a stranger, say): count it as a crash, with the
       // cause in the state, and try again later.
-      const cause = err instanceof Error ? err.message : String(err);
+      const cause = err instanceof ConflictError ? err.brief : err instanceof Error ? err.message : String(err);
       if (loadService(this.registry, name)?.state !== 'backoff') return; // e.g. failed: the command is gone
       rt.attempt++;
       const delay = backoffDelay(rt.attempt);

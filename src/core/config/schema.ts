@@ -1,0 +1,31 @@
+// The berth.yaml schema. `berth schema` prints it as JSON Schema for editors.
+import { z } from 'zod';
+
+const name = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a name is 1 to 64 of A-Z a-z 0-9 . _ -');
+
+export const serviceSchema = z.strictObject({
+  run: z.union([z.string().min(1, 'the command is empty'), z.array(z.string()).min(1, 'the command is empty')]).describe('the command: a command line, or an argv list'),
+  port: z.union([z.literal('auto'), z.number().int().min(1).max(65535)], { error: 'port must be a number from 1 to 65535, or "auto"' }).optional().describe('a port to reserve, or auto to lease one; $PORT is set either way'),
+  health: z.string().regex(/^(https?:\/\/|tcp:|cmd:)/, 'health is http://…, tcp:PORT or cmd:COMMAND').optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  env_file: z.string().optional().describe('a file of KEY=VALUE lines, relative to berth.yaml'),
+  cwd: z.string().optional().describe('working directory, relative to berth.yaml (default: its directory)'),
+  restart: z.enum(['always', 'on-failure', 'never']).optional(),
+  max_restarts: z.number().int().min(0).optional(),
+  on_conflict: z.enum(['refuse', 'evict', 'wait']).optional().describe('what to do when a stranger holds the port or a declared lock'),
+  locks: z.array(z.string().min(1)).optional().describe('files this service must hold alone (a database), relative to berth.yaml'),
+  depends_on: z.array(name).optional(),
+  purpose: z.string().optional(),
+  ephemeral: z.boolean().optional(),
+});
+
+export const configSchema = z.strictObject({
+  services: z.record(name, serviceSchema).refine((s) => Object.keys(s).length > 0, 'declare at least one service'),
+});
+
+export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type ConfigFile = z.infer<typeof configSchema>;
+
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema);
+}
