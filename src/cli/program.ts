@@ -70,7 +70,9 @@ function build(): Command {
     program
       .command('stop')
       .description("stop a service's whole process group: TERM, then KILL after the grace")
-      .argument('<name>', 'the service name')
+      .argument('[name]', 'the service name')
+      .option('--mine', 'stop every service of my session')
+      .option('--session <id>', 'stop every service of that session')
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
       .addOption(json()),
     () => import('./commands/stop.ts'),
@@ -100,6 +102,7 @@ function build(): Command {
       .command('ps')
       .description('services: name, state, pid, port, health, owner, uptime, restarts, last exit, purpose')
       .option('-a, --all', 'include stopped and exited services')
+      .option('--mine', 'only the services of my session')
       .addOption(json()),
     () => import('./commands/ps.ts'),
   );
@@ -121,6 +124,51 @@ function build(): Command {
       .addOption(json()),
     () => import('./commands/daemon.ts'),
   );
+  lazy(
+    program
+      .command('up')
+      .description('start what berth.yaml (or a Procfile) here declares, dependencies first; idempotent')
+      .argument('[names...]', 'only these services (and their dependencies)')
+      .option('--timeout <duration>', 'how long to wait for each to be ready (default 60s)')
+      .addOption(json()),
+    () => import('./commands/up.ts'),
+  );
+  lazy(
+    program
+      .command('down')
+      .description('stop what berth.yaml declares, dependents first')
+      .argument('[names...]', 'only these services')
+      .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
+      .addOption(json()),
+    () => import('./commands/down.ts'),
+  );
+  lazy(
+    program
+      .command('free')
+      .description('stop what holds a port or a file: identity-checked, graceful, on the record')
+      .argument('<port|path>', 'a port number or a file path')
+      .option('--force', "also stop a berth service of another live session")
+      .option('--grace <duration>', 'how long to wait after TERM before KILL (default 5s)')
+      .option('--quiet', 'print nothing on success')
+      .addOption(json()),
+    () => import('./commands/free.ts'),
+  );
+  lazy(
+    program
+      .command('gc')
+      .description('stop ephemeral services whose owner is gone; drop lapsed leases, dead lock records, stale TMPDIRs')
+      .option('--dry-run', 'only say what it would do')
+      .addOption(json()),
+    () => import('./commands/gc.ts'),
+  );
+  lazy(
+    program
+      .command('doctor')
+      .description('the collision map: conflicts, stale records, orphans, held lock files, each with its fix; exit 3 on a conflict')
+      .addOption(json()),
+    () => import('./commands/doctor.ts'),
+  );
+  lazy(program.command('schema').description('print the JSON Schema of berth.yaml'), () => import('./commands/schema.ts'));
   lazy(
     program
       .command('who')

@@ -4,7 +4,7 @@ import { isAlive } from './identity.ts';
 import type { Registry } from './registry/registry.ts';
 
 export interface KnownAs {
-  kind: 'lock' | 'lease' | 'reservation';
+  kind: 'lock' | 'lease' | 'reservation' | 'service';
   name: string;
 }
 

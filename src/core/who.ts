@@ -7,6 +7,7 @@ import { readProcessTable, descendantsOf } from './inspect/tree.ts';
 import { detectOwner } from './owner.ts';
 import { leaseLapse, listPortRecords, type PortRecord } from './ports/ports.ts';
 import type { Registry } from './registry/registry.ts';
+import { serviceOf, type ServiceTree, serviceTrees } from './supervisor/trees.ts';
 
 /**
  * ok: held by its recorded holder (or, with none recorded, by a process of the owner's session);
@@ -39,7 +40,13 @@ export function whoListens(port: number, registry?: Registry): PortAnswer {
   const { listeners, unreadable } = findListeners({ port });
   const record = registry ? listPortRecords(registry).find((r) => r.port === port) : undefined;
   const pids = listeners.flatMap((l) => l.processes.map((p) => p.pid));
-  return { port, listeners, claim: record ? judgeClaim(record, listeners) : null, known: knownProcesses(registry, pids), unreadable };
+  const trees = serviceTrees(registry);
+  const known = knownProcesses(registry, pids);
+  for (const pid of pids) {
+    const svc = serviceOf(trees, pid);
+    if (svc) (known[pid] ??= []).push({ kind: 'service', name: svc.record.spec.name });
+  }
+  return { port, listeners, claim: record ? judgeClaim(record, listeners, trees) : null, known, unreadable };
 }
 
 /** Who holds a file open or locked (and its SQLite companions), and what berth knows them as. */
@@ -49,12 +56,21 @@ export function whoHolds(path: string, registry?: Registry): FileAnswer {
   return { ...report, known: knownProcesses(registry, pids) };
 }
 
-/** Compares a reservation or lease with the processes actually listening on its port. */
-export function judgeClaim(record: PortRecord, listeners: Listener[]): PortClaim {
+/**
+ * Compares a reservation or lease with the processes actually listening on its port. Its
+ * owner is, in order: the berth service of the same name (its process tree, if running), the
+ * holder process the lease records (its tree), or else any process of the owner's session.
+ */
+export function judgeClaim(record: PortRecord, listeners: Listener[], trees: ServiceTree[] = []): PortClaim {
   const pids = [...new Set(listeners.filter((l) => l.port === record.port).flatMap((l) => l.processes.map((p) => p.pid)))];
   if (leaseLapse(record) !== undefined) return { ...record, status: 'lapsed', strangers: pids };
   if (pids.length === 0) return { ...record, status: 'idle', strangers: [] };
-  const strangers = record.holder ? outsideTree(record.holder, pids) : outsideSession(record, pids);
+  const service = trees.find((t) => t.record.spec.name === record.name);
+  const strangers = service
+    ? pids.filter((pid) => !service.pids.has(pid))
+    : record.holder
+      ? outsideTree(record.holder, pids)
+      : outsideSession(record, pids);
   return { ...record, status: strangers.length > 0 ? 'conflict' : 'ok', strangers };
 }
 

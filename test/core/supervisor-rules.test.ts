@@ -33,6 +33,8 @@ const spec: ServiceSpec = {
   maxRestarts: null,
   purpose: 'ui',
   ephemeral: false,
+  onConflict: 'refuse',
+  locks: [],
 };
 
 test('a spec is the same service unless command, cwd, env, port or health change', () => {

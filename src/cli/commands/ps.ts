@@ -3,8 +3,9 @@ import type { Context } from '../context.ts';
 import { table } from '../format/table.ts';
 import { describeExit, uptime } from '../format/service.ts';
 
-export async function run(ctx: Context, opts: { all?: boolean }): Promise<number> {
-  const all = await (await ctx.client()).list();
+export async function run(ctx: Context, opts: { all?: boolean; mine?: boolean }): Promise<number> {
+  const everything = await (await ctx.client()).list();
+  const all = opts.mine ? everything.filter((s) => s.owner?.session === ctx.caller.owner.session) : everything;
   const services = opts.all ? all : all.filter((s) => s.state !== 'stopped' && s.state !== 'exited');
   if (ctx.json) {
     ctx.out.json({ services });

@@ -90,7 +90,9 @@ export function loadYaml(file: string): Project {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const { offset, path } = locateIssue(doc, issue);
-    throw new ConfigError(at(offset, fieldName(path)), issue.message);
+    // a bad record key (a service or variable name) carries the reason in its nested issue
+    const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    throw new ConfigError(at(offset, fieldName(path)), message);
   }
   const dir = dirname(file);
   const services = new Map<string, ProjectService>();
@@ -212,9 +214,11 @@ function nodeOffset(doc: Document, path: Array<string | number>): number | undef
 
 /** Where a schema issue points in the file: the offending value, or the unknown key itself. */
 function locateIssue(doc: Document, issue: z.core.$ZodIssue): { offset: number | undefined; path: Array<string | number> } {
-  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0]!;
+  let path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  if (issue.code === 'unrecognized_keys' || issue.code === 'invalid_key') {
+    // point at the key itself, in its parent mapping
+    const key = issue.code === 'unrecognized_keys' ? issue.keys[0]! : String(path.at(-1));
+    if (issue.code === 'invalid_key') path = path.slice(0, -1);
     const parent = path.length === 0 ? doc.contents : doc.getIn(path, true);
     if (isMap(parent)) {
       const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key);

@@ -1,11 +1,12 @@
 // The berth.yaml schema. `berth schema` prints it as JSON Schema for editors.
 import { z } from 'zod';
 
+const PORT_MESSAGE = 'port must be a number from 1 to 65535, or "auto"';
 const name = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a name is 1 to 64 of A-Z a-z 0-9 . _ -');
 
 export const serviceSchema = z.strictObject({
   run: z.union([z.string().min(1, 'the command is empty'), z.array(z.string()).min(1, 'the command is empty')]).describe('the command: a command line, or an argv list'),
-  port: z.union([z.literal('auto'), z.number().int().min(1).max(65535)], { error: 'port must be a number from 1 to 65535, or "auto"' }).optional().describe('a port to reserve, or auto to lease one; $PORT is set either way'),
+  port: z.union([z.literal('auto'), z.number().int(PORT_MESSAGE).min(1, PORT_MESSAGE).max(65535, PORT_MESSAGE)], { error: PORT_MESSAGE }).optional().describe('a port to reserve, or auto to lease one; $PORT is set either way'),
   health: z.string().regex(/^(https?:\/\/|tcp:|cmd:)/, 'health is http://…, tcp:PORT or cmd:COMMAND').optional(),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.union([z.string(), z.number(), z.boolean()])).optional(),
   env_file: z.string().optional().describe('a file of KEY=VALUE lines, relative to berth.yaml'),

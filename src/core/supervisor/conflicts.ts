@@ -83,6 +83,7 @@ export interface ResolveOptions {
 /** Clears the way for a new instance, or throws ConflictError naming who is in it. */
 export async function clearTheWay(opts: ResolveOptions): Promise<void> {
   const deadline = Date.now() + opts.waitMs;
+  const evicted = new Set<number>();
   for (;;) {
     const obstacles = findObstacles(opts.port, opts.locks);
     if (obstacles.length === 0) return;
@@ -103,7 +104,9 @@ export async function clearTheWay(opts: ResolveOptions): Promise<void> {
       await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
       continue;
     }
-    // evict
+    // evict (once: a process still there after TERM and KILL is one berth cannot remove)
+    if (evicted.has(stranger.pid)) throw summary('it survived eviction');
+    evicted.add(stranger.pid);
     try {
       if (opts.protect.includes(stranger.pid)) throw new SignalRefusedError(stranger.pid, 'ancestor', 'it is the process that asked, or one of its ancestors');
       assertSignallable(stranger.pid);

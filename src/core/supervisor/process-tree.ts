@@ -20,7 +20,10 @@ export function instanceTree(leader: Identity): Identity[] {
     if (stat.state === 'Z') continue;
     if (stat.pgid === leader.pid && stat.startTicks >= leader.startTicks) pids.add(stat.pid);
   }
-  if (isAlive(leader)) for (const pid of descendantsOf(leader.pid, table)) pids.add(pid);
+  if (isAlive(leader)) {
+    pids.add(leader.pid); // (a leader that is not its group's leader is not caught by the pgid test)
+    for (const pid of descendantsOf(leader.pid, table)) pids.add(pid);
+  }
   const out: Identity[] = [];
   for (const pid of pids) {
     const id = readIdentity(pid);

@@ -26,6 +26,7 @@ import { deleteService, loadService, loadServices, saveService, type ServiceReco
 
 const READY_POLL_MS = 100;
 const UNCHECKED_SETTLE_MS = 500;
+const OBSTACLE_POLL_MS = 500;
 const HEALTH_INTERVAL_MS = 2_000;
 const ADOPTED_POLL_MS = 250;
 const PORT_FREE_WAIT_MS = 10_000;
@@ -127,10 +128,19 @@ export class Supervisor implements SupervisorApi {
         await this.stopInstance(existing, req, 10_000, 'replaced by a new spec');
         outcome = 'replaced';
       }
+      const wasRetrying = existing?.state === 'backoff';
       this.cancelRestart(spec.name);
       const port = this.claimPort(spec, req);
-      const instance = await this.startInstance(spec, req.env, req.owner, port, req, existing, 0, req.timeoutMs);
-      return { outcome, instance };
+      try {
+        const instance = await this.startInstance(spec, req.env, req.owner, port, req, existing, 0, req.timeoutMs);
+        return { outcome, instance };
+      } catch (err) {
+        // A supervised service that was waiting to restart keeps being retried.
+        if (wasRetrying && loadService(this.registry, spec.name)?.state === 'backoff') {
+          this.scheduleRetry(spec.name, this.runtime(spec.name).instance, err instanceof ConflictError ? err.brief : String(err), err instanceof ConflictError);
+        }
+        throw err;
+      }
     });
     // An instance that is already running but not ready yet is waited for too.
     const readyMs = req.wait ? await this.waitReady(spec.name, instance, req.timeoutMs, t0) : null;
@@ -394,13 +404,34 @@ export class Supervisor implements SupervisorApi {
       this.event(this.callerFor(record), { verb: 'give-up', subject: name, outcome: 'failed', details: { restarts: record.restarts } });
       return;
     }
+    this.update(name, { state: 'backoff', lastExit, healthySince: null });
+    this.scheduleRetry(name, instance, status, blocker !== undefined);
+  }
+
+  /**
+   * Schedules the next start of a service in backoff, after the backoff delay. When a stranger
+   * blocks it (its port or a declared lock), berth also watches that obstacle and retries as
+   * soon as it is gone: `berth free` (or the squatter leaving) brings the service straight back.
+   */
+  private scheduleRetry(name: string, instance: number, cause: string, blocked: boolean): void {
+    const rt = this.runtime(name);
+    if (rt.restartTimer) clearTimeout(rt.restartTimer);
     rt.attempt++;
     const delay = backoffDelay(rt.attempt);
-    this.update(name, { state: 'backoff', lastExit, detail: `${status}; restarting in ${delay} ms (attempt ${rt.attempt})`, healthySince: null });
-    rt.restartTimer = setTimeout(() => {
+    this.update(name, { detail: `${cause}; ${blocked ? 'retrying' : 'restarting'} in ${delay} ms (attempt ${rt.attempt})` });
+    const due = Date.now() + delay;
+    const fire = (): void => {
       rt.restartTimer = null;
       void this.serial(name, () => this.restartAfterCrash(name, instance)).catch(() => {});
-    }, delay);
+    };
+    const poll = (): void => {
+      if (this.closed || rt.instance !== instance) return;
+      const record = loadService(this.registry, name);
+      if (!record || record.state !== 'backoff') return;
+      if (Date.now() >= due || findObstacles(record.port, record.spec.locks ?? []).length === 0) fire();
+      else rt.restartTimer = setTimeout(poll, OBSTACLE_POLL_MS);
+    };
+    rt.restartTimer = blocked ? setTimeout(poll, Math.min(delay, OBSTACLE_POLL_MS)) : setTimeout(fire, delay);
   }
 
   private async restartAfterCrash(name: string, instance: number): Promise<void> {
@@ -413,16 +444,11 @@ export class Supervisor implements SupervisorApi {
     } catch (err) {
       // Could not start (the port is held by a stranger, say): count it as a crash, with the
       // cause in the state, and try again later.
-      const cause = err instanceof ConflictError ? err.brief : err instanceof Error ? err.message : String(err);
       if (loadService(this.registry, name)?.state !== 'backoff') return; // e.g. failed: the command is gone
-      rt.attempt++;
-      const delay = backoffDelay(rt.attempt);
-      this.update(name, { restarts: record.restarts + 1, detail: `${cause}; retrying in ${delay} ms (attempt ${rt.attempt})` });
+      const cause = err instanceof ConflictError ? err.brief : err instanceof Error ? err.message : String(err);
+      this.update(name, { restarts: record.restarts + 1 });
       this.event(who, { verb: 'restart', subject: name, outcome: 'failed', details: { cause } });
-      rt.restartTimer = setTimeout(() => {
-        rt.restartTimer = null;
-        void this.serial(name, () => this.restartAfterCrash(name, instance)).catch(() => {});
-      }, delay);
+      this.scheduleRetry(name, instance, cause, err instanceof ConflictError);
     }
   }
 

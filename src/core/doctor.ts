@@ -1,0 +1,107 @@
+// `berth doctor`: the collision map. Every finding has a severity and the exact command that
+// fixes it.
+import { existsSync } from 'node:fs';
+import type { Project } from './config/load.ts';
+import { isAlive } from './identity.ts';
+import { findListeners } from './inspect/listeners.ts';
+import { isOwnerGone } from './owner.ts';
+import { listPortRecords } from './ports/ports.ts';
+import type { Registry } from './registry/registry.ts';
+import { findObstacles } from './supervisor/conflicts.ts';
+import { isLive } from './supervisor/state.ts';
+import { loadServices } from './supervisor/store.ts';
+import { serviceTrees } from './supervisor/trees.ts';
+import { judgeClaim } from './who.ts';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  severity: Severity;
+  kind: 'port_conflict' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop';
+  subject: string;
+  message: string;
+  fix: string | null;
+}
+
+export interface DoctorReport {
+  findings: Finding[];
+  conflicts: number;
+  config: string | null;
+}
+
+interface LockRow {
+  name: string;
+  pid: number;
+  start_ticks: number;
+  boot_id: string;
+}
+
+export function diagnose(registry: Registry | undefined, project: Project | undefined, daemonRunning: boolean): DoctorReport {
+  const findings: Finding[] = [];
+  const { listeners } = findListeners();
+  const trees = serviceTrees(registry);
+  const records = registry ? listPortRecords(registry) : [];
+  const services = registry ? loadServices(registry) : [];
+
+  for (const claim of records.map((r) => judgeClaim(r, listeners, trees))) {
+    if (claim.status === 'conflict') {
+      const who = claim.strangers.map((pid) => `pid ${pid}: ${listeners.find((l) => l.processes.some((p) => p.pid === pid))?.processes.find((p) => p.pid === pid)?.command ?? '?'}`).join('; ');
+      findings.push({ severity: 'error', kind: 'port_conflict', subject: `:${claim.port}`, message: `port ${claim.port}, ${claim.kind === 'reservation' ? 'reserved' : 'leased'} for "${claim.name}", is held by ${who}`, fix: `berth free ${claim.port}` });
+    } else if (claim.status === 'lapsed') {
+      findings.push({ severity: 'warning', kind: 'stale_lease', subject: claim.name, message: `the lease of port ${claim.port} for "${claim.name}" has lapsed`, fix: 'berth gc' });
+    }
+  }
+
+  for (const [name, svc] of project?.services ?? []) {
+    const tree = trees.find((t) => t.record.spec.name === name && t.pids.size > 0);
+    const mine = (pid: number): boolean => tree?.pids.has(pid) ?? false;
+    if (svc.spec.port.kind === 'fixed') {
+      const port = svc.spec.port.port;
+      const holders = listeners.filter((l) => l.port === port && l.protocol === 'tcp').flatMap((l) => l.processes);
+      const strangers = holders.filter((p) => !mine(p.pid));
+      if (strangers.length > 0 && !records.some((r) => r.port === port)) {
+        findings.push({ severity: 'error', kind: 'declared_port', subject: `:${port}`, message: `port ${port}, declared for "${name}" in ${project!.file}, is held by pid ${strangers[0]!.pid}: ${strangers[0]!.command}`, fix: svc.spec.onConflict === 'evict' ? `berth up ${name}` : `berth free ${port}` });
+      }
+    }
+    for (const path of svc.spec.locks) {
+      if (!existsSync(path)) continue;
+      const obstacle = findObstacles(null, [path])[0];
+      if (!obstacle) continue;
+      const strangers = obstacle.holders.filter((p) => !mine(p.pid));
+      if (strangers.length > 0) {
+        findings.push({ severity: 'error', kind: 'lock_held', subject: path, message: `${path}, declared by "${name}", is locked by pid ${strangers[0]!.pid}: ${strangers[0]!.command}`, fix: `berth free ${path}` });
+      } else {
+        findings.push({ severity: 'info', kind: 'lock_ok', subject: path, message: `${path} is held by "${name}" (pid ${obstacle.holders[0]!.pid})`, fix: null });
+      }
+    }
+  }
+
+  for (const s of services) {
+    const alive = s.identity !== null && isAlive(s.identity);
+    if (isLive(s.state) && alive && s.owner && isOwnerGone(s.owner)) {
+      findings.push({ severity: 'warning', kind: 'owner_gone', subject: s.spec.name, message: `"${s.spec.name}" runs for session ${s.owner.session}, which is gone`, fix: s.spec.ephemeral ? 'berth gc' : `berth stop ${s.spec.name}` });
+    }
+    if (isLive(s.state) && !alive && !daemonRunning) {
+      findings.push({ severity: 'warning', kind: 'stale_service', subject: s.spec.name, message: `"${s.spec.name}" is recorded as ${s.state}, but its process is gone and no daemon watches it`, fix: 'berth ps' });
+    }
+    if (s.state === 'backoff' || s.state === 'failed') {
+      const port = /port (\d+) held by/.exec(s.detail ?? '')?.[1];
+      const path = /(\S+) locked by/.exec(s.detail ?? '')?.[1];
+      findings.push({
+        severity: 'error',
+        kind: 'crash_loop',
+        subject: s.spec.name,
+        message: `"${s.spec.name}" is ${s.state === 'backoff' ? `in a crash loop (${s.restarts} restarts)` : 'failed'}: ${s.detail ?? 'see its log'}`,
+        fix: port ? `berth free ${port}` : path ? `berth free ${path}` : `berth logs ${s.spec.name}`,
+      });
+    }
+  }
+  for (const l of registry?.all<LockRow>('SELECT name, pid, start_ticks, boot_id FROM locks') ?? []) {
+    if (!isAlive({ pid: l.pid, startTicks: l.start_ticks, bootId: l.boot_id })) {
+      findings.push({ severity: 'warning', kind: 'stale_lock', subject: l.name, message: `the record of lock "${l.name}" names pid ${l.pid}, which is gone`, fix: 'berth gc' });
+    }
+  }
+  const order: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+  findings.sort((a, b) => order[a.severity] - order[b.severity]);
+  return { findings, conflicts: findings.filter((f) => f.severity === 'error').length, config: project?.file ?? null };
+}

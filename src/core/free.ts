@@ -1,0 +1,88 @@
+// `berth free PORT|PATH`: stop what holds a port or a file, safely and on the record. A holder
+// that is a berth service is stopped as a service (so it is not restarted behind your back);
+// any other process is evicted by identity (TERM, grace, KILL).
+import { BerthError, EXIT } from './errors.ts';
+import { findFileHolders } from './inspect/holders.ts';
+import { findListeners } from './inspect/listeners.ts';
+import type { ProcessInfo } from './inspect/process.ts';
+import { type Caller, detectOwner, isOwnerGone, type Owner } from './owner.ts';
+import { recordEvent } from './registry/events.ts';
+import type { Registry } from './registry/registry.ts';
+import { assertSignallable } from './signal.ts';
+import { stopTree } from './supervisor/process-tree.ts';
+import { liveServiceTrees, serviceOf } from './supervisor/trees.ts';
+
+export type FreeTarget = { kind: 'port'; port: number } | { kind: 'path'; path: string };
+
+export interface FreeStep {
+  process: ProcessInfo;
+  owner: Owner | null;
+  /** the berth service it belongs to: stopped through the supervisor */
+  service: string | null;
+}
+
+export class FreeRefusedError extends BerthError {
+  constructor(target: string, message: string, hint: string, details: Record<string, unknown>) {
+    super('free_refused', `will not free ${target}: ${message}`, { hint, exitCode: EXIT.conflict, details });
+  }
+}
+
+export function targetLabel(target: FreeTarget): string {
+  return target.kind === 'port' ? `:${target.port}` : target.path;
+}
+
+/** The processes holding the target: listeners on the port; lock holders of the file (else those with it open). */
+export function holdersOf(target: FreeTarget): ProcessInfo[] {
+  if (target.kind === 'port') {
+    return [...new Map(findListeners({ port: target.port }).listeners.flatMap((l) => l.processes).map((p) => [p.pid, p])).values()];
+  }
+  const report = findFileHolders(target.path);
+  const files = [report, ...report.companions];
+  const lockers = files.flatMap((f) => f.holders.filter((h) => h.locks.some((l) => !l.waiting)));
+  const chosen = lockers.length > 0 ? lockers : files.flatMap((f) => f.holders);
+  return [...new Map(chosen.map((h) => [h.process.pid, h.process])).values()];
+}
+
+/**
+ * What freeing the target would do, or FreeRefusedError: a service of another live session
+ * needs --force; another user's process is never touched.
+ */
+export function planFree(target: FreeTarget, registry: Registry | undefined, me: Owner, force: boolean): FreeStep[] {
+  const label = targetLabel(target);
+  const trees = liveServiceTrees(registry);
+  const myUid = process.getuid?.() ?? -1;
+  const steps: FreeStep[] = [];
+  for (const p of holdersOf(target)) {
+    const svc = serviceOf(trees, p.pid);
+    if (svc) {
+      const owner = svc.record.owner;
+      if (owner && owner.session !== me.session && !isOwnerGone(owner) && !force) {
+        throw new FreeRefusedError(label, `it is berth service "${svc.record.spec.name}" of session ${owner.session}, which is still alive`, `ask its owner, or if you are sure: berth free ${label.replace(/^:/, '')} --force`, {
+          service: svc.record.spec.name,
+          owner: owner.session,
+          pid: p.pid,
+        });
+      }
+      if (!steps.some((s) => s.service === svc.record.spec.name)) steps.push({ process: p, owner, service: svc.record.spec.name });
+      continue;
+    }
+    if (p.uid !== myUid) {
+      throw new FreeRefusedError(label, `pid ${p.pid} (${p.command}) belongs to user ${p.user}`, 'berth never signals another user\'s process; ask them, or run berth as that user', { pid: p.pid, user: p.user });
+    }
+    assertSignallable(p.pid);
+    steps.push({ process: p, owner: detectOwner(p.pid), service: null });
+  }
+  return steps;
+}
+
+/** Evicts one non-service holder, by identity, and records it. */
+export async function evictHolder(step: FreeStep, target: FreeTarget, registry: Registry, caller: Caller, graceMs: number): Promise<{ forced: boolean }> {
+  const outcome = await stopTree(step.process.identity, graceMs);
+  recordEvent(registry, caller, {
+    verb: 'free',
+    subject: targetLabel(target),
+    outcome: 'ok',
+    details: { pid: step.process.pid, command: step.process.command, cwd: step.process.cwd, user: step.process.user, owner: step.owner?.session ?? null, forced: outcome.killed },
+  });
+  return { forced: outcome.killed };
+}
