@@ -17,7 +17,7 @@ export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
   severity: Severity;
-  kind: 'port_conflict' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop';
+  kind: 'port_conflict' | 'port_ok' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop';
   subject: string;
   message: string;
   fix: string | null;
@@ -47,6 +47,15 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
     if (claim.status === 'conflict') {
       const who = claim.strangers.map((pid) => `pid ${pid}: ${listeners.find((l) => l.processes.some((p) => p.pid === pid))?.processes.find((p) => p.pid === pid)?.command ?? '?'}`).join('; ');
       findings.push({ severity: 'error', kind: 'port_conflict', subject: `:${claim.port}`, message: `port ${claim.port}, ${claim.kind === 'reservation' ? 'reserved' : 'leased'} for "${claim.name}", is held by ${who}`, fix: `berth free ${claim.port}` });
+    } else if (claim.status === 'ok' || claim.status === 'idle') {
+      const pids = listeners.filter((l) => l.port === claim.port).flatMap((l) => l.processes.map((p) => p.pid));
+      findings.push({
+        severity: 'info',
+        kind: 'port_ok',
+        subject: `:${claim.port}`,
+        message: `port ${claim.port}, ${claim.kind === 'reservation' ? 'reserved' : 'leased'} for "${claim.name}": ${claim.status === 'ok' ? `held by its owner (pid ${pids.join(', ')})` : 'nothing listens'}`,
+        fix: null,
+      });
     } else if (claim.status === 'lapsed') {
       findings.push({ severity: 'warning', kind: 'stale_lease', subject: claim.name, message: `the lease of port ${claim.port} for "${claim.name}" has lapsed`, fix: 'berth gc' });
     }
