@@ -168,6 +168,7 @@ function build(): Command {
       .addOption(json()),
     () => import('./commands/doctor.ts'),
   );
+  lazy(program.command('mcp').description('serve berth as MCP tools over stdio (for agents: see docs/agents.md)'), () => import('./commands/mcp.ts'));
   lazy(program.command('schema').description('print the JSON Schema of berth.yaml'), () => import('./commands/schema.ts'));
   lazy(
     program

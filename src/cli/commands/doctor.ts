@@ -1,13 +1,10 @@
 // berth doctor: the collision map; exit 3 when there is a conflict.
 import type { Context } from '../context.ts';
-import { findConfig, loadProject } from '../../core/config/load.ts';
-import { diagnose } from '../../core/doctor.ts';
+import { runDoctor } from '../../app/maintenance.ts';
 import { EXIT } from '../../core/errors.ts';
 
 export async function run(ctx: Context): Promise<number> {
-  const project = findConfig(process.cwd()) ? loadProject(process.cwd()) : undefined;
-  const daemonRunning = (await (await ctx.client()).probe()) !== undefined;
-  const report = diagnose(ctx.existingRegistry(), project, daemonRunning);
+  const report = await runDoctor(ctx, process.cwd());
   if (ctx.json) ctx.out.json(report);
   else {
     if (report.findings.length === 0) ctx.out.line('All clear: no conflicts, no stale records.');

@@ -1,10 +1,8 @@
 // berth run NAME [--port auto|N] [--health SPEC] … -- CMD…
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Context } from '../context.ts';
+import { type RunInput, runService } from '../../app/services.ts';
 import { BerthError, UsageError } from '../../core/errors.ts';
-import { parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../../core/supervisor/spec.ts';
-import { parseDuration, parseName, parsePort } from '../../core/validate.ts';
+import { parseDuration } from '../../core/validate.ts';
 import { where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 
@@ -23,46 +21,30 @@ export interface RunOptions {
   timeout?: string;
 }
 
-export function parsePortOption(text: string | undefined): PortRequest {
-  if (text === undefined) return { kind: 'none' };
-  if (text === 'auto') return { kind: 'auto' };
-  return { kind: 'fixed', port: parsePort(text) };
-}
-
-function parseCwd(text: string | undefined): string {
-  const dir = resolve(text ?? process.cwd());
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--cwd ${JSON.stringify(text)} is not a directory`, undefined, 'invalid_cwd');
-  return dir;
-}
-
-export async function run(ctx: Context, nameArg: string, argv: string[], opts: RunOptions): Promise<number> {
-  const name = parseName(nameArg, 'service name');
-  let maxRestarts: number | null = null;
+export async function run(ctx: Context, name: string, argv: string[], opts: RunOptions): Promise<number> {
+  let maxRestarts: number | undefined;
   if (opts.maxRestarts !== undefined) {
     maxRestarts = Number(opts.maxRestarts);
-    if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new UsageError(`invalid --max-restarts ${JSON.stringify(opts.maxRestarts)}: a whole number`, undefined, 'invalid_max_restarts');
+    if (!/^\d+$/.test(opts.maxRestarts)) throw new UsageError(`invalid --max-restarts ${JSON.stringify(opts.maxRestarts)}: a whole number`, undefined, 'invalid_max_restarts');
   }
-  const spec: ServiceSpec = {
+  const input: RunInput = {
     name,
     argv,
-    cwd: parseCwd(opts.cwd),
-    env: parseEnvPairs(opts.env ?? []),
-    port: parsePortOption(opts.port),
-    health: opts.health ?? null,
-    restart: parseRestart(opts.restart ?? 'on-failure'),
-    maxRestarts,
-    purpose: opts.purpose ?? null,
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.health !== undefined ? { health: opts.health } : {}),
+    ...(opts.purpose !== undefined ? { purpose: opts.purpose } : {}),
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    ...(opts.env !== undefined ? { env: opts.env } : {}),
+    ...(opts.restart !== undefined ? { restart: opts.restart } : {}),
+    ...(maxRestarts !== undefined ? { maxRestarts } : {}),
+    ...(opts.onConflict !== undefined ? { onConflict: opts.onConflict } : {}),
+    ...(opts.lock !== undefined ? { locks: opts.lock } : {}),
     ephemeral: opts.ephemeral === true,
-    onConflict: parseOnConflict(opts.onConflict ?? 'refuse'),
-    locks: (opts.lock ?? []).map((p) => resolve(p)),
+    wait: opts.wait !== false,
+    timeoutMs: parseDuration(opts.timeout ?? '60s', '--timeout'),
   };
-  const timeoutMs = parseDuration(opts.timeout ?? '60s', '--timeout');
-  const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-  const client = await ctx.client();
   try {
-    const result = await withSpinner(ctx, `starting ${name}`, () =>
-      client.run({ spec, env, wait: opts.wait !== false, timeoutMs, ...ctx.requester() }),
-    );
+    const result = await withSpinner(ctx, `starting ${name}`, () => runService(ctx, input));
     if (ctx.json) ctx.out.json(result);
     else if (result.outcome === 'already_running') ctx.out.line(`already running (pid ${result.service.pid}) ${result.service.port !== null ? `on :${result.service.port}` : ''}`.trimEnd());
     else {

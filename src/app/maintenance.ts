@@ -1,0 +1,64 @@
+// free, gc and doctor: the operations that settle or report conflicts, shared by the CLI and MCP.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { findConfig, loadProject } from '../core/config/load.ts';
+import { diagnose, type DoctorReport } from '../core/doctor.ts';
+import { evictHolder, type FreeTarget, planFree, targetLabel } from '../core/free.ts';
+import { applyGcLocally, type GcAction, planGc } from '../core/gc.ts';
+import { PathNotFoundError } from '../core/inspect/holders.ts';
+import { parsePort } from '../core/validate.ts';
+import type { Session } from './session.ts';
+
+export function parseFreeTarget(text: string, baseDir = process.cwd()): FreeTarget {
+  if (/^:?\d+$/.test(text.trim())) return { kind: 'port', port: parsePort(text) };
+  const path = resolve(baseDir, text);
+  if (!existsSync(path)) throw new PathNotFoundError(text);
+  return { kind: 'path', path };
+}
+
+export interface FreeResult {
+  target: string;
+  stopped: Array<{ pid: number; command: string; service: string | null; forced: boolean }>;
+}
+
+/** Stops what holds the target: berth services through the supervisor, other processes by identity. */
+export async function freeTarget(session: Session, target: FreeTarget, force: boolean, graceMs: number): Promise<FreeResult> {
+  const steps = planFree(target, session.existingRegistry(), session.caller.owner, force);
+  const stopped: FreeResult['stopped'] = [];
+  for (const step of steps) {
+    if (step.service) {
+      await (await session.client()).stop({ name: step.service, graceMs, ...session.requester() });
+      stopped.push({ pid: step.process.pid, command: step.process.command, service: step.service, forced: false });
+    } else {
+      const { forced } = await evictHolder(step, target, session.registry(), session.caller, graceMs);
+      stopped.push({ pid: step.process.pid, command: step.process.command, service: null, forced });
+    }
+  }
+  return { target: targetLabel(target), stopped };
+}
+
+export interface GcResult {
+  dryRun: boolean;
+  actions: GcAction[];
+}
+
+export async function collectGarbage(session: Session, dryRun: boolean): Promise<GcResult> {
+  const registry = session.existingRegistry();
+  const actions = planGc(session.home, registry);
+  if (!dryRun && registry) {
+    applyGcLocally(session.home, registry, session.caller, actions);
+    const stops = actions.filter((a) => a.kind === 'stop-service');
+    if (stops.length > 0) {
+      const client = await session.client();
+      for (const a of stops) await client.stop({ name: a.subject, graceMs: 10_000, ...session.requester() });
+    }
+  }
+  return { dryRun, actions };
+}
+
+/** The collision map for a directory's project (if it has one) and the berth home. */
+export async function runDoctor(session: Session, dir: string): Promise<DoctorReport> {
+  const project = findConfig(dir) ? loadProject(dir) : undefined;
+  const daemonRunning = (await (await session.client()).probe()) !== undefined;
+  return diagnose(session.existingRegistry(), project, daemonRunning);
+}

@@ -1,0 +1,109 @@
+// Operations on services and projects, shared by the CLI and the MCP server. Each returns the
+// document that `--json` prints and that MCP returns as structured content.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadProject, startOrder } from '../core/config/load.ts';
+import { BerthError, UsageError } from '../core/errors.ts';
+import type { RunResult, ServiceView } from '../core/supervisor/api.ts';
+import { parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
+import { parseName, parsePort } from '../core/validate.ts';
+import type { Session } from './session.ts';
+
+export interface RunInput {
+  name: string;
+  argv: string[];
+  /** "auto", a port number, or none */
+  port?: string | number;
+  health?: string;
+  purpose?: string;
+  cwd?: string;
+  /** K=V pairs */
+  env?: string[];
+  restart?: string;
+  maxRestarts?: number;
+  ephemeral?: boolean;
+  onConflict?: string;
+  locks?: string[];
+  wait?: boolean;
+  timeoutMs?: number;
+}
+
+export function parsePortRequest(value: string | number | undefined): PortRequest {
+  if (value === undefined) return { kind: 'none' };
+  if (value === 'auto') return { kind: 'auto' };
+  return { kind: 'fixed', port: parsePort(value) };
+}
+
+/** A service spec from what a user typed (flags or tool arguments), validated. */
+export function specFromInput(input: RunInput, baseDir = process.cwd()): ServiceSpec {
+  const cwd = resolve(baseDir, input.cwd ?? '.');
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw new UsageError(`cwd ${JSON.stringify(input.cwd)} is not a directory`, undefined, 'invalid_cwd');
+  if (input.maxRestarts !== undefined && !(Number.isInteger(input.maxRestarts) && input.maxRestarts >= 0)) {
+    throw new UsageError(`invalid max restarts ${JSON.stringify(input.maxRestarts)}: a whole number`, undefined, 'invalid_max_restarts');
+  }
+  return {
+    name: parseName(input.name, 'service name'),
+    argv: input.argv,
+    cwd,
+    env: parseEnvPairs(input.env ?? []),
+    port: parsePortRequest(input.port),
+    health: input.health ?? null,
+    restart: parseRestart(input.restart ?? 'on-failure'),
+    maxRestarts: input.maxRestarts ?? null,
+    purpose: input.purpose ?? null,
+    ephemeral: input.ephemeral === true,
+    onConflict: parseOnConflict(input.onConflict ?? 'refuse'),
+    locks: (input.locks ?? []).map((p) => resolve(baseDir, p)),
+  };
+}
+
+function callerEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** Makes sure a service runs (idempotent), waiting until it is ready unless told not to. */
+export async function runService(session: Session, input: RunInput, baseDir?: string): Promise<RunResult> {
+  const spec = specFromInput(input, baseDir);
+  const client = await session.client();
+  return client.run({ spec, env: callerEnv(), wait: input.wait !== false, timeoutMs: input.timeoutMs ?? 60_000, ...session.requester() });
+}
+
+export interface UpResult {
+  file: string;
+  services: RunResult[];
+}
+
+/** Starts a project's services (or some and their dependencies), each after its dependencies are ready. */
+export async function upProject(session: Session, dir: string, names: string[], timeoutMs: number, onStarted?: (result: RunResult) => void): Promise<UpResult> {
+  const project = loadProject(dir);
+  const order = startOrder(project, names);
+  const client = await session.client();
+  const services: RunResult[] = [];
+  for (const name of order) {
+    const result = await client.run({ spec: project.services.get(name)!.spec, env: callerEnv(), wait: true, timeoutMs, ...session.requester() });
+    services.push(result);
+    onStarted?.(result);
+  }
+  return { file: project.file, services };
+}
+
+export interface DownResult {
+  file: string;
+  services: ServiceView[];
+}
+
+/** Stops a project's services, dependents first; those never started are skipped. */
+export async function downProject(session: Session, dir: string, names: string[], graceMs: number): Promise<DownResult> {
+  const project = loadProject(dir);
+  const client = await session.client();
+  const services: ServiceView[] = [];
+  for (const name of startOrder(project, names).reverse()) {
+    try {
+      services.push(await client.stop({ name, graceMs, ...session.requester() }));
+    } catch (err) {
+      if (err instanceof BerthError && err.code === 'not_found') continue;
+      throw err;
+    }
+  }
+  return { file: project.file, services };
+}

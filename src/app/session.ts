@@ -1,0 +1,57 @@
+// What every adapter (the CLI, the MCP server) needs to act for someone: where state lives,
+// who is asking, the registry, and the supervisor through the daemon.
+import { resolveHome } from '../core/home.ts';
+import { ancestorsOf } from '../core/inspect/tree.ts';
+import { type Caller, detectOwner } from '../core/owner.ts';
+import { Registry } from '../core/registry/registry.ts';
+import type { Requester } from '../core/supervisor/api.ts';
+import type { DaemonClient } from '../client/client.ts';
+
+export class Session {
+  readonly home: string;
+  /** who acts, as the audit log names it: "cli:berth run (pid 1234)", "mcp:berth (pid 99)" */
+  readonly actor: string;
+  private opened: Registry | undefined;
+  private callerCache: Caller | undefined;
+
+  constructor(opts: { actor: string; env?: NodeJS.ProcessEnv }) {
+    this.actor = opts.actor;
+    this.home = resolveHome(opts.env);
+  }
+
+  /** The registry, created if needed: for verbs that change state. */
+  registry(): Registry {
+    this.opened ??= Registry.open(this.home);
+    return this.opened;
+  }
+
+  /** The registry if one exists: read-only questions must not create state. */
+  existingRegistry(): Registry | undefined {
+    this.opened ??= Registry.openIfExists(this.home);
+    return this.opened;
+  }
+
+  /**
+   * The supervisor, through the daemon (started on first need). Loaded on demand: node:http
+   * alone costs tens of milliseconds of start-up that read-only verbs should not pay.
+   */
+  async client(): Promise<DaemonClient> {
+    const { DaemonClient } = await import('../client/client.ts');
+    return new DaemonClient(this.home);
+  }
+
+  /** Who asks, for the daemon: the caller plus the pids it must never evict (us and our ancestors). */
+  requester(): Requester {
+    return { ...this.caller, protect: [process.pid, ...ancestorsOf(process.pid)] };
+  }
+
+  get caller(): Caller {
+    this.callerCache ??= { actor: this.actor, owner: detectOwner() };
+    return this.callerCache;
+  }
+
+  close(): void {
+    this.opened?.close();
+    this.opened = undefined;
+  }
+}

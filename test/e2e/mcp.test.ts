@@ -1,0 +1,77 @@
+// berth mcp, driven by the MCP SDK's own client over stdio.
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { test, type TestContext } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CLI } from '../helpers/cli.ts';
+import { daemonHome } from '../helpers/daemon.ts';
+import { pidsWithArgv } from '../helpers/proc-table.ts';
+
+const SERVICE = fileURLToPath(new URL('../fixtures/service.mjs', import.meta.url));
+const node = process.execPath;
+
+async function connect(t: TestContext, env: NodeJS.ProcessEnv): Promise<Client> {
+  const transport = new StdioClientTransport({ command: node, args: [CLI, 'mcp'], env: env as Record<string, string>, stderr: 'pipe' });
+  const client = new Client({ name: 'berth-test', version: '1.0.0' });
+  await client.connect(transport);
+  t.after(() => client.close());
+  return client;
+}
+
+type Result = { isError?: boolean; structuredContent?: any; content: Array<{ type: string; text?: string }> };
+
+test('MCP: the tools, called by an agent: run, ps, logs, port, who, stop, and errors', async (t) => {
+  const { env } = daemonHome(t);
+  const client = await connect(t, env);
+  const { tools } = await client.listTools();
+  const names = tools.map((x) => x.name).sort();
+  assert.deepEqual(names, ['doctor', 'down', 'events', 'free', 'gc', 'locks', 'logs', 'port', 'ps', 'restart', 'run', 'stop', 'up', 'who']);
+  const ps = tools.find((x) => x.name === 'ps')!;
+  assert.equal(ps.annotations?.readOnlyHint, true);
+  const run = tools.find((x) => x.name === 'run')!;
+  assert.equal(run.annotations?.idempotentHint, true);
+  assert.ok(run.description!.includes('instead of starting it with & or nohup'));
+  assert.ok((run.inputSchema.properties as Record<string, unknown>).command, 'zod input schema exposed');
+
+  const started = (await client.callTool({ name: 'run', arguments: { name: 'web', command: [node, SERVICE, '--http', '--mcp'], port: 'auto', purpose: 'mcp test' } })) as Result;
+  assert.ok(!started.isError, JSON.stringify(started));
+  const svc = started.structuredContent.service;
+  assert.equal(started.structuredContent.outcome, 'started');
+  assert.equal(svc.state, 'healthy');
+  assert.match(started.content[0]!.text!, new RegExp(`web: started \\(pid ${svc.pid} on port ${svc.port}\\), healthy`));
+  assert.equal(svc.owner.session, env.BERTH_SESSION, 'owned by the session that runs the MCP server');
+
+  const listed = (await client.callTool({ name: 'ps', arguments: {} })) as Result;
+  assert.deepEqual(listed.structuredContent.services.map((s: { name: string; pid: number }) => [s.name, s.pid]), [['web', svc.pid]]);
+  const logs = (await client.callTool({ name: 'logs', arguments: { name: 'web', lines: 5 } })) as Result;
+  assert.ok(logs.structuredContent.lines.some((l: string) => l === `listening ${svc.port}`), JSON.stringify(logs.structuredContent));
+  const port = (await client.callTool({ name: 'port', arguments: { name: 'web' } })) as Result;
+  assert.equal(port.structuredContent.port, svc.port, 'the service lease, sticky');
+  const who = (await client.callTool({ name: 'who', arguments: { target: String(svc.port) } })) as Result;
+  assert.deepEqual(who.structuredContent.listeners[0].processes.map((p: { pid: number }) => p.pid), [svc.pid]);
+  assert.deepEqual(who.structuredContent.known[svc.pid], [{ kind: 'service', name: 'web' }]);
+
+  const bad = (await client.callTool({ name: 'run', arguments: { name: 'bad name', command: ['true'] } })) as Result;
+  assert.equal(bad.isError, true);
+  assert.equal(bad.structuredContent.error.code, 'invalid_name');
+  assert.match(bad.content[0]!.text!, /error invalid_name: invalid service name "bad name"/);
+  const missing = (await client.callTool({ name: 'stop', arguments: { name: 'nosuch' } })) as Result;
+  assert.equal(missing.isError, true);
+  assert.equal(missing.structuredContent.error.code, 'not_found');
+
+  const stopped = (await client.callTool({ name: 'stop', arguments: { name: 'web' } })) as Result;
+  assert.equal(stopped.structuredContent.service.state, 'stopped');
+  assert.deepEqual(pidsWithArgv([node, SERVICE, '--http', '--mcp']), []);
+});
+
+test('MCP: two clients running the same name at once get one process', async (t) => {
+  const { env } = daemonHome(t);
+  const [a, b] = await Promise.all([connect(t, env), connect(t, env)]);
+  const args = { name: 'once', command: [node, SERVICE, '--http', '--once'], port: 'auto' as const };
+  const [ra, rb] = (await Promise.all([a.callTool({ name: 'run', arguments: args }), b.callTool({ name: 'run', arguments: args })])) as Result[];
+  assert.ok(!ra!.isError && !rb!.isError, JSON.stringify([ra, rb]));
+  assert.deepEqual([ra!.structuredContent.outcome, rb!.structuredContent.outcome].sort(), ['already_running', 'started']);
+  assert.equal(ra!.structuredContent.service.pid, rb!.structuredContent.service.pid);
+  assert.equal(pidsWithArgv([node, SERVICE, '--http', '--once']).length, 1);
+});
