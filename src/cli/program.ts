@@ -169,6 +169,22 @@ function build(): Command {
     () => import('./commands/doctor.ts'),
   );
   lazy(program.command('mcp').description('serve berth as MCP tools over stdio (for agents: see docs/agents.md)'), () => import('./commands/mcp.ts'));
+  lazy(
+    program
+      .command('guard')
+      .description('a Claude Code PreToolUse hook: blocks background servers started by hand and broad kills (exit 2, reason on stderr)')
+      .option('--command <cmd>', 'judge this command instead of a hook payload on stdin')
+      .addOption(json()),
+    () => import('./commands/guard.ts'),
+  );
+  lazy(
+    program
+      .command('init')
+      .description("add berth's instructions for agents to CLAUDE.md or AGENTS.md, and print how to register the MCP server")
+      .option('--agent <agent>', 'claude | codex | cursor | generic (default generic: AGENTS.md)')
+      .addOption(json()),
+    () => import('./commands/init.ts'),
+  );
   lazy(program.command('schema').description('print the JSON Schema of berth.yaml'), () => import('./commands/schema.ts'));
   lazy(
     program
