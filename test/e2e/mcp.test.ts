@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CONTRACT } from '../../src/app/contract.ts';
 import { CLI } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { pidsWithArgv } from '../helpers/proc-table.ts';
@@ -36,6 +37,7 @@ test('MCP: the tools, called by an agent: run, ps, logs, port, who, stop, and er
 
   const started = (await client.callTool({ name: 'run', arguments: { name: 'web', command: [node, SERVICE, '--http', '--mcp'], port: 'auto', purpose: 'mcp test' } })) as Result;
   assert.ok(!started.isError, JSON.stringify(started));
+  assert.ok(CONTRACT.run.safeParse(started.structuredContent).success, 'the same document as berth run --json');
   const svc = started.structuredContent.service;
   assert.equal(started.structuredContent.outcome, 'started');
   assert.equal(svc.state, 'healthy');
@@ -43,6 +45,7 @@ test('MCP: the tools, called by an agent: run, ps, logs, port, who, stop, and er
   assert.equal(svc.owner.session, env.BERTH_SESSION, 'owned by the session that runs the MCP server');
 
   const listed = (await client.callTool({ name: 'ps', arguments: {} })) as Result;
+  assert.ok(CONTRACT.ps.safeParse(listed.structuredContent).success, 'the same document as berth ps --json');
   assert.deepEqual(listed.structuredContent.services.map((s: { name: string; pid: number }) => [s.name, s.pid]), [['web', svc.pid]]);
   const logs = (await client.callTool({ name: 'logs', arguments: { name: 'web', lines: 5 } })) as Result;
   assert.ok(logs.structuredContent.lines.some((l: string) => l === `listening ${svc.port}`), JSON.stringify(logs.structuredContent));

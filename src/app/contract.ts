@@ -1,0 +1,147 @@
+// The JSON contract: the shape of every verb's --json document (and of every MCP tool's
+// structured content), as zod schemas. docs/json.md describes the same; the tests check real
+// output against these, strictly, so a renamed or undocumented field fails the build.
+import { z } from 'zod';
+
+const iso = z.string().datetime({ offset: true });
+const nullable = <T extends z.ZodType>(t: T) => t.nullable();
+
+export const identity = z.strictObject({ pid: z.number().int(), startTicks: z.number().int(), bootId: z.string() });
+export const owner = z.strictObject({
+  session: z.string(),
+  source: z.enum(['env', 'agent', 'terminal', 'unknown']),
+  agent: z.string().optional(),
+  process: identity.optional(),
+  user: z.string(),
+});
+export const processInfo = z.strictObject({
+  pid: z.number().int(),
+  ppid: z.number().int(),
+  pgid: z.number().int(),
+  uid: z.number().int(),
+  user: z.string(),
+  argv: z.array(z.string()),
+  command: z.string(),
+  cwd: nullable(z.string()),
+  startedAt: iso,
+  identity,
+});
+export const listener = z.strictObject({
+  protocol: z.enum(['tcp', 'udp']),
+  family: z.enum(['ipv4', 'ipv6']),
+  address: z.string(),
+  port: z.number().int(),
+  uid: z.number().int(),
+  inode: z.number().int(),
+  user: z.string(),
+  processes: z.array(processInfo),
+});
+const portRecordShape = {
+  port: z.number().int(),
+  name: z.string(),
+  kind: z.enum(['lease', 'reservation']),
+  owner: nullable(owner),
+  holder: nullable(identity),
+  createdAt: iso,
+  renewedAt: iso,
+  expiresAt: nullable(iso),
+};
+export const portRecord = z.strictObject(portRecordShape);
+export const claim = z.strictObject({ ...portRecordShape, status: z.enum(['ok', 'conflict', 'idle', 'lapsed']), strangers: z.array(z.number().int()) });
+const known = z.record(z.string(), z.array(z.strictObject({ kind: z.enum(['lock', 'lease', 'reservation', 'service']), name: z.string() })));
+const fileLockShape = {
+  id: z.number().int(),
+  kind: z.enum(['POSIX', 'FLOCK', 'OFD', 'LEASE', 'DELEG', 'UNKNOWN']),
+  mandatory: z.boolean(),
+  access: z.enum(['read', 'write']),
+  pid: z.number().int(),
+  major: z.number().int(),
+  minor: z.number().int(),
+  inode: z.number().int(),
+  start: z.number(),
+  end: nullable(z.number()),
+  waiting: z.boolean(),
+  description: z.string(),
+};
+export const heldLock = z.strictObject(fileLockShape);
+const fileReportShape = {
+  path: z.string(),
+  device: z.string(),
+  inode: z.number().int(),
+  holders: z.array(z.strictObject({ process: processInfo, fds: z.array(z.strictObject({ fd: z.number().int(), mode: z.enum(['read', 'write', 'read-write']) })), locks: z.array(heldLock) })),
+  locks: z.array(heldLock),
+};
+export const lockHolder = z.strictObject({ name: z.string(), pid: z.number().int(), command: z.string(), identity: nullable(identity), owner: nullable(owner), acquiredAt: nullable(iso) });
+export const event = z.strictObject({
+  id: z.number().int(),
+  at: iso,
+  actor: z.string(),
+  owner: nullable(owner),
+  verb: z.string(),
+  subject: z.string(),
+  outcome: z.enum(['ok', 'refused', 'failed', 'reclaimed']),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export const exitInfo = z.strictObject({ code: nullable(z.number().int()), signal: nullable(z.string()), at: iso });
+export const service = z.strictObject({
+  name: z.string(),
+  state: z.enum(['starting', 'running', 'healthy', 'unhealthy', 'backoff', 'stopping', 'stopped', 'exited', 'failed']),
+  pid: nullable(z.number().int()),
+  identity: nullable(identity),
+  port: nullable(z.number().int()),
+  health: nullable(z.string()),
+  owner: nullable(owner),
+  ownerGone: z.boolean(),
+  purpose: nullable(z.string()),
+  command: z.string(),
+  argv: z.array(z.string()),
+  cwd: z.string(),
+  restartPolicy: z.enum(['always', 'on-failure', 'never']),
+  ephemeral: z.boolean(),
+  startedAt: nullable(iso),
+  uptimeMs: nullable(z.number()),
+  restarts: z.number().int(),
+  lastExit: nullable(exitInfo),
+  detail: nullable(z.string()),
+  logPath: z.string(),
+});
+export const runResult = z.strictObject({ outcome: z.enum(['started', 'already_running', 'replaced']), service, readyMs: nullable(z.number()) });
+const daemonStatusShape = { pid: z.number().int(), startedAt: iso, home: z.string(), version: z.string(), services: z.number().int(), rssBytes: z.number() };
+
+/** Every verb's document, by the name the tests and docs use. */
+export const CONTRACT = {
+  error: z.strictObject({ error: z.strictObject({ code: z.string(), message: z.string(), hint: z.string().optional(), details: z.record(z.string(), z.unknown()).optional() }) }),
+  'who-port': z.strictObject({ port: z.number().int(), listeners: z.array(listener), claim: nullable(claim), known, unreadable: z.number().int() }),
+  'who-path': z.strictObject({ ...fileReportShape, companions: z.array(z.strictObject(fileReportShape)), unreadable: z.number().int(), known }),
+  ports: z.strictObject({ claims: z.array(claim), listeners: z.array(listener), conflicts: z.number().int(), unreadable: z.number().int() }),
+  port: z.strictObject({ ...portRecordShape, created: z.boolean() }),
+  'port-release': z.strictObject({ released: portRecord }),
+  lock: z.union([
+    z.strictObject({ acquired: z.literal(false), alreadyRunning: z.literal(true), name: z.string(), holder: nullable(lockHolder) }),
+    z.strictObject({ acquired: z.literal(true), name: z.string(), pid: z.number().int(), exitCode: nullable(z.number().int()), signal: nullable(z.string()), status: z.number().int() }),
+  ]),
+  locks: z.strictObject({ named: z.array(lockHolder), files: z.array(z.strictObject({ ...fileLockShape, process: nullable(processInfo), path: nullable(z.string()) })) }),
+  events: z.strictObject({ events: z.array(event) }),
+  run: runResult,
+  restart: runResult,
+  stop: z.strictObject({ service }),
+  rm: z.strictObject({ removed: service }),
+  ps: z.strictObject({ services: z.array(service) }),
+  logs: z.strictObject({ name: z.string(), path: z.string(), lines: z.array(z.string()) }),
+  'daemon-status': z.union([z.strictObject({ running: z.literal(true), ...daemonStatusShape }), z.strictObject({ running: z.literal(false), home: z.string() })]),
+  'daemon-start': z.strictObject({ running: z.literal(true), alreadyRunning: z.boolean(), ...daemonStatusShape }),
+  'daemon-stop': z.strictObject({ running: z.literal(false), stopped: nullable(z.number().int()) }),
+  up: z.strictObject({ file: z.string(), services: z.array(runResult), failed: z.string().optional() }),
+  down: z.strictObject({ file: z.string(), services: z.array(service) }),
+  free: z.strictObject({ target: z.string(), stopped: z.array(z.strictObject({ pid: z.number().int(), command: z.string(), service: nullable(z.string()), forced: z.boolean() })) }),
+  gc: z.strictObject({ dryRun: z.boolean(), actions: z.array(z.strictObject({ kind: z.enum(['stop-service', 'reclaim-lease', 'drop-lock-record', 'remove-tmpdir']), subject: z.string(), detail: z.string() })) }),
+  doctor: z.strictObject({
+    findings: z.array(z.strictObject({ severity: z.enum(['error', 'warning', 'info']), kind: z.string(), subject: z.string(), message: z.string(), fix: nullable(z.string()) })),
+    conflicts: z.number().int(),
+    config: nullable(z.string()),
+  }),
+  init: z.strictObject({ agent: z.enum(['claude', 'codex', 'cursor', 'generic']), file: z.string(), change: z.enum(['created', 'added', 'updated', 'unchanged']), register: z.array(z.string()) }),
+  guard: z.strictObject({ allow: z.boolean(), reason: z.string().optional() }),
+} as const;
+
+export type ContractName = keyof typeof CONTRACT;
