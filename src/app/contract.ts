@@ -142,6 +142,7 @@ export const CONTRACT = {
   }),
   init: z.strictObject({ agent: z.enum(['claude', 'codex', 'cursor', 'generic']), file: z.string(), change: z.enum(['created', 'added', 'updated', 'unchanged']), register: z.array(z.string()) }),
   guard: z.strictObject({ allow: z.boolean(), reason: z.string().optional() }),
+  export: z.strictObject({ format: z.enum(['systemd', 'launchd']), dir: nullable(z.string()), files: z.array(z.strictObject({ path: z.string(), content: z.string() })) }),
 } as const;
 
 export type ContractName = keyof typeof CONTRACT;

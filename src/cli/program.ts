@@ -185,6 +185,17 @@ function build(): Command {
       .addOption(json()),
     () => import('./commands/init.ts'),
   );
+  lazy(
+    program
+      .command('export')
+      .description('systemd units or launchd plists for services in berth.yaml, keeping berth\'s safety (pre-start port clean-up, restarts that never give up)')
+      .argument('<format>', 'systemd | launchd')
+      .argument('[names...]', 'the services (default: all)')
+      .option('--user', 'systemd user units (WantedBy=default.target)')
+      .option('--out <dir>', 'write the files there (default: print them)')
+      .addOption(json()),
+    () => import('./commands/export.ts'),
+  );
   lazy(program.command('schema').description('print the JSON Schema of berth.yaml'), () => import('./commands/schema.ts'));
   lazy(
     program

@@ -69,6 +69,7 @@ test('every verb\'s --json document matches the contract', async (t) => {
   await check('gc', ['gc', '--dry-run', '--json']);
   await check('events', ['events', '--json']);
   await check('init', ['init', '--json']);
+  await check('export', ['export', 'systemd', '--json']);
   await check('guard', ['guard', '--json', '--command', 'npm test']);
   await check('guard', ['guard', '--json', '--command', 'pkill node'], 2);
   await check('daemon-stop', ['daemon', 'stop', '--json']);

@@ -1,0 +1,54 @@
+// launchd property lists for berth services. KeepAlive is SuccessfulExit=false, so a clean exit
+// (a duplicate's "already running", exit 0) is not respawned forever, while a crash is, no
+// faster than ThrottleInterval. launchd has no pre-start hook: for on_conflict: evict the
+// program is wrapped so that `berth free PORT` runs first.
+import type { ServiceSpec } from '../core/supervisor/spec.ts';
+import type { ExportedFile } from './systemd.ts';
+
+const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const shellQuote = (s: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+export function launchdLabel(name: string): string {
+  return `com.berth.${name}`;
+}
+
+export function launchdPlist(spec: ServiceSpec, port: number | null, opts: { berth: string[]; home: string; logPath: string }): ExportedFile {
+  // launchd does not expand $PORT: put the port in the arguments here
+  const argv = spec.argv.map((a) => (port === null ? a : a.replaceAll('${PORT}', String(port)).replaceAll('$PORT', String(port))));
+  const program =
+    spec.onConflict === 'evict' && port !== null
+      ? ['/bin/sh', '-c', `${[...opts.berth, 'free', String(port), '--force', '--quiet'].map(shellQuote).join(' ')}; exec ${argv.map(shellQuote).join(' ')}`]
+      : argv;
+  const env = { ...spec.env, BERTH_SERVICE: spec.name, BERTH_HOME: opts.home, ...(port !== null ? { PORT: String(port) } : {}) };
+  const keepAlive = spec.restart === 'never' ? '<false/>' : '<dict>\n    <key>SuccessfulExit</key>\n    <false/>\n  </dict>';
+  const content = `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+  <key>Label</key>
+  <string>${xml(launchdLabel(spec.name))}</string>
+  <key>ProgramArguments</key>
+  <array>
+${program.map((a) => `    <string>${xml(a)}</string>`).join('\n')}
+  </array>
+  <key>WorkingDirectory</key>
+  <string>${xml(spec.cwd)}</string>
+  <key>EnvironmentVariables</key>
+  <dict>
+${Object.entries(env).map(([k, v]) => `    <key>${xml(k)}</key>\n    <string>${xml(v)}</string>`).join('\n')}
+  </dict>
+  <key>RunAtLoad</key>
+  <true/>
+  <key>KeepAlive</key>
+  ${keepAlive}
+  <key>ThrottleInterval</key>
+  <integer>5</integer>
+  <key>StandardOutPath</key>
+  <string>${xml(opts.logPath)}</string>
+  <key>StandardErrorPath</key>
+  <string>${xml(opts.logPath)}</string>
+</dict>
+</plist>
+`;
+  return { path: `${launchdLabel(spec.name)}.plist`, content };
+}

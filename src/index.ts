@@ -1,0 +1,117 @@
+// berth as a library: the same singleton lock as `berth lock`, the same port lease as
+// `berth port`, and the same answers as `berth who --json`, for Node programs that want
+// berth's guarantees in-process. See docs/library.md.
+import { resolveHome } from './core/home.ts';
+import { BerthError, EXIT } from './core/errors.ts';
+import { readIdentity } from './core/identity.ts';
+import { findLockHolder, forgetLockHolder, recordLockHolder, tryBindLock } from './core/locks/named-lock.ts';
+import { type Caller, detectOwner } from './core/owner.ts';
+import { leasePort as leaseInRegistry } from './core/ports/ports.ts';
+import { Registry } from './core/registry/registry.ts';
+import { parseName, parsePort, parsePortRange } from './core/validate.ts';
+import { whoHolds as holdersOf, whoListens as listenersOf, type FileAnswer, type PortAnswer } from './core/who.ts';
+
+export { BerthError } from './core/errors.ts';
+export type { FileAnswer, PortAnswer } from './core/who.ts';
+export type { Identity } from './core/identity.ts';
+
+export interface LibraryOptions {
+  /** the berth home (default: $BERTH_HOME, else $XDG_STATE_HOME/berth, else ~/.local/state/berth) */
+  home?: string;
+}
+
+/** Thrown by singleton() when another live process holds the name. */
+export class AlreadyRunningError extends BerthError {
+  readonly pid: number | null;
+  readonly command: string | null;
+  constructor(name: string, pid: number | null, command: string | null) {
+    super('already_running', `"${name}" is already running${pid !== null ? ` (pid ${pid}${command ? `: ${command}` : ''})` : ''}`, {
+      hint: 'exit quietly: the other instance does the work',
+      exitCode: EXIT.ok,
+      details: { name, pid, command },
+    });
+    this.pid = pid;
+    this.command = command;
+  }
+}
+
+export interface SingletonHandle {
+  name: string;
+  /** releases the lock now (it is released anyway when this process exits, however it exits) */
+  release(): Promise<void>;
+}
+
+function caller(): Caller {
+  return { actor: `lib:berth (pid ${process.pid})`, owner: detectOwner() };
+}
+
+function withRegistry<T>(opts: LibraryOptions, fn: (r: Registry) => T): T {
+  const registry = Registry.open(opts.home ?? resolveHome());
+  try {
+    return fn(registry);
+  } finally {
+    registry.close();
+  }
+}
+
+/**
+ * Makes this process the only holder of `name` (the same lock as `berth lock NAME`): resolves
+ * to a handle, or rejects with AlreadyRunningError naming the holder's pid. The kernel
+ * releases the lock when this process dies, even by SIGKILL: no PID file to go stale.
+ */
+export async function singleton(name: string, opts: LibraryOptions = {}): Promise<SingletonHandle> {
+  parseName(name, 'lock name');
+  const home = opts.home ?? resolveHome();
+  const held = await tryBindLock(home, name);
+  if (!held) {
+    const registry = Registry.openIfExists(home);
+    try {
+      const holder = await findLockHolder(home, registry, name);
+      throw new AlreadyRunningError(name, holder?.pid ?? null, holder?.command ?? null);
+    } finally {
+      registry?.close();
+    }
+  }
+  held.server.unref(); // the lock must not keep the program alive on its own
+  const me = readIdentity(process.pid)!;
+  const who = caller();
+  withRegistry({ home }, (r) => recordLockHolder(r, who, name, me, process.argv.join(' ')));
+  let released = false;
+  return {
+    name,
+    release: async () => {
+      if (released) return;
+      released = true;
+      await held.close();
+      withRegistry({ home }, (r) => forgetLockHolder(r, who, name, me, { reason: 'released' }));
+    },
+  };
+}
+
+/** The port leased to `name` (the same lease as `berth port NAME`), leasing one if needed. */
+export function leasePort(name: string, opts: LibraryOptions & { ttlMs?: number } = {}): number {
+  parseName(name);
+  return withRegistry(opts, (r) =>
+    leaseInRegistry(r, caller(), name, { range: parsePortRange(process.env.BERTH_PORT_RANGE), ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}) }).port,
+  );
+}
+
+/** Who listens on a port: the same document as `berth who PORT --json`. */
+export function whoListens(port: number, opts: LibraryOptions = {}): PortAnswer {
+  const registry = Registry.openIfExists(opts.home ?? resolveHome());
+  try {
+    return listenersOf(parsePort(port), registry);
+  } finally {
+    registry?.close();
+  }
+}
+
+/** Who holds a file open or locked: the same document as `berth who PATH --json`. */
+export function whoHolds(path: string, opts: LibraryOptions = {}): FileAnswer {
+  const registry = Registry.openIfExists(opts.home ?? resolveHome());
+  try {
+    return holdersOf(path, registry);
+  } finally {
+    registry?.close();
+  }
+}

@@ -1,0 +1,100 @@
+// berth export: systemd units verified by systemd-analyze (when it is installed) and launchd
+// plists parsed by python's plistlib.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { berth } from '../helpers/cli.ts';
+import { tempDir, tempHome } from '../helpers/home.ts';
+import { freePort } from '../helpers/ports.ts';
+import { hasCommand } from '../helpers/procs.ts';
+
+const node = process.execPath;
+
+async function project(t: Parameters<typeof tempDir>[0]): Promise<{ dir: string; hookPort: number }> {
+  const dir = tempDir(t);
+  const hookPort = await freePort();
+  writeFileSync(
+    join(dir, 'berth.yaml'),
+    `services:
+  web:
+    run: ${node} -e "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT)"
+    port: auto
+    depends_on: [webhook]
+  webhook:
+    run: [${node}, server.js, --port, $PORT]
+    port: ${hookPort}
+    on_conflict: evict
+    restart: always
+    purpose: "webhook receiver, 100% up"
+  worker:
+    run: sh -c 'echo "a b" && sleep 100'
+    locks: [data.db]
+    restart: never
+    env: { MODE: "x y" }
+`,
+  );
+  return { dir, hookPort };
+}
+
+test('export systemd: a unit per service, the evict drop-in only for evict services, clean under systemd-analyze verify', async (t) => {
+  const { env } = tempHome(t);
+  const { dir, hookPort } = await project(t);
+  const out = join(dir, 'units');
+  const r = await berth(['export', 'systemd', '--out', out, '--json'], { env, cwd: dir });
+  assert.equal(r.code, 0, r.toString());
+  const paths = r.json().files.map((f: { path: string }) => f.path).sort();
+  assert.deepEqual(paths, ['berth-web.service', 'berth-webhook.service', 'berth-webhook.service.d/10-berth-free-port.conf', 'berth-worker.service']);
+  const hook = readFileSync(join(out, 'berth-webhook.service'), 'utf8');
+  assert.match(hook, /^StartLimitIntervalSec=0$/m);
+  assert.match(hook, /^Restart=always$/m);
+  assert.match(hook, new RegExp(`^Environment=PORT=${hookPort}$`, 'm'));
+  assert.match(hook, /^Description=webhook receiver, 100%% up/m);
+  const dropIn = readFileSync(join(out, 'berth-webhook.service.d/10-berth-free-port.conf'), 'utf8');
+  assert.match(dropIn, new RegExp(`^ExecStartPre=.*main\\.js free ${hookPort} --force --quiet$`, 'm'));
+  const web = readFileSync(join(out, 'berth-web.service'), 'utf8');
+  assert.match(web, /^After=network.target berth-webhook.service$/m);
+  const lease = (await berth(['port', 'web'], { env })).stdout.trim();
+  assert.match(web, new RegExp(`^Environment=PORT=${lease}$`, 'm'), 'the sticky lease');
+  assert.match(readFileSync(join(out, 'berth-worker.service'), 'utf8'), /^Restart=no$/m);
+  assert.ok(!existsSync(join(out, 'berth-web.service.d')) && !existsSync(join(out, 'berth-worker.service.d')));
+
+  const user = await berth(['export', 'systemd', 'webhook', '--user', '--json'], { env, cwd: dir });
+  assert.match(user.json().files[0].content, /^WantedBy=default\.target$/m);
+
+  if (!hasCommand('systemd-analyze')) {
+    t.diagnostic('systemd-analyze not installed: verify skipped');
+    return;
+  }
+  writeFileSync(join(dir, 'server.js'), '');
+  for (const unit of ['berth-web.service', 'berth-webhook.service', 'berth-worker.service']) {
+    const v = spawnSync('systemd-analyze', ['verify', join(out, unit)], { encoding: 'utf8', cwd: out });
+    assert.equal(v.status, 0, `${unit}: ${v.stderr}`);
+    assert.equal(v.stderr.trim(), '', `${unit} has warnings:\n${v.stderr}`);
+  }
+});
+
+test('export launchd: plists with KeepAlive SuccessfulExit=false, ThrottleInterval, logs, environment', { skip: !hasCommand('python3') && 'python3 not installed' }, async (t) => {
+  const { env, home } = tempHome(t);
+  const { dir, hookPort } = await project(t);
+  const out = join(dir, 'plists');
+  const r = await berth(['export', 'launchd', '--out', out], { env, cwd: dir });
+  assert.equal(r.code, 0, r.toString());
+  const parse = (name: string): any =>
+    JSON.parse(execFileSync('python3', ['-c', 'import plistlib,json,sys; print(json.dumps(plistlib.load(open(sys.argv[1],"rb"))))', join(out, name)], { encoding: 'utf8' }));
+  const hook = parse('com.berth.webhook.plist');
+  assert.equal(hook.Label, 'com.berth.webhook');
+  assert.deepEqual(hook.KeepAlive, { SuccessfulExit: false });
+  assert.equal(hook.ThrottleInterval, 5);
+  assert.equal(hook.RunAtLoad, true);
+  assert.equal(hook.EnvironmentVariables.PORT, String(hookPort));
+  assert.equal(hook.StandardOutPath, join(home, 'logs', 'webhook.log'));
+  assert.equal(hook.ProgramArguments[0], '/bin/sh', 'evict: berth free runs first');
+  assert.match(hook.ProgramArguments[2], new RegExp(`free ${hookPort} --force --quiet; exec .*server\\.js --port ${hookPort}$`));
+  const worker = parse('com.berth.worker.plist');
+  assert.equal(worker.KeepAlive, false, 'restart: never');
+  assert.deepEqual(worker.ProgramArguments, ['sh', '-c', 'echo "a b" && sleep 100']);
+  assert.equal(worker.EnvironmentVariables.MODE, 'x y');
+  assert.equal(worker.WorkingDirectory, dir);
+});
