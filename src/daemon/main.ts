@@ -6,12 +6,14 @@
 import '../cli/preflight.ts';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureHome, resolveHome } from '../core/home.ts';
+import { ensureHome, registryPath as registryPathOf, resolveHome } from '../core/home.ts';
 import { abstractHolders, daemonAddress, tryBindAddress } from '../core/locks/named-lock.ts';
 import { Registry } from '../core/registry/registry.ts';
 import { Supervisor } from '../core/supervisor/supervisor.ts';
 import { parsePortRange } from '../core/validate.ts';
 import { createApiServer } from './server.ts';
+
+const REGISTRY_CHECK_MS = 1_000;
 
 export function socketPath(home: string): string {
   return join(home, 'berthd.sock');
@@ -41,9 +43,12 @@ async function main(): Promise<number> {
   const sock = socketPath(home);
   // We hold the singleton lock, so a socket file here is a dead daemon's: safe to remove.
   rmSync(sock, { force: true });
+  let stopping = false;
   let resolveDone: (code: number) => void = () => {};
   const done = new Promise<number>((r) => (resolveDone = r));
   const shutdown = (): void => {
+    if (stopping) return;
+    stopping = true;
     supervisor.close();
     server.close();
     server.closeAllConnections();
@@ -55,6 +60,23 @@ async function main(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(sock, resolve));
   chmodSync(sock, 0o600);
   await supervisor.adoptAll();
+  // Someone may remove or overwrite berth.db while we run: put it back from our connection,
+  // or, if it was corrupted in place, stop (services keep running; the CLI then reports the
+  // corrupt registry with its recovery).
+  const watchdog = setInterval(() => {
+    if (stopping) return;
+    try {
+      const state = registry.checkFile();
+      if (state === 'restored') process.stderr.write(`berthd: ${registryPathOf(home)} was removed or replaced; restored it from the open registry\n`);
+      if (state === 'corrupt') {
+        process.stderr.write(`berthd: ${registryPathOf(home)} was corrupted in place; stopping the daemon (services keep running)\n`);
+        shutdown();
+      }
+    } catch (err) {
+      process.stderr.write(`berthd: registry check failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }, REGISTRY_CHECK_MS);
+  watchdog.unref();
   process.stdout.write(`berthd ${version} (pid ${process.pid}) serving ${sock}\n`);
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

@@ -3,7 +3,7 @@
 // out as {"error": {code, message, hint, details}, "exitCode"}: never a stack.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BerthError, EXIT } from '../core/errors.ts';
-import type { Registry } from '../core/registry/registry.ts';
+import { type Registry, translateOpenError } from '../core/registry/registry.ts';
 import type { SupervisorApi } from '../core/supervisor/api.ts';
 import { streamEvents, streamLogs } from './streams.ts';
 
@@ -67,7 +67,9 @@ async function handle({ api, registry, home, onShutdown }: ApiDeps, req: Incomin
         return;
     }
     send(res, 200, result);
-  } catch (err) {
+  } catch (caught) {
+    // a registry that went bad under us is reported as such, with its recovery
+    const err = (caught as { errcode?: number }).errcode !== undefined ? translateOpenError(registry.path, caught) : caught;
     if (err instanceof BerthError) {
       send(res, HTTP_STATUS[err.exitCode] ?? 500, { error: err.toDocument(), exitCode: err.exitCode });
     } else {

@@ -1,6 +1,6 @@
 // The registry: one SQLite file per berth home, in WAL mode so readers never wait for the
 // writer, with a busy timeout so concurrent berth processes queue instead of failing.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { BerthError, RegistryError } from '../errors.ts';
 import { ensureHome, registryPath } from '../home.ts';
@@ -14,12 +14,52 @@ export type Row = Record<string, SQLInputValue>;
 
 export class Registry {
   readonly path: string;
-  readonly db: DatabaseSync;
+  private connection: DatabaseSync;
   private depth = 0;
+  /** the inode of the file this connection opened: a different one means it was removed or replaced */
+  private inode: number;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
-    this.db = db;
+    this.connection = db;
+    this.inode = statSync(path).ino;
+  }
+
+  get db(): DatabaseSync {
+    return this.connection;
+  }
+
+  /**
+   * Checks that the file on disk is still the one this connection uses, and puts it back if
+   * not. Removed, or replaced by another file (moved aside as berth.db.replaced-TIME): the
+   * open connection still has every record, so it is written back with VACUUM INTO and
+   * reopened. Corrupted in place: nothing to restore from; the caller is told.
+   */
+  checkFile(): 'ok' | 'restored' | 'corrupt' {
+    let ino: number | undefined;
+    try {
+      ino = statSync(this.path).ino;
+    } catch {
+      ino = undefined;
+    }
+    if (ino === this.inode) {
+      const header = Buffer.alloc(16);
+      const fd = openSync(this.path, 'r');
+      try {
+        readSync(fd, header, 0, 16, 0);
+      } finally {
+        closeSync(fd);
+      }
+      return header.toString('latin1') === 'SQLite format 3\0' ? 'ok' : 'corrupt';
+    }
+    if (ino !== undefined) renameSync(this.path, `${this.path}.replaced-${Date.now()}`);
+    for (const suffix of ['-wal', '-shm']) rmSync(this.path + suffix, { force: true });
+    this.connection.exec(`VACUUM INTO '${this.path.replaceAll("'", "''")}'`);
+    this.connection.close();
+    this.connection = new DatabaseSync(this.path, { timeout: BUSY_TIMEOUT_MS });
+    this.connection.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
+    this.inode = statSync(this.path).ino;
+    return 'restored';
   }
 
   /** Opens (creating and migrating if needed) the registry of a berth home. */
@@ -113,7 +153,8 @@ function tooNew(path: string, version: number): RegistryError {
   );
 }
 
-function translateOpenError(path: string, err: unknown): unknown {
+/** Maps a SQLite error to a typed registry error (corrupt, not a database), or returns it unchanged. */
+export function translateOpenError(path: string, err: unknown): unknown {
   if (err instanceof BerthError) return err;
   const errcode = (err as { errcode?: number }).errcode;
   if (errcode === SQLITE_NOTADB || errcode === SQLITE_CORRUPT) {

@@ -27,10 +27,14 @@ import { deleteService, loadService, loadServices, saveService, type ServiceReco
 const READY_POLL_MS = 100;
 const UNCHECKED_SETTLE_MS = 500;
 const OBSTACLE_POLL_MS = 500;
+const UNHEALTHY_CHECKS_BEFORE_RESTART = 3;
+const UNHEALTHY_GRACE_MS = 2_000;
 const HEALTH_INTERVAL_MS = 2_000;
 const ADOPTED_POLL_MS = 250;
 const PORT_FREE_WAIT_MS = 10_000;
-const LOG_CHECK_MS = 1_000;
+// Logs are written by the services directly; checking often bounds the overshoot past the cap
+// to what a service writes in this time.
+const LOG_CHECK_MS = 200;
 const LOG_TAIL_LINES = 20;
 
 export interface SupervisorOptions {
@@ -331,6 +335,7 @@ export class Supervisor implements SupervisorApi {
     const rt = this.runtime(name);
     if (rt.timer) clearTimeout(rt.timer);
     let lastCheck = 0;
+    let failures = 0;
     let known: Identity | null = null;
     const tick = async (): Promise<void> => {
       if (this.closed || rt.instance !== instance) return;
@@ -366,6 +371,15 @@ export class Supervisor implements SupervisorApi {
         this.update(name, { state: 'healthy', healthySince: Date.now(), detail: null });
       } else if (!ok && (current.state === 'healthy' || current.state === 'running')) {
         this.update(name, { state: 'unhealthy', healthySince: null, detail: `health check failing: ${record.spec.health ?? `nothing of it listens on :${record.port}`}` });
+      }
+      failures = ok ? 0 : failures + 1;
+      if (!ok && current.state === 'unhealthy' && failures >= UNHEALTHY_CHECKS_BEFORE_RESTART) {
+        // Hung (SIGSTOPped, deadlocked): its process is alive but it does not answer. Stop the
+        // tree; its exit then goes through the restart policy like any crash.
+        this.event(this.callerFor(record), { verb: 'kill', subject: name, outcome: 'ok', details: { reason: `health check failed ${failures} times in a row`, pid: record.identity.pid } });
+        await stopTree(record.identity, UNHEALTHY_GRACE_MS);
+        if (rt.child === null) this.onExit(name, instance, null, 'SIGKILL', `stopped after ${failures} failed health checks`);
+        return;
       }
       const settled = current.state !== 'starting' || ok;
       known = settled ? record.identity : null;
@@ -549,9 +563,10 @@ export class Supervisor implements SupervisorApi {
   }
 
   private rotateLogs(): void {
-    for (const record of loadServices(this.registry)) {
+    // the services this daemon knows (started or adopted), without a registry read every tick
+    for (const name of this.runtimes.keys()) {
       try {
-        rotateLog(logPath(this.home, record.spec.name), this.logMaxBytes);
+        rotateLog(logPath(this.home, name), this.logMaxBytes);
       } catch {
         // a log we cannot rotate now is tried again at the next check
       }
