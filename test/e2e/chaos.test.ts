@@ -6,7 +6,7 @@ import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { berth, type CliResult } from '../helpers/cli.ts';
+import { berth, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { pidsWithArgv } from '../helpers/proc-table.ts';
 import { isRunning } from '../helpers/procs.ts';
@@ -16,10 +16,6 @@ const SERVICE = fileURLToPath(new URL('../fixtures/service.mjs', import.meta.url
 const node = process.execPath;
 const LOOP_MS = Number(process.env.BERTH_CHAOS_LOOP_MS ?? 30_000);
 
-function ok(r: CliResult): CliResult {
-  assert.equal(r.code, 0, r.toString());
-  return r;
-}
 
 interface Svc {
   name: string;

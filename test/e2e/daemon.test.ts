@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { berth, type CliResult } from '../helpers/cli.ts';
+import { berth, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { tempDir } from '../helpers/home.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -15,10 +15,6 @@ const SERVICE = fileURLToPath(new URL('../fixtures/service.mjs', import.meta.url
 const DAEMON = fileURLToPath(new URL('../../dist/daemon/main.js', import.meta.url));
 const node = process.execPath;
 
-function ok(r: CliResult): CliResult {
-  assert.equal(r.code, 0, r.toString());
-  return r;
-}
 
 /** Reads a server-sent event stream from the daemon's socket until `until` says enough. */
 function readStream(socketPath: string, path: string, until: (events: Array<{ event: string; data: any }>) => boolean): Promise<Array<{ event: string; data: any }>> {

@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { berth, CLI, type CliResult } from '../helpers/cli.ts';
+import { berth, CLI, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { tempDir } from '../helpers/home.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -18,10 +18,6 @@ const AGENT = fileURLToPath(new URL('../fixtures/agents/codex.mjs', import.meta.
 const node = process.execPath;
 const hasPython = hasCommand('python3');
 
-function ok(r: CliResult): CliResult {
-  assert.equal(r.code, 0, r.toString());
-  return r;
-}
 
 interface Svc {
   name: string;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { berth, type CliResult } from '../helpers/cli.ts';
+import { berth, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { pidsWithArgv } from '../helpers/proc-table.ts';
 import { isRunning, start } from '../helpers/procs.ts';
@@ -26,10 +26,6 @@ interface Service {
   logPath: string;
 }
 
-function ok(r: CliResult): CliResult {
-  assert.equal(r.code, 0, r.toString());
-  return r;
-}
 
 async function ps(env: NodeJS.ProcessEnv): Promise<Service[]> {
   return ok(await berth(['ps', '--all', '--json'], { env })).json().services;

@@ -42,3 +42,9 @@ export function berth(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: str
     });
   });
 }
+
+/** Asserts the command succeeded (showing its output if not) and returns its result. */
+export function ok(r: CliResult): CliResult {
+  if (r.code !== 0) throw new Error(`expected exit 0:\n${r.toString()}`);
+  return r;
+}
