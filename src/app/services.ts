@@ -2,7 +2,7 @@
 // document that `--json` prints and that MCP returns as structured content.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadProject, startOrder } from '../core/config/load.ts';
+import type { loadProject as LoadProject, startOrder as StartOrder } from '../core/config/load.ts';
 import { BerthError, UsageError } from '../core/errors.ts';
 import type { RunResult, ServiceView } from '../core/supervisor/api.ts';
 import { parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
@@ -57,6 +57,11 @@ export function specFromInput(input: RunInput, baseDir = process.cwd()): Service
   };
 }
 
+/** berth.yaml support (yaml + zod) is loaded only by the verbs that read one: it costs start-up time. */
+async function config(): Promise<{ loadProject: typeof LoadProject; startOrder: typeof StartOrder }> {
+  return import('../core/config/load.ts');
+}
+
 function callerEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
 }
@@ -75,6 +80,7 @@ export interface UpResult {
 
 /** Starts a project's services (or some and their dependencies), each after its dependencies are ready. */
 export async function upProject(session: Session, dir: string, names: string[], timeoutMs: number, onStarted?: (result: RunResult) => void): Promise<UpResult> {
+  const { loadProject, startOrder } = await config();
   const project = loadProject(dir);
   const order = startOrder(project, names);
   const client = await session.client();
@@ -94,6 +100,7 @@ export interface DownResult {
 
 /** Stops a project's services, dependents first; those never started are skipped. */
 export async function downProject(session: Session, dir: string, names: string[], graceMs: number): Promise<DownResult> {
+  const { loadProject, startOrder } = await config();
   const project = loadProject(dir);
   const client = await session.client();
   const services: ServiceView[] = [];

@@ -6,5 +6,10 @@ if (major < 22 || (major === 22 && minor < 14)) {
   process.stderr.write(`berth: needs Node.js 22.14 or newer; this is ${process.version}\n  hint: install a current Node.js (see README.md)\n`);
   process.exit(1);
 }
+// Node's compile cache (22.1+) keeps compiled code between runs: start-up is most of a CLI call.
+// It lives in berth's own state directory, like everything berth writes.
+const { enableCompileCache } = await import('node:module');
+const { resolveHome } = await import('../core/home.ts');
+enableCompileCache?.(`${resolveHome()}/cache/compile`);
 const { runProgram } = await import('./program.ts');
 process.exitCode = await runProgram(process.argv.slice(2));

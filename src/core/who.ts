@@ -40,7 +40,8 @@ export function whoListens(port: number, registry?: Registry): PortAnswer {
   const { listeners, unreadable } = findListeners({ port });
   const record = registry ? listPortRecords(registry).find((r) => r.port === port) : undefined;
   const pids = listeners.flatMap((l) => l.processes.map((p) => p.pid));
-  const trees = serviceTrees(registry);
+  // which service a listener belongs to matters only when something listens
+  const trees = pids.length > 0 ? serviceTrees(registry) : [];
   const known = knownProcesses(registry, pids);
   for (const pid of pids) {
     const svc = serviceOf(trees, pid);

@@ -1,8 +1,8 @@
 // Stopping a service means stopping its whole tree: its process group (it runs in its own
 // session) and any descendant that moved to a group of its own. Every signal is sent by
 // identity, so a pid reused meanwhile is never hit.
-import { type Identity, isAlive, readIdentity } from '../identity.ts';
-import { descendantsOf, readProcessTable } from '../inspect/tree.ts';
+import { type Identity, isAlive } from '../identity.ts';
+import { descendantsOf, type ProcessTable, readProcessTable } from '../inspect/tree.ts';
 import { signalProcess, type SignalName } from '../signal.ts';
 
 const POLL_MS = 25;
@@ -13,8 +13,7 @@ const KILL_WAIT_MS = 5_000;
  * group (started no earlier than the leader, so a recycled group id is not mistaken for it),
  * and the leader's descendants.
  */
-export function instanceTree(leader: Identity): Identity[] {
-  const table = readProcessTable();
+export function instanceTree(leader: Identity, table: ProcessTable = readProcessTable()): Identity[] {
   const pids = new Set<number>();
   for (const stat of table.stats.values()) {
     if (stat.state === 'Z') continue;
@@ -26,8 +25,8 @@ export function instanceTree(leader: Identity): Identity[] {
   }
   const out: Identity[] = [];
   for (const pid of pids) {
-    const id = readIdentity(pid);
-    if (id && id.bootId === leader.bootId) out.push(id);
+    const stat = table.stats.get(pid);
+    if (stat && stat.state !== 'Z') out.push({ pid, startTicks: stat.startTicks, bootId: leader.bootId });
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // Which processes belong to which berth service, from the registry's records.
 import { isAlive } from '../identity.ts';
+import { readProcessTable } from '../inspect/tree.ts';
 import type { Registry } from '../registry/registry.ts';
 import { instanceTree } from './process-tree.ts';
 import { isLive } from './state.ts';
@@ -13,9 +14,12 @@ export interface ServiceTree {
 /** Every recorded service with the pids of its process tree (none when it is not running). */
 export function serviceTrees(registry: Registry | undefined): ServiceTree[] {
   if (!registry) return [];
-  return loadServices(registry).map((record) => {
-    const live = record.identity !== null && isLive(record.state) && isAlive(record.identity);
-    return { record, pids: new Set(live ? instanceTree(record.identity!).map((i) => i.pid) : []) };
+  const records = loadServices(registry);
+  // one read of the process table for every service's tree
+  const table = records.some((r) => r.identity !== null && isLive(r.state)) ? readProcessTable() : undefined;
+  return records.map((record) => {
+    const live = table !== undefined && record.identity !== null && isLive(record.state) && isAlive(record.identity);
+    return { record, pids: new Set(live ? instanceTree(record.identity!, table).map((i) => i.pid) : []) };
   });
 }
 
