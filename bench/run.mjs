@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist/cli/main.js');
+const CLI = join(ROOT, 'dist/bundle/main.js');
 const SERVICE = join(ROOT, 'test/fixtures/service.mjs');
 const LISTEN = join(ROOT, 'test/fixtures/listen.mjs');
 const HOLD_SQLITE = join(ROOT, 'test/fixtures/hold-sqlite.mjs');

@@ -2,7 +2,7 @@
 // the port each has in berth (reserved, or its sticky lease).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { berthCommand } from '../core/package.ts';
 import { loadProject, startOrder } from '../core/config/load.ts';
 import { UsageError } from '../core/errors.ts';
 import { leasePort, reservePort } from '../core/ports/ports.ts';
@@ -23,7 +23,7 @@ export interface ExportResult {
 
 /** The argv that runs this berth CLI, for ExecStartPre and wrappers. */
 function berthArgv(): string[] {
-  return [process.execPath, fileURLToPath(new URL('../cli/main.js', import.meta.url))];
+  return berthCommand();
 }
 
 export function parseFormat(text: string): ExportFormat {

@@ -2,7 +2,7 @@
 // turns every error into one line (or one JSON document) and an exit code: 0 ok, 1 failure,
 // 2 usage or config, 3 refused conflict, 4 not found. main.ts sets nothing else.
 import './preflight.ts';
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../core/package.ts';
 import { Command, CommanderError, Option } from 'commander';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { Context } from './context.ts';
@@ -10,8 +10,7 @@ import { Context } from './context.ts';
 type Verb = (ctx: Context, ...args: never[]) => Promise<number | void> | number | void;
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return packageVersion();
 }
 
 // The exit code the verb that ran returned (commander discards action results).

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { daemonEntry } from '../core/package.ts';
 import { BerthError, EXIT, type ExitCode, isErrno } from '../core/errors.ts';
 import { ensureHome } from '../core/home.ts';
 import { tailLines } from '../core/supervisor/logs.ts';
@@ -18,7 +18,7 @@ import type {
   SupervisorApi,
 } from '../core/supervisor/api.ts';
 
-const DAEMON_MAIN = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
+const DAEMON_MAIN = daemonEntry();
 const DAEMON_START_TIMEOUT_MS = 15_000;
 const LOSER_GRACE_MS = 3_000;
 

@@ -4,7 +4,8 @@
 // registry, adopts the services a previous daemon left running, and serves the API on
 // $BERTH_HOME/berthd.sock (0600, in a 0700 directory).
 import '../cli/preflight.ts';
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
+import { packageVersion } from '../core/package.ts';
 import { join } from 'node:path';
 import { ensureHome, registryPath as registryPathOf, resolveHome } from '../core/home.ts';
 import { abstractHolders, daemonAddress, tryBindAddress } from '../core/locks/named-lock.ts';
@@ -30,7 +31,7 @@ async function main(): Promise<number> {
     process.stdout.write(`berthd already running${pid ? ` (pid ${pid})` : ''} for ${home}\n`);
     return 0;
   }
-  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const version = packageVersion();
   const registry = Registry.open(home);
   const maxBytes = Number(process.env.BERTH_LOG_MAX_BYTES);
   const supervisor = new Supervisor({

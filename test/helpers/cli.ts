@@ -1,8 +1,9 @@
-// Runs the real, built CLI (dist/cli/main.js) as a user would.
+// Runs the real, built CLI (the package's bin, dist/bundle/main.js) as a user would.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+// the installed bin (package.json): the bundled CLI, exactly what users run
+export const CLI = fileURLToPath(new URL('../../dist/bundle/main.js', import.meta.url));
 
 export interface CliResult {
   code: number;

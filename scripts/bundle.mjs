@@ -1,0 +1,20 @@
+// Bundles the CLI (npm run build): one entry plus chunks loaded on demand, so a berth call
+// resolves a handful of files instead of a hundred. The compiled tree in dist/ stays for the
+// daemon and the library. See docs/decisions/0007-bundled-cli.md.
+import { chmodSync } from 'node:fs';
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: { main: 'src/cli/main.ts' },
+  outdir: 'dist/bundle',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  logLevel: 'warning',
+  // CommonJS dependencies bundled into ESM still call require() for Node's own modules
+  banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
+});
+chmodSync('dist/bundle/main.js', 0o755);
+chmodSync('dist/cli/main.js', 0o755);
