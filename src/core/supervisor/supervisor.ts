@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Identity, isAlive, readIdentity } from '../identity.ts';
 import { findListeners } from '../inspect/listeners.ts';
 import { CommandFailedToStartError } from '../locks/run-locked.ts';
-import { type Caller, detectOwner, isOwnerGone } from '../owner.ts';
+import { type Caller, detectOwner } from '../owner.ts';
 import { findPortRecord, leasePort, releasePort, reservePort } from '../ports/ports.ts';
 import { recordEvent, type EventInput } from '../registry/events.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -23,6 +23,7 @@ import { instanceTree, stopTree } from './process-tree.ts';
 import { sameService, type ServiceSpec, validateSpec } from './spec.ts';
 import { isLive, type ServiceState, transition } from './state.ts';
 import { deleteService, loadService, loadServices, saveService, type ServiceRecord } from './store.ts';
+import { toView } from './view.ts';
 
 const READY_POLL_MS = 100;
 const UNCHECKED_SETTLE_MS = 500;
@@ -574,29 +575,6 @@ export class Supervisor implements SupervisorApi {
   }
 
   private view(record: ServiceRecord): ServiceView {
-    const spec = record.spec;
-    const live = record.identity !== null && isLive(record.state) && isAlive(record.identity);
-    return {
-      name: spec.name,
-      state: record.state,
-      pid: live ? record.identity!.pid : null,
-      identity: live ? record.identity : null,
-      port: record.port,
-      health: spec.health ?? (record.port !== null ? 'port' : null),
-      owner: record.owner,
-      ownerGone: record.owner ? isOwnerGone(record.owner) : false,
-      purpose: spec.purpose,
-      command: spec.argv.join(' '),
-      argv: spec.argv,
-      cwd: spec.cwd,
-      restartPolicy: spec.restart,
-      ephemeral: spec.ephemeral,
-      startedAt: live && record.startedAt !== null ? new Date(record.startedAt).toISOString() : null,
-      uptimeMs: live && record.startedAt !== null ? Date.now() - record.startedAt : null,
-      restarts: record.restarts,
-      lastExit: record.lastExit,
-      detail: record.detail,
-      logPath: logPath(this.home, spec.name),
-    };
+    return toView(record, this.home);
   }
 }

@@ -1,0 +1,35 @@
+// How a service record reads to its users (ps, run, the API): liveness checked now, uptime,
+// whether its owner session is gone.
+import { isAlive } from '../identity.ts';
+import { isOwnerGone } from '../owner.ts';
+import type { ServiceView } from './api.ts';
+import { logPath } from './logs.ts';
+import { isLive } from './state.ts';
+import type { ServiceRecord } from './store.ts';
+
+export function toView(record: ServiceRecord, home: string): ServiceView {
+  const spec = record.spec;
+  const live = record.identity !== null && isLive(record.state) && isAlive(record.identity);
+  return {
+    name: spec.name,
+    state: record.state,
+    pid: live ? record.identity!.pid : null,
+    identity: live ? record.identity : null,
+    port: record.port,
+    health: spec.health ?? (record.port !== null ? 'port' : null),
+    owner: record.owner,
+    ownerGone: record.owner ? isOwnerGone(record.owner) : false,
+    purpose: spec.purpose,
+    command: spec.argv.join(' '),
+    argv: spec.argv,
+    cwd: spec.cwd,
+    restartPolicy: spec.restart,
+    ephemeral: spec.ephemeral,
+    startedAt: live && record.startedAt !== null ? new Date(record.startedAt).toISOString() : null,
+    uptimeMs: live && record.startedAt !== null ? Date.now() - record.startedAt : null,
+    restarts: record.restarts,
+    lastExit: record.lastExit,
+    detail: record.detail,
+    logPath: logPath(home, spec.name),
+  };
+}
