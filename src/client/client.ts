@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { daemonEntry } from '../core/package.ts';
+import { buildId, daemonEntry } from '../core/package.ts';
 import { BerthError, EXIT, type ExitCode, isErrno } from '../core/errors.ts';
 import { ensureHome } from '../core/home.ts';
 import { tailLines } from '../core/supervisor/logs.ts';
@@ -39,6 +39,8 @@ interface ErrorBody {
 export class DaemonClient implements SupervisorApi {
   readonly home: string;
   readonly socket: string;
+  /** the build of the daemon that answered last */
+  private lastBuild: string | undefined;
 
   constructor(home: string) {
     this.home = home;
@@ -113,10 +115,16 @@ export class DaemonClient implements SupervisorApi {
     }
   }
 
-  /** Calls the daemon, starting it first only if nothing answers on the socket. */
+  /**
+   * Calls the daemon, starting it first only if nothing answers on the socket. A daemon started
+   * from an older build (berth was upgraded or rebuilt since) is asked to exit after answering,
+   * so the next call starts the current one; its services keep running and are re-adopted.
+   */
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     try {
-      return await this.send<T>(method, path, body);
+      const result = await this.send<T>(method, path, body);
+      if (this.lastBuild !== undefined && this.lastBuild !== buildId()) await this.shutdown().catch(() => {});
+      return result;
     } catch (err) {
       if (!isErrno(err, 'ENOENT', 'ECONNREFUSED')) throw err;
     }
@@ -135,6 +143,8 @@ export class DaemonClient implements SupervisorApi {
       const req = request(
         { socketPath: this.socket, path, method, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
         (res) => {
+          const build = res.headers['x-berth-build'];
+          this.lastBuild = typeof build === 'string' ? build : undefined;
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {

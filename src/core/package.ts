@@ -1,6 +1,6 @@
 // Where berth's own files are: the package root is found by walking up from this module to the
 // package.json named "berth", so it is right both for the compiled files and for the bundled CLI.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,4 +33,19 @@ export function berthCommand(): string[] {
 
 export function daemonEntry(): string {
   return join(packageRoot(), 'dist/daemon/main.js');
+}
+
+/**
+ * Identifies the daemon code on disk: the version and the modification time of the daemon's
+ * entry file. A running daemon whose build differs from the client's was started from older
+ * code (berth was upgraded or rebuilt since).
+ */
+export function buildId(): string {
+  let mtime = 0;
+  try {
+    mtime = Math.round(statSync(daemonEntry()).mtimeMs);
+  } catch {
+    // not built (running from sources)
+  }
+  return `${packageVersion()}+${mtime}`;
 }

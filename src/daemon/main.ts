@@ -5,7 +5,7 @@
 // $BERTH_HOME/berthd.sock (0600, in a 0700 directory).
 import '../cli/preflight.ts';
 import { chmodSync, rmSync } from 'node:fs';
-import { packageVersion } from '../core/package.ts';
+import { buildId, packageVersion } from '../core/package.ts';
 import { join } from 'node:path';
 import { ensureHome, registryPath as registryPathOf, resolveHome } from '../core/home.ts';
 import { abstractHolders, daemonAddress, tryBindAddress } from '../core/locks/named-lock.ts';
@@ -57,7 +57,7 @@ async function main(): Promise<number> {
     registry.close();
     void held.close().then(() => resolveDone(0));
   };
-  const server = createApiServer({ api: supervisor, registry, home, onShutdown: shutdown });
+  const server = createApiServer({ api: supervisor, registry, home, onShutdown: shutdown, build: buildId() });
   await new Promise<void>((resolve) => server.listen(sock, resolve));
   chmodSync(sock, 0o600);
   await supervisor.adoptAll();

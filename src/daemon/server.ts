@@ -13,6 +13,8 @@ const HTTP_STATUS: Record<number, number> = { [EXIT.usage]: 400, [EXIT.conflict]
 
 export interface ApiDeps {
   api: SupervisorApi;
+  /** the build this daemon runs, sent with every answer so a client can tell it is outdated */
+  build: string;
   registry: Registry;
   home: string;
   onShutdown: () => void;
@@ -24,7 +26,8 @@ export function createApiServer(deps: ApiDeps): Server {
   });
 }
 
-async function handle({ api, registry, home, onShutdown }: ApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle({ api, registry, home, onShutdown, build }: ApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  res.setHeader('x-berth-build', build);
   try {
     const body = req.method === 'POST' ? await readBody(req) : undefined;
     const url = new URL(req.url ?? '/', 'http://berthd');
