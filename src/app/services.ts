@@ -114,3 +114,19 @@ export async function downProject(session: Session, dir: string, names: string[]
   }
   return { file: project.file, services };
 }
+
+/** The services, without stopped and exited ones unless `all`, and only this session's with `mine`. */
+export async function listServices(session: Session, opts: { all?: boolean; mine?: boolean }): Promise<{ services: ServiceView[]; total: number }> {
+  const everything = await (await session.client()).list();
+  const mine = opts.mine ? everything.filter((s) => s.owner?.session === session.caller.owner.session) : everything;
+  return { services: opts.all ? mine : mine.filter((s) => s.state !== 'stopped' && s.state !== 'exited'), total: mine.length };
+}
+
+/** Stops every running service of a session (`berth stop --mine`, `--session S`). */
+export async function stopSession(session: Session, owner: string, graceMs: number): Promise<ServiceView[]> {
+  const client = await session.client();
+  const targets = (await client.list()).filter((s) => s.owner?.session === owner && s.state !== 'stopped' && s.state !== 'exited');
+  const stopped: ServiceView[] = [];
+  for (const s of targets) stopped.push(await client.stop({ name: s.name, graceMs, ...session.requester() }));
+  return stopped;
+}

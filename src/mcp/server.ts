@@ -6,7 +6,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { collectGarbage, freeTarget, parseFreeTarget, runDoctor } from '../app/maintenance.ts';
-import { downProject, runService, upProject } from '../app/services.ts';
+import { downProject, listServices, runService, upProject } from '../app/services.ts';
 import { Session } from '../app/session.ts';
 import { BerthError } from '../core/errors.ts';
 import { findAllFileLocks } from '../core/inspect/holders.ts';
@@ -108,8 +108,7 @@ export function createMcpServer(version: string): McpServer {
     return { doc: r as unknown as Doc, text: `restarted ${a.name} (pid ${r.service.pid})` };
   });
   tool('ps', 'List services: name, state, pid, port, owner session, uptime, restarts, last exit, and why one is crash-looping.', { all: z.boolean().optional().describe('include stopped and exited'), mine: z.boolean().optional().describe("only this agent session's") }, { readOnlyHint: true }, async (a, s) => {
-    const all = await (await s.client()).list();
-    const services = all.filter((x) => (a.all || (x.state !== 'stopped' && x.state !== 'exited')) && (!a.mine || x.owner?.session === s.caller.owner.session));
+    const { services } = await listServices(s, { all: a.all === true, mine: a.mine === true });
     return { doc: { services }, text: services.length ? services.map((x) => `${x.name} ${x.state} pid=${x.pid ?? '-'} port=${x.port ?? '-'}${x.detail ? ` (${x.detail})` : ''}`).join('\n') : 'no services' };
   });
   tool('logs', "The last lines of a service's output.", { name: serviceName, lines: z.number().int().min(1).max(5000).optional().describe('how many (default 100)') }, { readOnlyHint: true }, async (a, s) => {

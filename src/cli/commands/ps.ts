@@ -1,18 +1,17 @@
 // berth ps [--all]
 import type { Context } from '../context.ts';
+import { listServices } from '../../app/services.ts';
 import { table } from '../format/table.ts';
 import { describeExit, uptime } from '../format/service.ts';
 
 export async function run(ctx: Context, opts: { all?: boolean; mine?: boolean }): Promise<number> {
-  const everything = await (await ctx.client()).list();
-  const all = opts.mine ? everything.filter((s) => s.owner?.session === ctx.caller.owner.session) : everything;
-  const services = opts.all ? all : all.filter((s) => s.state !== 'stopped' && s.state !== 'exited');
+  const { services, total } = await listServices(ctx, opts);
   if (ctx.json) {
     ctx.out.json({ services });
     return 0;
   }
   if (services.length === 0) {
-    ctx.out.line(all.length === 0 ? 'No services. Start one with: berth run NAME -- CMD' : `No running services (${all.length} stopped: berth ps --all).`);
+    ctx.out.line(total === 0 ? 'No services. Start one with: berth run NAME -- CMD' : `No running services (${total} stopped: berth ps --all).`);
     return 0;
   }
   const rows = services.map((s) => [

@@ -1,5 +1,6 @@
 // berth stop NAME [--grace 10s]
 import type { Context } from '../context.ts';
+import { stopSession } from '../../app/services.ts';
 import { UsageError } from '../../core/errors.ts';
 import { parseDuration, parseName } from '../../core/validate.ts';
 import { withSpinner } from '../format/spinner.ts';
@@ -10,9 +11,7 @@ export async function run(ctx: Context, nameArg: string | undefined, opts: { gra
   const bySession = opts.mine ? ctx.caller.owner.session : opts.session;
   if ((nameArg === undefined) === (bySession === undefined)) throw new UsageError('give a service name, or --mine, or --session S', 'berth stop NAME | berth stop --mine | berth stop --session S');
   if (bySession !== undefined) {
-    const targets = (await client.list()).filter((s) => s.owner?.session === bySession && s.state !== 'stopped' && s.state !== 'exited');
-    const stopped = [];
-    for (const s of targets) stopped.push(await client.stop({ name: s.name, graceMs, ...ctx.requester() }));
+    const stopped = await stopSession(ctx, bySession, graceMs);
     if (ctx.json) ctx.out.json({ session: bySession, services: stopped });
     else ctx.out.line(stopped.length === 0 ? `no running services of session ${bySession}` : `stopped ${stopped.map((s) => s.name).join(', ')}`);
     return 0;
