@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { berth } from './cli.ts';
-import { stopPid } from './procs.ts';
+import { stopAll, stopPid } from './procs.ts';
 
 export function pidsWithEnv(entry: string): number[] {
   const out: number[] = [];
@@ -33,6 +33,7 @@ export function daemonHome(t: TestContext): { home: string; env: NodeJS.ProcessE
     const names: string[] = ps && ps.code === 0 ? ps.json().services.map((s: { name: string }) => s.name) : [];
     await Promise.all(names.map((n) => berth(['rm', n, '--grace', '2s'], { env, timeoutMs: 20_000 }).catch(() => undefined)));
     await berth(['daemon', 'stop'], { env, timeoutMs: 10_000 }).catch(() => undefined);
+    await stopAll(t);
     await Promise.all(pidsWithEnv(`BERTH_HOME=${home}`).map((pid) => stopPid(pid, 2000)));
     rmSync(dir, { recursive: true, force: true });
   });

@@ -3,10 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { stopAll } from './procs.ts';
 
 export function tempDir(t: TestContext, prefix = 'berth-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(async () => {
+    await stopAll(t);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 

@@ -27,6 +27,15 @@ export function isRunning(pid: number): boolean {
   return !isZombie(pid);
 }
 
+// The processes each test started, so that its temporary directories are removed only after
+// they are stopped (a process still running could write there again).
+const byTest = new WeakMap<TestContext, Set<Proc>>();
+
+/** Stops every process this test started with start() (TERM, then KILL). */
+export async function stopAll(t: TestContext): Promise<void> {
+  await Promise.all([...(byTest.get(t) ?? [])].map((p) => p.stop()));
+}
+
 export function start(t: TestContext, cmd: string, args: string[], opts: SpawnOptions = {}): Proc {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   let out = '';
@@ -62,6 +71,8 @@ export function start(t: TestContext, cmd: string, args: string[], opts: SpawnOp
       }
     },
   };
+  if (!byTest.has(t)) byTest.set(t, new Set());
+  byTest.get(t)!.add(proc);
   t.after(() => proc.stop());
   return proc;
 }
