@@ -111,8 +111,8 @@ const daemonStatusShape = { pid: z.number().int(), startedAt: iso, home: z.strin
 /** Every verb's document, by the name the tests and docs use. */
 export const CONTRACT = {
   error: z.strictObject({ error: z.strictObject({ code: z.string(), message: z.string(), hint: z.string().optional(), details: z.record(z.string(), z.unknown()).optional() }) }),
-  'who-port': z.strictObject({ port: z.number().int(), listeners: z.array(listener), claim: nullable(claim), known, unreadable: z.number().int() }),
-  'who-path': z.strictObject({ ...fileReportShape, companions: z.array(z.strictObject(fileReportShape)), unreadable: z.number().int(), known }),
+  'who-port': z.strictObject({ port: z.number().int(), listeners: z.array(listener), claim: nullable(claim), known, owners: z.record(z.string(), owner), unreadable: z.number().int() }),
+  'who-path': z.strictObject({ ...fileReportShape, companions: z.array(z.strictObject(fileReportShape)), unreadable: z.number().int(), known, owners: z.record(z.string(), owner) }),
   ports: z.strictObject({ claims: z.array(claim), listeners: z.array(listener), conflicts: z.number().int(), unreadable: z.number().int() }),
   port: z.strictObject({ ...portRecordShape, created: z.boolean() }),
   'port-release': z.strictObject({ released: portRecord }),

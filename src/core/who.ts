@@ -4,7 +4,7 @@ import { findFileHolders, type HoldersReport } from './inspect/holders.ts';
 import { type KnownAs, knownProcesses } from './known.ts';
 import { findListeners, type Listener } from './inspect/listeners.ts';
 import { readProcessTable, descendantsOf } from './inspect/tree.ts';
-import { detectOwner } from './owner.ts';
+import { detectOwner, type Owner } from './owner.ts';
 import { leaseLapse, listPortRecords, type PortRecord } from './ports/ports.ts';
 import type { Registry } from './registry/registry.ts';
 import { serviceOf, type ServiceTree, serviceTrees } from './supervisor/trees.ts';
@@ -28,11 +28,18 @@ export interface PortAnswer {
   claim: PortClaim | null;
   /** what berth knows each listening pid as (a lock holder, a lease holder), by pid */
   known: Record<number, KnownAs[]>;
+  /** the session each holding pid runs for (BERTH_SESSION, its agent CLI, or its terminal), by pid */
+  owners: Record<number, Owner>;
   unreadable: number;
 }
 
 export interface FileAnswer extends HoldersReport {
   known: Record<number, KnownAs[]>;
+  owners: Record<number, Owner>;
+}
+
+function ownersOf(pids: number[]): Record<number, Owner> {
+  return Object.fromEntries([...new Set(pids)].map((pid) => [pid, detectOwner(pid)]));
 }
 
 /** Who listens on a port (TCP listeners and bound UDP sockets), and what berth has on record for it. */
@@ -47,14 +54,14 @@ export function whoListens(port: number, registry?: Registry): PortAnswer {
     const svc = serviceOf(trees, pid);
     if (svc) (known[pid] ??= []).push({ kind: 'service', name: svc.record.spec.name });
   }
-  return { port, listeners, claim: record ? judgeClaim(record, listeners, trees) : null, known, unreadable };
+  return { port, listeners, claim: record ? judgeClaim(record, listeners, trees) : null, known, owners: ownersOf(pids), unreadable };
 }
 
 /** Who holds a file open or locked (and its SQLite companions), and what berth knows them as. */
 export function whoHolds(path: string, registry?: Registry): FileAnswer {
   const report = findFileHolders(path);
   const pids = [report, ...report.companions].flatMap((f) => f.holders.map((h) => h.process.pid));
-  return { ...report, known: knownProcesses(registry, pids) };
+  return { ...report, known: knownProcesses(registry, pids), owners: ownersOf(pids) };
 }
 
 /**

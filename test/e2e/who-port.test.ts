@@ -33,7 +33,7 @@ async function who(env: NodeJS.ProcessEnv, port: number): Promise<WhoListener[]>
 
 test('a node listener on 127.0.0.1 is named with pid, command, cwd, user and start time', async (t) => {
   const { env } = tempHome(t);
-  const server = start(t, process.execPath, [LISTEN, '--host', '127.0.0.1']);
+  const server = start(t, process.execPath, [LISTEN, '--host', '127.0.0.1'], { env });
   const port = Number((await server.line(/listening (\d+)/))[1]);
   const listeners = await who(env, port);
   assert.equal(listeners.length, 1);
@@ -51,6 +51,8 @@ test('a node listener on 127.0.0.1 is named with pid, command, cwd, user and sta
   assert.match(text.stdout, new RegExp(`tcp 127\\.0\\.0\\.1:${port}`));
   assert.match(text.stdout, new RegExp(`${server.pid}\\s+\\S+\\s+\\S+ ago`));
   assert.match(text.stdout, /not reserved or leased by berth/);
+  assert.match(text.stdout, new RegExp(`berth free ${port}`));
+  assert.equal((await berth(['who', String(port), '--json'], { env: { ...env } })).json().owners[server.pid].session, env.BERTH_SESSION, 'the session it runs for');
 });
 
 test('a node listener on :: (dual stack) is found on IPv6', async (t) => {

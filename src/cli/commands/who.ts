@@ -4,6 +4,7 @@ import type { ProcessInfo } from '../../core/inspect/process.ts';
 import type { FileReport } from '../../core/inspect/holders.ts';
 import { parsePort } from '../../core/validate.ts';
 import type { KnownAs } from '../../core/known.ts';
+import type { Owner } from '../../core/owner.ts';
 import { whoHolds, whoListens } from '../../core/who.ts';
 import { table } from '../format/table.ts';
 import { ago, until } from '../format/time.ts';
@@ -12,11 +13,11 @@ export function run(ctx: Context, target: string): number {
   return /^:?\d+$/.test(target.trim()) ? whoPort(ctx, parsePort(target)) : whoPath(ctx, target);
 }
 
-function processRow(p: ProcessInfo): string[] {
-  return [String(p.pid), p.user, ago(p.startedAt), p.cwd ?? '?', p.command];
+function processRow(p: ProcessInfo, owners: Record<number, Owner>): string[] {
+  return [String(p.pid), p.user, ago(p.startedAt), owners[p.pid]?.session ?? '-', p.cwd ?? '?', p.command];
 }
 
-const PROCESS_HEADERS = ['PID', 'USER', 'STARTED', 'CWD', 'COMMAND'];
+const PROCESS_HEADERS = ['PID', 'USER', 'STARTED', 'SESSION', 'CWD', 'COMMAND'];
 
 function printKnown(ctx: Context, known: Record<number, KnownAs[]>): void {
   for (const [pid, list] of Object.entries(known)) ctx.out.line(`berth: pid ${pid} holds ${list.map((k) => `${k.kind} "${k.name}"`).join(', ')}`);
@@ -34,7 +35,7 @@ function whoPort(ctx: Context, port: number): number {
     const addr = l.family === 'ipv6' ? `[${l.address}]` : l.address;
     ctx.out.line(`${l.protocol} ${addr}:${l.port}  (${l.protocol === 'tcp' ? 'listening' : 'bound'}, socket of ${l.user})`);
     if (l.processes.length === 0) ctx.out.line('  no process found (another user\'s, or in another namespace)');
-    else for (const line of table(PROCESS_HEADERS, l.processes.map(processRow))) ctx.out.line(`  ${line}`);
+    else for (const line of table(PROCESS_HEADERS, l.processes.map((p) => processRow(p, answer.owners)))) ctx.out.line(`  ${line}`);
   }
   printKnown(ctx, answer.known);
   if (claim) {
@@ -44,6 +45,7 @@ function whoPort(ctx: Context, port: number): number {
   } else if (listeners.length > 0) {
     ctx.out.line('berth: not reserved or leased by berth');
   }
+  if (listeners.some((l) => l.processes.length > 0)) ctx.out.line(`to stop it safely (identity-checked, on the record): berth free ${port}`);
   if (answer.unreadable > 0) ctx.out.line(`(${answer.unreadable} processes could not be inspected)`);
   return 0;
 }
@@ -67,26 +69,26 @@ function whoPath(ctx: Context, path: string): number {
     ctx.out.json(report);
     return 0;
   }
-  printFile(ctx, report);
-  for (const c of report.companions) if (c.holders.length > 0 || c.locks.length > 0) printFile(ctx, c);
+  printFile(ctx, report, report.owners);
+  for (const c of report.companions) if (c.holders.length > 0 || c.locks.length > 0) printFile(ctx, c, report.owners);
   printKnown(ctx, report.known);
   if (report.unreadable > 0) ctx.out.line(`(${report.unreadable} processes could not be inspected)`);
   return 0;
 }
 
-function printFile(ctx: Context, report: FileReport): void {
+function printFile(ctx: Context, report: FileReport, owners: Record<number, Owner>): void {
   if (report.holders.length === 0 && report.locks.length === 0) {
     ctx.out.line(`nobody has ${report.path} open or locked`);
     return;
   }
   ctx.out.line(report.path);
   const rows = report.holders.map((h) => [
-    ...processRow(h.process).slice(0, 3),
+    ...processRow(h.process, owners).slice(0, 4),
     h.fds.map((f) => `fd ${f.fd} ${f.mode}`).join(', ') || '-',
     h.locks.map((l) => l.description).join('; ') || 'no lock',
     h.process.command,
   ]);
-  for (const line of table(['PID', 'USER', 'STARTED', 'OPEN', 'LOCK', 'COMMAND'], rows)) ctx.out.line(`  ${line}`);
+  for (const line of table(['PID', 'USER', 'STARTED', 'SESSION', 'OPEN', 'LOCK', 'COMMAND'], rows)) ctx.out.line(`  ${line}`);
   const orphanLocks = report.locks.filter((l) => !report.holders.some((h) => h.locks.includes(l)));
   for (const l of orphanLocks) ctx.out.line(`  lock: ${l.description}${l.pid > 0 ? ` (pid ${l.pid})` : ''}`);
 }
