@@ -1,8 +1,8 @@
 // `berth lock NAME -- CMD`: run a command only while holding a named lock.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { BerthError, EXIT } from '../errors.ts';
 import { readIdentity } from '../identity.ts';
+import { awaitSpawn } from '../spawn.ts';
 import type { Caller } from '../owner.ts';
 import type { Registry } from '../registry/registry.ts';
 import { signalProcess } from '../signal.ts';
@@ -23,16 +23,6 @@ export type RunLockedResult =
   | { acquired: false; name: string; holder: LockHolder | null }
   | { acquired: true; name: string; pid: number; exitCode: number | null; signal: string | null };
 
-export class CommandFailedToStartError extends BerthError {
-  constructor(command: string, cause: NodeJS.ErrnoException) {
-    super('command_failed_to_start', `cannot start ${JSON.stringify(command)}: ${cause.code === 'ENOENT' ? 'command not found' : cause.message}`, {
-      hint: 'check the command name and your PATH',
-      exitCode: EXIT.failure,
-      details: { command, errno: cause.code },
-    });
-  }
-}
-
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function runLocked(opts: RunLockedOptions): Promise<RunLockedResult> {
@@ -46,15 +36,14 @@ export async function runLocked(opts: RunLockedOptions): Promise<RunLockedResult
   const child = spawn(opts.argv[0]!, opts.argv.slice(1), {
     stdio: ['inherit', opts.stdout === 'stderr' ? 2 : 'inherit', 'inherit', held.fd],
   });
-  const started = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
-    child.once('spawn', () => resolve(undefined));
-    child.once('error', (err) => resolve(err));
-  });
-  if (started !== undefined || child.pid === undefined) {
+  let pid: number;
+  try {
+    pid = await awaitSpawn(child, command);
+  } catch (err) {
     await held.close();
-    throw new CommandFailedToStartError(command, started ?? Object.assign(new Error('no pid'), { code: 'ESPAWN' }));
+    throw err;
   }
-  const identity = readIdentity(child.pid) ?? { pid: child.pid, startTicks: 0, bootId: '' };
+  const identity = readIdentity(pid) ?? { pid, startTicks: 0, bootId: '' };
   recordLockHolder(opts.registry, opts.caller, opts.name, identity, command);
 
   const forward = (signal: NodeJS.Signals): void => {
@@ -71,7 +60,7 @@ export async function runLocked(opts: RunLockedOptions): Promise<RunLockedResult
   for (const s of FORWARDED_SIGNALS) process.off(s, forward);
   await held.close();
   forgetLockHolder(opts.registry, opts.caller, opts.name, identity, { exitCode, signal });
-  return { acquired: true, name: opts.name, pid: child.pid, exitCode, signal };
+  return { acquired: true, name: opts.name, pid, exitCode, signal };
 }
 
 /** The shell convention for a command's status: its exit code, or 128 + the signal number. */

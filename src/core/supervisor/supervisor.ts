@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Identity, isAlive, readIdentity } from '../identity.ts';
 import { findListeners } from '../inspect/listeners.ts';
-import { CommandFailedToStartError } from '../locks/run-locked.ts';
+import { awaitSpawn, CommandFailedToStartError } from '../spawn.ts';
 import { type Caller, detectOwner } from '../owner.ts';
 import { findPortRecord, leasePort, releasePort, reservePort } from '../ports/ports.ts';
 import { recordEvent, type EventInput } from '../registry/events.ts';
@@ -288,10 +288,6 @@ export class Supervisor implements SupervisorApi {
     } finally {
       closeSync(fd);
     }
-    const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
-      child.once('spawn', () => resolve(undefined));
-      child.once('error', (err) => resolve(err));
-    });
     const now = Date.now();
     const base: ServiceRecord = {
       spec,
@@ -307,12 +303,16 @@ export class Supervisor implements SupervisorApi {
       detail: null,
       createdAt: previous?.createdAt ?? now,
     };
-    if (error || child.pid === undefined) {
-      this.save({ ...base, state: 'failed', detail: `cannot start: ${error?.code === 'ENOENT' ? 'command not found' : (error?.message ?? 'no pid')}` });
-      this.event(who, { verb: 'start', subject: name, outcome: 'failed', details: { command: spec.argv.join(' '), error: error?.code ?? 'no pid' } });
-      throw new CommandFailedToStartError(spec.argv.join(' '), error ?? Object.assign(new Error('no pid'), { code: 'ESPAWN' }));
+    let pid: number;
+    try {
+      pid = await awaitSpawn(child, spec.argv.join(' '));
+    } catch (err) {
+      const failure = err as CommandFailedToStartError;
+      this.save({ ...base, state: 'failed', detail: failure.message });
+      this.event(who, { verb: 'start', subject: name, outcome: 'failed', details: { command: spec.argv.join(' '), error: failure.details?.errno ?? 'no pid' } });
+      throw err;
     }
-    const identity = readIdentity(child.pid) ?? { pid: child.pid, startTicks: 0, bootId: '' };
+    const identity = readIdentity(pid) ?? { pid, startTicks: 0, bootId: '' };
     const rt = this.runtime(name);
     rt.instance++;
     rt.child = child;
@@ -322,7 +322,7 @@ export class Supervisor implements SupervisorApi {
       verb: restarts > 0 ? 'restart' : 'start',
       subject: name,
       outcome: 'ok',
-      details: { pid: child.pid, port, command: spec.argv.join(' '), ...(restarts > 0 ? { restarts } : {}) },
+      details: { pid, port, command: spec.argv.join(' '), ...(restarts > 0 ? { restarts } : {}) },
     });
     child.once('exit', (code, signal) => this.onExit(name, instance, code, signal));
     this.watch(name, instance);
