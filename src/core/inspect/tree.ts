@@ -33,11 +33,6 @@ export function descendantsOf(pid: number, table: ProcessTable = readProcessTabl
   return out;
 }
 
-/** Every live member of a process group. */
-export function processGroupMembers(pgid: number, table: ProcessTable = readProcessTable()): number[] {
-  return [...table.stats.values()].filter((s) => s.pgid === pgid && s.state !== 'Z').map((s) => s.pid);
-}
-
 /** The chain of ancestors of pid, nearest first, ending at pid 1. */
 export function ancestorsOf(pid: number): number[] {
   const out: number[] = [];

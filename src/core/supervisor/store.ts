@@ -99,8 +99,3 @@ export function saveService(registry: Registry, record: ServiceRecord, now = Dat
 export function deleteService(registry: Registry, name: string): void {
   registry.run('DELETE FROM services WHERE name = ?', name);
 }
-
-/** The recorded process of a service, for judging who may listen on its port. */
-export function serviceIdentity(registry: Registry, name: string): Identity | null {
-  return loadService(registry, name)?.identity ?? null;
-}
