@@ -4,7 +4,9 @@
 // behind is a bug. Leftovers are stopped by pid (TERM, then KILL) and named.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 14)) {
@@ -21,8 +23,32 @@ const args = [
   '--test-timeout=300000',
   ...(files.length > 0 ? files : ['test/**/*.test.ts']),
 ];
-const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, BERTH_TEST_RUN: marker.split('=')[1] } });
+// The adversarial tests append what they tried to this file (test/helpers/adversarial.ts).
+const tallyDir = mkdtempSync(join(tmpdir(), 'berth-tally-'));
+const tallyFile = join(tallyDir, 'tally.jsonl');
+const child = spawn(process.execPath, args, {
+  stdio: 'inherit',
+  env: { ...process.env, BERTH_TEST_RUN: marker.split('=')[1], BERTH_ADVERSARIAL_TALLY: tallyFile },
+});
 const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+printTally();
+
+function printTally() {
+  let lines = [];
+  try {
+    lines = readFileSync(tallyFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  } catch {
+    // no adversarial test ran
+  }
+  rmSync(tallyDir, { recursive: true, force: true });
+  if (lines.length === 0) return;
+  const sum = (k) => lines.reduce((n, e) => n + (e[k] ?? 0), 0);
+  const tests = new Set(lines.map((e) => e.test)).size;
+  console.log(
+    `\nadversarial: ${sum('hostile')} hostile inputs tried in ${tests} tests; ${sum('bystanders')} bystander processes checked, ` +
+      `${sum('wrongSignals')} signalled that should not have been`,
+  );
+}
 
 function survivors() {
   const out = [];
