@@ -1,9 +1,11 @@
 // Bundles the CLI (npm run build): one entry plus chunks loaded on demand, so a berth call
 // resolves a handful of files instead of a hundred. The compiled tree in dist/ stays for the
 // daemon and the library. See docs/decisions/0007-bundled-cli.md.
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+// chunk names carry content hashes: start empty so that no stale chunk of an earlier build remains
+rmSync('dist/bundle', { recursive: true, force: true });
 await build({
   entryPoints: { main: 'src/cli/main.ts' },
   outdir: 'dist/bundle',

@@ -23,14 +23,14 @@ export interface FreeResult {
 
 /** Stops what holds the target: berth services through the supervisor, other processes by identity. */
 export async function freeTarget(session: Session, target: FreeTarget, force: boolean, graceMs: number): Promise<FreeResult> {
-  const steps = planFree(target, session.existingRegistry(), session.caller.owner, force);
+  const steps = planFree(target, session.existingRegistry(), session.caller.owner, force, session.home);
   const stopped: FreeResult['stopped'] = [];
   for (const step of steps) {
     if (step.service) {
       await (await session.client()).stop({ name: step.service, graceMs, ...session.requester() });
       stopped.push({ pid: step.process.pid, command: step.process.command, service: step.service, forced: false });
     } else {
-      const { forced } = await evictHolder(step, target, session.registry(), session.caller, graceMs);
+      const { forced } = await evictHolder(step, target, session.registry(), session.caller, graceMs, session.home);
       stopped.push({ pid: step.process.pid, command: step.process.command, service: null, forced });
     }
   }

@@ -115,12 +115,17 @@ export class PortsExhaustedError extends BerthError {
   }
 }
 
-export type SignalRefusal = 'pid1' | 'self' | 'ancestor' | 'other_user';
+export type SignalRefusal = 'pid1' | 'self' | 'ancestor' | 'other_user' | 'requester' | 'berth';
 
-/** berth never signals pid 1, itself, its ancestors, or another user's process. */
+/**
+ * berth never signals pid 1, itself, its ancestors, another user's process, the process that
+ * asked (or its ancestors), or berth's own daemon and registry users.
+ */
 export class SignalRefusedError extends BerthError {
   readonly pid: number;
   readonly reason: SignalRefusal;
+  /** why, without the "refusing to signal pid N" prefix: "it is pid 1 (init)" */
+  readonly why: string;
   constructor(pid: number, reason: SignalRefusal, detail: string) {
     super('signal_refused', `refusing to signal pid ${pid}: ${detail}`, {
       hint: reason === 'other_user' ? 'ask its owner, or run as that user' : 'berth will not signal this process',
@@ -129,6 +134,7 @@ export class SignalRefusedError extends BerthError {
     });
     this.pid = pid;
     this.reason = reason;
+    this.why = detail;
   }
 }
 

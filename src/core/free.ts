@@ -1,6 +1,8 @@
 // `berth free PORT|PATH`: stop what holds a port or a file, safely and on the record. A holder
 // that is a berth service is stopped as a service (so it is not restarted behind your back);
-// any other process is evicted by identity (TERM, grace, KILL).
+// any other process is evicted by identity (TERM, grace, KILL) with its descendants, never its
+// process group. A socket whose holder berth cannot see (another user's, to a non-root berth),
+// berth's own daemon and the processes using its registry are refused, never skipped silently.
 import { BerthError, EXIT } from './errors.ts';
 import { findFileHolders } from './inspect/holders.ts';
 import { findListeners } from './inspect/listeners.ts';
@@ -8,8 +10,9 @@ import type { ProcessInfo } from './inspect/process.ts';
 import { type Caller, detectOwner, isOwnerGone, type Owner } from './owner.ts';
 import { recordEvent } from './registry/events.ts';
 import type { Registry } from './registry/registry.ts';
-import { assertSignallable } from './signal.ts';
-import { stopTree } from './supervisor/process-tree.ts';
+import { refusalFor, signalGuard } from './protect.ts';
+import { hiddenHolders } from './supervisor/conflicts.ts';
+import { stopHolder } from './supervisor/process-tree.ts';
 import { liveServiceTrees, serviceOf } from './supervisor/trees.ts';
 
 export type FreeTarget = { kind: 'port'; port: number } | { kind: 'path'; path: string };
@@ -34,7 +37,17 @@ export function targetLabel(target: FreeTarget): string {
 /** The processes holding the target: listeners on the port; lock holders of the file (else those with it open). */
 export function holdersOf(target: FreeTarget): ProcessInfo[] {
   if (target.kind === 'port') {
-    return [...new Map(findListeners({ port: target.port }).listeners.flatMap((l) => l.processes).map((p) => [p.pid, p])).values()];
+    const listeners = findListeners({ port: target.port }).listeners;
+    const hidden = hiddenHolders(listeners)[0];
+    if (hidden) {
+      throw new FreeRefusedError(
+        `:${target.port}`,
+        `it is held by a process of user ${hidden.user} (uid ${hidden.uid}) that berth cannot see`,
+        `berth never signals another user's process; ask ${hidden.user}, or run berth as that user (berth who ${target.port})`,
+        { uid: hidden.uid, user: hidden.user },
+      );
+    }
+    return [...new Map(listeners.flatMap((l) => l.processes).map((p) => [p.pid, p])).values()];
   }
   const report = findFileHolders(target.path);
   const files = [report, ...report.companions];
@@ -47,7 +60,7 @@ export function holdersOf(target: FreeTarget): ProcessInfo[] {
  * What freeing the target would do, or FreeRefusedError: a service of another live session
  * needs --force; another user's process is never touched.
  */
-export function planFree(target: FreeTarget, registry: Registry | undefined, me: Owner, force: boolean): FreeStep[] {
+export function planFree(target: FreeTarget, registry: Registry | undefined, me: Owner, force: boolean, home?: string): FreeStep[] {
   const label = targetLabel(target);
   const trees = liveServiceTrees(registry);
   const myUid = process.getuid?.() ?? -1;
@@ -69,20 +82,25 @@ export function planFree(target: FreeTarget, registry: Registry | undefined, me:
     if (p.uid !== myUid) {
       throw new FreeRefusedError(label, `pid ${p.pid} (${p.command}) belongs to user ${p.user}`, 'berth never signals another user\'s process; ask them, or run berth as that user', { pid: p.pid, user: p.user });
     }
-    assertSignallable(p.pid);
+    const refusal = refusalFor(p.pid, { home });
+    if (refusal) {
+      const hint = refusal.reason === 'berth' ? 'stop the daemon with: berth daemon stop' : 'berth never signals this process';
+      throw new FreeRefusedError(label, `pid ${p.pid} (${p.command}): ${refusal.why}`, hint, { pid: p.pid, reason: refusal.reason });
+    }
     steps.push({ process: p, owner: detectOwner(p.pid), service: null });
   }
   return steps;
 }
 
 /** Evicts one non-service holder, by identity, and records it. */
-export async function evictHolder(step: FreeStep, target: FreeTarget, registry: Registry, caller: Caller, graceMs: number): Promise<{ forced: boolean }> {
-  const outcome = await stopTree(step.process.identity, graceMs);
+export async function evictHolder(step: FreeStep, target: FreeTarget, registry: Registry, caller: Caller, graceMs: number, home?: string): Promise<{ forced: boolean; pids: number[] }> {
+  const outcome = await stopHolder(step.process.identity, graceMs, signalGuard({ home }));
   recordEvent(registry, caller, {
     verb: 'free',
     subject: targetLabel(target),
     outcome: 'ok',
-    details: { pid: step.process.pid, command: step.process.command, cwd: step.process.cwd, user: step.process.user, owner: step.owner?.session ?? null, forced: outcome.killed },
+    details: { pid: step.process.pid, command: step.process.command, cwd: step.process.cwd, user: step.process.user, owner: step.owner?.session ?? null, forced: outcome.killed, pids: outcome.pids,
+      ...(outcome.spared.length > 0 ? { spared: outcome.spared } : {}) },
   });
-  return { forced: outcome.killed };
+  return { forced: outcome.killed, pids: outcome.pids };
 }

@@ -29,6 +29,11 @@ export function assertBystandersAlive(t: TestContext, bystanders: Array<Proc | n
   if (dead.length > 0) throw new Error(`berth signalled process(es) it must never touch: pid ${dead.join(', ')}`);
 }
 
+/** Records bystanders checked elsewhere (e.g. inside a pid namespace) and how many were wrongly signalled. */
+export function countBystanders(t: TestContext, checked: number, wrongSignals: number): void {
+  record({ test: t.fullName, bystanders: checked, wrongSignals });
+}
+
 function record(entry: Record<string, unknown>): void {
   const file = process.env.BERTH_ADVERSARIAL_TALLY;
   if (file) appendFileSync(file, `${JSON.stringify(entry)}\n`);

@@ -2,8 +2,9 @@
 // someone else). Only root can make one: the test is skipped with that reason otherwise. The
 // user is created for the test and removed after it.
 import { execFileSync } from 'node:child_process';
-import { chownSync } from 'node:fs';
+import { chownSync, readdirSync, readFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
+import { stopPid } from './procs.ts';
 
 export interface OtherUser {
   name: string;
@@ -34,8 +35,13 @@ export function secondUser(t: TestContext): OtherUser {
   const name = `berthadv${process.pid % 100000}x${counter++}`;
   // useradd takes a lock on /etc/passwd; tests running at the same moment retry
   retry(() => execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { stdio: 'pipe' }));
-  t.after(() => retry(() => execFileSync('userdel', [name], { stdio: 'pipe' })));
   const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+  t.after(async () => {
+    // the user was made for this test, so whatever still runs as it was started by this test
+    // (a daemon its berth started, say): stopped by pid, TERM then KILL, before the user goes
+    await Promise.all(pidsOfUid(uid).map((pid) => stopPid(pid, 2000)));
+    retry(() => execFileSync('userdel', [name], { stdio: 'pipe' }));
+  });
   const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
   return {
     name,
@@ -44,6 +50,20 @@ export function secondUser(t: TestContext): OtherUser {
     as: ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'],
     own: (path) => chownSync(path, uid, gid),
   };
+}
+
+function pidsOfUid(uid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) === uid) out.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }
 
 function retry(fn: () => unknown): void {

@@ -59,6 +59,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE services ADD COLUMN healthy_since INTEGER;
   ALTER TABLE services ADD COLUMN detail TEXT;
   `,
+  // 3: the marker every process of an instance inherits (BERTH_INSTANCE): proof of membership
+  `
+  ALTER TABLE services ADD COLUMN instance TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

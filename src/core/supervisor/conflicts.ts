@@ -1,19 +1,20 @@
 // Who stands in a service's way (its port, its declared lock files) and what to do about it:
 // an earlier instance of the same service is always stopped; a stranger is refused, waited
 // for, or evicted, as the service's on_conflict says. Eviction is identity-checked, graceful
-// (TERM, grace, KILL) and on the record, and never touches another user's process, pid 1,
-// berth itself or the ancestors of whoever asked.
+// (TERM, grace, KILL), on the record with every pid it signalled, and stops the holder and its
+// descendants only, never its process group, and never another user's process, pid 1, berth
+// itself, its daemon, or whoever asked and its ancestors. A socket on the port whose process
+// berth cannot see (another user's, to a non-root berth) is a holder too: refused, never ignored.
 import { existsSync } from 'node:fs';
-import { BerthError, EXIT, SignalRefusedError } from '../errors.ts';
-import { type Identity } from '../identity.ts';
+import { BerthError, EXIT } from '../errors.ts';
 import { findFileHolders } from '../inspect/holders.ts';
 import { findListeners } from '../inspect/listeners.ts';
 import type { ProcessInfo } from '../inspect/process.ts';
 import { detectOwner, type Owner } from '../owner.ts';
-import { assertSignallable } from '../signal.ts';
+import { refusalFor, signalGuard } from '../protect.ts';
 import type { PortHolder } from './errors.ts';
 import { toPortHolder } from './errors.ts';
-import { instanceTree, stopTree } from './process-tree.ts';
+import { type Instance, instanceTree, stopHolder, stopInstanceTree } from './process-tree.ts';
 import type { OnConflict } from './spec.ts';
 
 export const EVICT_GRACE_MS = 5_000;
@@ -26,6 +27,26 @@ export interface Obstacle {
   subject: string;
   port: number | null;
   holders: ProcessInfo[];
+  /** sockets on the port whose process berth cannot see (not readable by this user), by owner */
+  hidden: HiddenHolder[];
+}
+
+/** A listening socket whose holder berth cannot read: only its owner's uid is known. */
+export interface HiddenHolder {
+  uid: number;
+  user: string;
+}
+
+/** "pid 4242: python3 -m http.server" or "a process of user root (uid 0) that berth cannot see" */
+export function describeObstacleHolder(o: Obstacle): string {
+  const h = o.holders[0];
+  if (h) return `pid ${h.pid}: ${h.command}`;
+  const hidden = o.hidden[0];
+  return hidden ? hiddenText(hidden) : 'another process';
+}
+
+function hiddenText(h: HiddenHolder): string {
+  return `a process of user ${h.user} (uid ${h.uid}) that berth cannot see`;
 }
 
 /** A stranger holds something the service needs, and its policy (or safety) says no. */
@@ -36,12 +57,21 @@ export class ConflictError extends BerthError {
     const h = holders[0];
     const facts = h ? [h.command, `cwd ${h.cwd ?? '?'}`, `user ${h.user}`, `started ${h.startedAt}`, ...(h.owner ? [`owner ${h.owner.session}`] : [])] : [];
     const target = obstacle.kind === 'port' ? String(obstacle.port) : obstacle.subject;
-    super(obstacle.kind === 'port' ? 'port_held' : 'lock_held', `cannot start "${service}": ${obstacle.subject} is ${obstacle.kind === 'port' ? 'held' : 'locked'} by ${h ? `pid ${h.pid} (${facts.join(', ')})` : 'another process'}${why ? `; ${why}` : ''}`, {
-      hint: `free it: berth free ${target} (or see: berth who ${target}); or set on_conflict: evict for "${service}"`,
+    const hidden = obstacle.hidden[0];
+    const by = h ? `pid ${h.pid} (${facts.join(', ')})` : hidden ? hiddenText(hidden) : 'another process';
+    super(obstacle.kind === 'port' ? 'port_held' : 'lock_held', `cannot start "${service}": ${obstacle.subject} is ${obstacle.kind === 'port' ? 'held' : 'locked'} by ${by}${why ? `; ${why}` : ''}`, {
+      hint: hidden && !h
+        ? `ask user ${hidden.user} to stop it, or run berth as that user (see: berth who ${target})`
+        : `free it: berth free ${target} (or see: berth who ${target}); or set on_conflict: evict for "${service}"`,
       exitCode: EXIT.conflict,
-      details: { service, [obstacle.kind === 'port' ? 'port' : 'path']: obstacle.kind === 'port' ? obstacle.port : obstacle.subject, holders },
+      details: {
+        service,
+        [obstacle.kind === 'port' ? 'port' : 'path']: obstacle.kind === 'port' ? obstacle.port : obstacle.subject,
+        holders,
+        ...(obstacle.hidden.length > 0 ? { hidden: obstacle.hidden } : {}),
+      },
     });
-    this.brief = `${obstacle.subject} ${obstacle.kind === 'port' ? 'held' : 'locked'} by ${h ? `pid ${h.pid}: ${h.command}` : 'another process'}`;
+    this.brief = `${obstacle.subject} ${obstacle.kind === 'port' ? 'held' : 'locked'} by ${describeObstacleHolder(obstacle)}`;
   }
 }
 
@@ -49,17 +79,26 @@ export class ConflictError extends BerthError {
 export function findObstacles(port: number | null, locks: string[]): Obstacle[] {
   const out: Obstacle[] = [];
   if (port !== null) {
-    const holders = findListeners({ port }).listeners.filter((l) => l.protocol === 'tcp').flatMap((l) => l.processes);
-    if (holders.length > 0) out.push({ kind: 'port', subject: `port ${port}`, port, holders: dedupe(holders) });
+    const listeners = findListeners({ port }).listeners.filter((l) => l.protocol === 'tcp');
+    const holders = listeners.flatMap((l) => l.processes);
+    const hidden = hiddenHolders(listeners);
+    if (holders.length > 0 || hidden.length > 0) out.push({ kind: 'port', subject: `port ${port}`, port, holders: dedupe(holders), hidden });
   }
   for (const path of locks) {
     if (!existsSync(path)) continue;
     const report = findFileHolders(path);
     // holding a lock on the file (or its SQLite companions) is what stands in the way; merely having it open is not
     const holders = [report, ...report.companions].flatMap((f) => f.holders.filter((h) => h.locks.some((l) => !l.waiting)).map((h) => h.process));
-    if (holders.length > 0) out.push({ kind: 'lock', subject: path, port: null, holders: dedupe(holders) });
+    if (holders.length > 0) out.push({ kind: 'lock', subject: path, port: null, holders: dedupe(holders), hidden: [] });
   }
   return out;
+}
+
+/** The owners of listening sockets that no readable process holds. */
+export function hiddenHolders(listeners: Array<{ uid: number; user: string; processes: unknown[] }>): HiddenHolder[] {
+  const byUid = new Map<number, HiddenHolder>();
+  for (const l of listeners) if (l.processes.length === 0) byUid.set(l.uid, { uid: l.uid, user: l.user });
+  return [...byUid.values()];
 }
 
 function dedupe(list: ProcessInfo[]): ProcessInfo[] {
@@ -72,31 +111,33 @@ export interface ResolveOptions {
   locks: string[];
   policy: OnConflict;
   /** the earlier instance of this service, whose leftovers are always stopped */
-  previous: Identity | null;
+  previous: Instance | null;
   /** pids never to evict: the requester and its ancestors */
   protect: number[];
+  /** the berth home, whose daemon and registry users are never evicted */
+  home: string;
   waitMs: number;
   /** called for every process stopped, to put it on the record */
-  record: (event: { verb: 'kill' | 'evict'; obstacle: Obstacle; process: ProcessInfo; owner: Owner | null; forced: boolean }) => void;
+  record: (event: { verb: 'kill' | 'evict'; obstacle: Obstacle; process: ProcessInfo; owner: Owner | null; forced: boolean; pids: number[] }) => void;
 }
 
 /** Clears the way for a new instance, or throws ConflictError naming who is in it. */
 export async function clearTheWay(opts: ResolveOptions): Promise<void> {
   const deadline = Date.now() + opts.waitMs;
   const evicted = new Set<number>();
+  const guard = { home: opts.home, protect: opts.protect };
   for (;;) {
     const obstacles = findObstacles(opts.port, opts.locks);
     if (obstacles.length === 0) return;
     const ours = opts.previous ? new Set(instanceTree(opts.previous).map((i) => i.pid)) : new Set<number>();
     const earlier = obstacles.flatMap((o) => o.holders.filter((p) => ours.has(p.pid)).map((p) => ({ o, p })));
     if (earlier.length > 0) {
-      const outcome = await stopTree(opts.previous!, EVICT_GRACE_MS);
-      for (const { o, p } of earlier) opts.record({ verb: 'kill', obstacle: o, process: p, owner: null, forced: outcome.killed });
+      const outcome = await stopInstanceTree(opts.previous!, EVICT_GRACE_MS, signalGuard(guard));
+      for (const { o, p } of earlier) opts.record({ verb: 'kill', obstacle: o, process: p, owner: null, forced: outcome.killed, pids: outcome.pids });
+      if (outcome.pids.length === 0 && outcome.spared.length > 0) throw new ConflictError(opts.service, earlier[0]!.o, [], `its earlier instance could not be stopped: ${outcome.spared.map((s) => `pid ${s.pid}: ${s.reason}`).join('; ')}`);
       continue;
     }
     const obstacle = obstacles[0]!;
-    const stranger = obstacle.holders[0]!;
-    const owner = detectOwner(stranger.pid);
     const summary = (why?: string): ConflictError => new ConflictError(opts.service, obstacle, obstacle.holders.map((p) => toPortHolder(p, detectOwner(p.pid), null)), why);
     if (opts.policy === 'refuse') throw summary();
     if (opts.policy === 'wait') {
@@ -105,16 +146,14 @@ export async function clearTheWay(opts: ResolveOptions): Promise<void> {
       continue;
     }
     // evict (once: a process still there after TERM and KILL is one berth cannot remove)
+    const stranger = obstacle.holders[0];
+    if (stranger === undefined) throw summary('berth cannot evict a process it cannot see');
     if (evicted.has(stranger.pid)) throw summary('it survived eviction');
     evicted.add(stranger.pid);
-    try {
-      if (opts.protect.includes(stranger.pid)) throw new SignalRefusedError(stranger.pid, 'ancestor', 'it is the process that asked, or one of its ancestors');
-      assertSignallable(stranger.pid);
-    } catch (err) {
-      if (err instanceof SignalRefusedError) throw summary(`berth will not evict it: ${err.message.replace(/^refusing to signal pid \d+: /, '')}`);
-      throw err;
-    }
-    const outcome = await stopTree(stranger.identity, EVICT_GRACE_MS);
-    opts.record({ verb: 'evict', obstacle, process: stranger, owner, forced: outcome.killed });
+    const refusal = refusalFor(stranger.pid, guard);
+    if (refusal) throw summary(`berth will not evict it: ${refusal.why}`);
+    const owner = detectOwner(stranger.pid);
+    const outcome = await stopHolder(stranger.identity, EVICT_GRACE_MS, signalGuard(guard));
+    opts.record({ verb: 'evict', obstacle, process: stranger, owner, forced: outcome.killed, pids: outcome.pids });
   }
 }

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { type Identity, isAlive } from '../identity.ts';
 import { readFdLinks } from '../inspect/procfs.ts';
 import { readSockets, type SocketEntry } from '../inspect/sockets.ts';
-import { instanceTree } from './process-tree.ts';
+import { type Instance, instanceTree } from './process-tree.ts';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -26,7 +26,8 @@ const lastListener = new Map<string, Identity>();
  * Does a process of this instance's tree listen on the port? The leader and the last
  * listener found are tried first; the whole tree is walked only when neither holds it.
  */
-export function listensInTree(port: number, leader: Identity): boolean {
+export function listensInTree(port: number, instance: Instance): boolean {
+  const { leader } = instance;
   const inodes = new Set(tcpListeners().filter((s) => s.port === port).map((s) => s.inode));
   if (inodes.size === 0) return false;
   const holds = (pid: number): boolean =>
@@ -35,7 +36,7 @@ export function listensInTree(port: number, leader: Identity): boolean {
   const last = lastListener.get(key);
   if (isAlive(leader) && holds(leader.pid)) return true;
   if (last && isAlive(last) && holds(last.pid)) return true;
-  const found = instanceTree(leader).find((member) => holds(member.pid));
+  const found = instanceTree(instance).find((member) => holds(member.pid));
   if (found) lastListener.set(key, found);
   else lastListener.delete(key);
   return found !== undefined;
@@ -46,19 +47,19 @@ export function expandPort(text: string, port: number | null): string {
 }
 
 /** Runs one health check of a service instance. */
-export async function checkHealth(health: string | null, port: number | null, leader: Identity, env: NodeJS.ProcessEnv): Promise<boolean> {
-  if (health === null) return port === null ? true : listensInTree(port, leader);
+export async function checkHealth(health: string | null, port: number | null, instance: Instance, env: NodeJS.ProcessEnv): Promise<boolean> {
+  if (health === null) return port === null ? true : listensInTree(port, instance);
   const spec = expandPort(health, port);
   if (spec.startsWith('cmd:')) return runCheck(spec.slice(4), env);
   if (spec.startsWith('tcp:')) {
     const target = spec.slice(4);
     const [host, p] = target.includes(':') ? [target.slice(0, target.lastIndexOf(':')), target.slice(target.lastIndexOf(':') + 1)] : ['127.0.0.1', target];
     const checkPort = Number(p);
-    return listensInTree(checkPort, leader) && (await tcpConnects(host || '127.0.0.1', checkPort));
+    return listensInTree(checkPort, instance) && (await tcpConnects(host || '127.0.0.1', checkPort));
   }
   const url = new URL(spec);
   const urlPort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  if (!listensInTree(urlPort, leader)) return false;
+  if (!listensInTree(urlPort, instance)) return false;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS), redirect: 'manual' });
     await res.body?.cancel();

@@ -1,37 +1,138 @@
-// Stopping a service means stopping its whole tree: its process group (it runs in its own
-// session) and any descendant that moved to a group of its own. Every signal is sent by
-// identity, so a pid reused meanwhile is never hit.
+// Which processes berth may stop, and stopping them. A process is part of a service's instance
+// only when that is proven: the leader by its identity (pid, start time, boot id) read when berth
+// spawned it; every other process by the instance marker it inherited (BERTH_INSTANCE in
+// /proc/PID/environ, a random id per start) and a start no earlier than the leader's. A process
+// group id, a session id or a start-time bound alone is never proof: after the leader dies its pid
+// (and so its group id) can be handed to an unrelated group leader. A process berth did not start
+// (a squatter to evict) is stopped with its descendants only, never its group, whose other
+// members may be the very process that asked. Every signal goes through signalProcess, which
+// re-reads the identity just before kill(2); see docs/decisions/0009-instance-markers.md for the
+// race that remains.
 import { type Identity, isAlive } from '../identity.ts';
+import { readEnvVar } from '../inspect/procfs.ts';
 import { descendantsOf, type ProcessTable, readProcessTable } from '../inspect/tree.ts';
 import { signalProcess, type SignalName } from '../signal.ts';
 
 const POLL_MS = 25;
 const KILL_WAIT_MS = 5_000;
 
+/** The environment variable that marks every process of a service instance. */
+export const INSTANCE_ENV = 'BERTH_INSTANCE';
+
+/** A started instance of a service: its leader and the marker its tree inherited (null for records of older builds). */
+export interface Instance {
+  leader: Identity;
+  marker: string | null;
+}
+
+/** True when the process carries this instance's marker in its (initial) environment. */
+export function carriesMarker(pid: number, marker: string): boolean {
+  return readEnvVar(pid, INSTANCE_ENV) === marker;
+}
+
+function liveIn(table: ProcessTable, id: Identity): boolean {
+  const stat = table.stats.get(id.pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.startTicks === id.startTicks && isAlive(id);
+}
+
+function identityIn(table: ProcessTable, pid: number, bootId: string): Identity | undefined {
+  const stat = table.stats.get(pid);
+  return stat && stat.state !== 'Z' ? { pid, startTicks: stat.startTicks, bootId } : undefined;
+}
+
 /**
- * The live processes of the tree an instance started: its leader, the members of its process
- * group (started no earlier than the leader, so a recycled group id is not mistaken for it),
- * and the leader's descendants.
+ * The live processes provably of this instance. Candidates are the leader's group and session
+ * members and its descendants (or, with deep, every process started since the leader: a
+ * grandchild that called setsid and lost its parent is found only that way); each candidate
+ * other than the leader must carry the instance's marker. For a record without a marker (started
+ * by an older build) only the live leader and its descendants count.
  */
-export function instanceTree(leader: Identity, table: ProcessTable = readProcessTable()): Identity[] {
-  const pids = new Set<number>();
-  for (const stat of table.stats.values()) {
-    if (stat.state === 'Z') continue;
-    if (stat.pgid === leader.pid && stat.startTicks >= leader.startTicks) pids.add(stat.pid);
+export function instanceTree(instance: Instance, table: ProcessTable = readProcessTable(), opts: { deep?: boolean } = {}): Identity[] {
+  const { leader, marker } = instance;
+  const out = new Map<number, Identity>();
+  const leaderAlive = liveIn(table, leader);
+  if (leaderAlive) out.set(leader.pid, leader);
+  const candidates = new Set<number>();
+  if (leaderAlive) for (const pid of descendantsOf(leader.pid, table)) candidates.add(pid);
+  if (marker !== null) {
+    for (const stat of table.stats.values()) {
+      if (stat.startTicks < leader.startTicks || stat.state === 'Z') continue;
+      if (opts.deep || stat.pgid === leader.pid || stat.sid === leader.pid) candidates.add(stat.pid);
+    }
   }
-  if (isAlive(leader)) {
-    pids.add(leader.pid); // (a leader that is not its group's leader is not caught by the pgid test)
-    for (const pid of descendantsOf(leader.pid, table)) pids.add(pid);
+  candidates.delete(leader.pid);
+  for (const pid of candidates) {
+    const id = identityIn(table, pid, leader.bootId);
+    if (id === undefined || id.startTicks < leader.startTicks) continue;
+    if (marker === null ? !leaderAlive : !carriesMarker(pid, marker)) continue;
+    out.set(pid, id);
   }
-  const out: Identity[] = [];
-  for (const pid of pids) {
-    const stat = table.stats.get(pid);
-    if (stat && stat.state !== 'Z') out.push({ pid, startTicks: stat.startTicks, bootId: leader.bootId });
+  return [...out.values()];
+}
+
+/** A process berth did not start, with its descendants (not its group: see the header). */
+export function holderTree(holder: Identity, table: ProcessTable = readProcessTable()): Identity[] {
+  if (!liveIn(table, holder)) return [];
+  const out = [holder];
+  for (const pid of descendantsOf(holder.pid, table)) {
+    const id = identityIn(table, pid, holder.bootId);
+    if (id && id.startTicks >= holder.startTicks) out.push(id);
   }
   return out;
 }
 
-function signalAll(targets: Identity[], signal: SignalName): void {
+/** Why berth must not signal this pid (undefined: it may). */
+export type Guard = (pid: number) => string | undefined;
+
+export interface StopOutcome {
+  /** true if the grace ran out and KILL was needed */
+  killed: boolean;
+  /** every pid signalled */
+  pids: number[];
+  /** processes of the tree berth would have stopped but must not touch, and why */
+  spared: Array<{ pid: number; reason: string }>;
+}
+
+/**
+ * TERM to every process of the tree, KILL after graceMs; resolves once every process of it
+ * (but those the guard spares, which are never signalled) is gone. `members` is asked again at
+ * every poll, so children forked during the grace are caught too.
+ */
+export async function stopProcesses(members: (table: ProcessTable) => Identity[], graceMs: number, guard: Guard = () => undefined): Promise<StopOutcome> {
+  const signalled = new Map<number, Identity>();
+  const spared = new Map<number, string>();
+  const deadline = Date.now() + graceMs;
+  let killed = false;
+  for (;;) {
+    const table = readProcessTable();
+    const targets: Identity[] = [];
+    const found = members(table);
+    // anything signalled before that is still alive (it may have left the group or lost its parent)
+    for (const id of signalled.values()) if (liveIn(table, id) && !found.some((f) => f.pid === id.pid)) found.push(id);
+    for (const id of found) {
+      if (spared.has(id.pid)) continue;
+      const refusal = guard(id.pid);
+      if (refusal !== undefined) spared.set(id.pid, refusal);
+      else targets.push(id);
+    }
+    if (targets.length === 0) return outcome();
+    if (Date.now() >= deadline) {
+      if (Date.now() > deadline + KILL_WAIT_MS) return outcome();
+      sendAll(targets, 'SIGKILL');
+      killed = true;
+    } else {
+      sendAll(targets.filter((t) => !signalled.has(t.pid)), 'SIGTERM');
+    }
+    for (const t of targets) signalled.set(t.pid, t);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+
+  function outcome(): StopOutcome {
+    return { killed, pids: [...signalled.keys()], spared: [...spared].map(([pid, reason]) => ({ pid, reason })) };
+  }
+}
+
+function sendAll(targets: Identity[], signal: SignalName): void {
   for (const id of targets) {
     try {
       signalProcess(id, signal);
@@ -41,29 +142,21 @@ function signalAll(targets: Identity[], signal: SignalName): void {
   }
 }
 
-export interface StopOutcome {
-  /** true if the grace ran out and KILL was needed */
-  killed: boolean;
-  pids: number[];
+/** Stops a service instance's whole tree (deep: double-forked members are found by their marker). */
+export function stopInstanceTree(instance: Instance, graceMs: number, guard?: Guard): Promise<StopOutcome> {
+  let first = true;
+  return stopProcesses(
+    (table) => {
+      const deep = first;
+      first = false;
+      return instanceTree(instance, table, { deep });
+    },
+    graceMs,
+    guard,
+  );
 }
 
-/** TERM to the tree, KILL after graceMs; resolves once every process of it is gone. */
-export async function stopTree(leader: Identity, graceMs: number): Promise<StopOutcome> {
-  const seen = new Set<number>();
-  const deadline = Date.now() + graceMs;
-  let killed = false;
-  for (;;) {
-    const targets = instanceTree(leader);
-    if (targets.length === 0) return { killed, pids: [...seen] };
-    const fresh = targets.filter((t) => !seen.has(t.pid));
-    for (const t of targets) seen.add(t.pid);
-    if (Date.now() >= deadline) {
-      if (Date.now() > deadline + KILL_WAIT_MS) return { killed, pids: [...seen] };
-      signalAll(targets, 'SIGKILL');
-      killed = true;
-    } else if (fresh.length > 0) {
-      signalAll(fresh, 'SIGTERM');
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
+/** Stops a process berth did not start, with its descendants, sparing what the guard protects. */
+export function stopHolder(holder: Identity, graceMs: number, guard?: Guard): Promise<StopOutcome> {
+  return stopProcesses((table) => holderTree(holder, table), graceMs, guard);
 }

@@ -4,6 +4,7 @@ import type { Identity } from '../identity.ts';
 import { type Owner, parseOwner } from '../owner.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ExitInfo } from './api.ts';
+import type { Instance } from './process-tree.ts';
 import type { ServiceSpec } from './spec.ts';
 import type { ServiceState } from './state.ts';
 
@@ -11,6 +12,8 @@ export interface ServiceRecord {
   spec: ServiceSpec;
   state: ServiceState;
   identity: Identity | null;
+  /** the BERTH_INSTANCE marker of the running instance (null for records of older builds) */
+  instance: string | null;
   port: number | null;
   owner: Owner | null;
   restarts: number;
@@ -40,6 +43,7 @@ interface ServiceRow {
   started_at: number | null;
   healthy_since: number | null;
   detail: string | null;
+  instance: string | null;
 }
 
 function fromRow(row: ServiceRow): ServiceRecord {
@@ -47,6 +51,7 @@ function fromRow(row: ServiceRow): ServiceRecord {
     spec: JSON.parse(row.spec) as ServiceSpec,
     state: row.state,
     identity: row.pid === null ? null : { pid: row.pid, startTicks: row.start_ticks ?? 0, bootId: row.boot_id ?? '' },
+    instance: row.instance ?? null,
     port: row.port,
     owner: parseOwner(row.owner),
     restarts: row.restarts,
@@ -70,12 +75,12 @@ export function loadServices(registry: Registry): ServiceRecord[] {
 
 export function saveService(registry: Registry, record: ServiceRecord, now = Date.now()): void {
   registry.run(
-    `INSERT INTO services (name, spec, state, pid, start_ticks, boot_id, owner, purpose, restarts, last_exit, created_at, updated_at, port, env, started_at, healthy_since, detail)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO services (name, spec, state, pid, start_ticks, boot_id, owner, purpose, restarts, last_exit, created_at, updated_at, port, env, started_at, healthy_since, detail, instance)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, state = excluded.state, pid = excluded.pid, start_ticks = excluded.start_ticks,
        boot_id = excluded.boot_id, owner = excluded.owner, purpose = excluded.purpose, restarts = excluded.restarts, last_exit = excluded.last_exit,
        updated_at = excluded.updated_at, port = excluded.port, env = excluded.env, started_at = excluded.started_at,
-       healthy_since = excluded.healthy_since, detail = excluded.detail`,
+       healthy_since = excluded.healthy_since, detail = excluded.detail, instance = excluded.instance`,
     record.spec.name,
     JSON.stringify(record.spec),
     record.state,
@@ -93,7 +98,13 @@ export function saveService(registry: Registry, record: ServiceRecord, now = Dat
     record.startedAt,
     record.healthySince,
     record.detail,
+    record.instance,
   );
+}
+
+/** The running instance a record names (its leader and marker), if it names one. */
+export function instanceOf(record: ServiceRecord): Instance | null {
+  return record.identity === null ? null : { leader: record.identity, marker: record.instance };
 }
 
 export function deleteService(registry: Registry, name: string): void {

@@ -3,6 +3,7 @@
 // policy with backoff, and stops whole trees. It runs inside the daemon; everything it decides
 // is saved in the registry, so a new daemon can carry on where a dead one stopped.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Identity, isAlive, readIdentity } from '../identity.ts';
@@ -15,14 +16,15 @@ import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
 import type { DaemonStatus, Requester, RestartRequest, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi } from './api.ts';
 import { BACKOFF_RESET_AFTER_MS, backoffDelay } from './backoff.ts';
-import { clearTheWay, ConflictError, findObstacles } from './conflicts.ts';
+import { clearTheWay, ConflictError, describeObstacleHolder, findObstacles } from './conflicts.ts';
 import { NotReadyError, ServiceExitedError, ServiceNotFoundError } from './errors.ts';
 import { checkHealth, expandPort } from './health.ts';
 import { DEFAULT_LOG_MAX_BYTES, logPath, openLog, rotateLog, tailLines } from './logs.ts';
-import { instanceTree, stopTree } from './process-tree.ts';
+import { signalGuard } from '../protect.ts';
+import { type Instance, INSTANCE_ENV, instanceTree, stopInstanceTree } from './process-tree.ts';
 import { sameService, type ServiceSpec, validateSpec } from './spec.ts';
 import { isLive, type ServiceState, transition } from './state.ts';
-import { deleteService, loadService, loadServices, saveService, type ServiceRecord } from './store.ts';
+import { deleteService, instanceOf, loadService, loadServices, saveService, type ServiceRecord } from './store.ts';
 import { toView } from './view.ts';
 
 const READY_POLL_MS = 100;
@@ -37,6 +39,9 @@ const PORT_FREE_WAIT_MS = 10_000;
 // to what a service writes in this time.
 const LOG_CHECK_MS = 200;
 const LOG_TAIL_LINES = 20;
+// A service's own tree is proven by its marker; only what berth never signals at all is spared
+// (pid 1, the daemon and its ancestors, other users), not berth commands the service runs.
+const OWN_TREE_GUARD = signalGuard({});
 
 export interface SupervisorOptions {
   home: string;
@@ -92,7 +97,7 @@ export class Supervisor implements SupervisorApi {
           this.event(this.callerFor(record), { verb: 'adopt', subject: name, outcome: 'ok', details: { pid: record.identity!.pid } });
           this.watch(name, rt.instance);
         } else if (record.state === 'stopping') {
-          if (alive) await stopTree(record.identity!, 5_000);
+          if (alive) await stopInstanceTree(instanceOf(record)!, 5_000, OWN_TREE_GUARD);
           this.update(name, { state: 'stopped', detail: null });
         } else if (isLive(record.state) || record.state === 'backoff') {
           // It died while no daemon watched it: the exit status is unknown.
@@ -221,7 +226,7 @@ export class Supervisor implements SupervisorApi {
    * leftovers are stopped; a stranger is refused, waited for or evicted per on_conflict.
    * Every process stopped is on the record with its pid, command, cwd and owner.
    */
-  private async clearTheWay(spec: ServiceSpec, port: number | null, previous: Identity | null, who: Requester, waitMs: number): Promise<void> {
+  private async clearTheWay(spec: ServiceSpec, port: number | null, previous: Instance | null, who: Requester, waitMs: number): Promise<void> {
     await clearTheWay({
       service: spec.name,
       port,
@@ -229,8 +234,9 @@ export class Supervisor implements SupervisorApi {
       policy: spec.onConflict ?? 'refuse',
       previous,
       protect: who.protect ?? [],
+      home: this.home,
       waitMs,
-      record: ({ verb, obstacle, process: p, owner, forced }) =>
+      record: ({ verb, obstacle, process: p, owner, forced, pids }) =>
         this.event(who, {
           verb,
           subject: spec.name,
@@ -244,6 +250,7 @@ export class Supervisor implements SupervisorApi {
             user: p.user,
             owner: owner?.session ?? null,
             forced,
+            pids,
           },
         }),
     });
@@ -266,7 +273,8 @@ export class Supervisor implements SupervisorApi {
     waitMs = 0,
   ): Promise<number> {
     const name = spec.name;
-    await this.clearTheWay(spec, port, previous?.identity ?? null, who, waitMs);
+    await this.clearTheWay(spec, port, previous ? instanceOf(previous) : null, who, waitMs);
+    const marker = randomUUID();
     const tmp = join(this.home, 'tmp', name);
     mkdirSync(tmp, { recursive: true, mode: 0o700 });
     const childEnv: Record<string, string> = {
@@ -274,6 +282,8 @@ export class Supervisor implements SupervisorApi {
       ...spec.env,
       BERTH_SERVICE: name,
       BERTH_HOME: this.home,
+      // every process of this instance inherits it: the proof that berth may stop it later
+      [INSTANCE_ENV]: marker,
       TMPDIR: tmp,
       ...(port !== null ? { PORT: String(port) } : {}),
     };
@@ -293,6 +303,7 @@ export class Supervisor implements SupervisorApi {
       spec,
       state: previous?.state ?? 'stopped',
       identity: null,
+      instance: null,
       port,
       owner,
       restarts,
@@ -317,7 +328,7 @@ export class Supervisor implements SupervisorApi {
     rt.instance++;
     rt.child = child;
     const instance = rt.instance;
-    this.save({ ...base, state: transition(base.state, 'starting'), identity, startedAt: now });
+    this.save({ ...base, state: transition(base.state, 'starting'), identity, instance: marker, startedAt: now });
     this.event(who, {
       verb: restarts > 0 ? 'restart' : 'start',
       subject: name,
@@ -361,7 +372,7 @@ export class Supervisor implements SupervisorApi {
       // With nothing to check, "ready" means it stayed up past the settle time: a command that
       // dies at once is reported as a failed start, not as running.
       const ok = checked
-        ? await checkHealth(record.spec.health, record.port, record.identity, { ...record.env, ...record.spec.env })
+        ? await checkHealth(record.spec.health, record.port, instanceOf(record)!, { ...record.env, ...record.spec.env })
         : Date.now() - (record.startedAt ?? 0) >= UNCHECKED_SETTLE_MS;
       if (rt.instance !== instance) return;
       const current = loadService(this.registry, name);
@@ -377,8 +388,8 @@ export class Supervisor implements SupervisorApi {
       if (!ok && current.state === 'unhealthy' && failures >= UNHEALTHY_CHECKS_BEFORE_RESTART) {
         // Hung (SIGSTOPped, deadlocked): its process is alive but it does not answer. Stop the
         // tree; its exit then goes through the restart policy like any crash.
-        this.event(this.callerFor(record), { verb: 'kill', subject: name, outcome: 'ok', details: { reason: `health check failed ${failures} times in a row`, pid: record.identity.pid } });
-        await stopTree(record.identity, UNHEALTHY_GRACE_MS);
+        const stopped = await stopInstanceTree(instanceOf(record)!, UNHEALTHY_GRACE_MS, OWN_TREE_GUARD);
+        this.event(this.callerFor(record), { verb: 'kill', subject: name, outcome: 'ok', details: { reason: `health check failed ${failures} times in a row`, pid: record.identity.pid, pids: stopped.pids } });
         if (rt.child === null) this.onExit(name, instance, null, 'SIGKILL', `stopped after ${failures} failed health checks`);
         return;
       }
@@ -404,7 +415,7 @@ export class Supervisor implements SupervisorApi {
     }
     // Cause-aware: if a stranger now holds its port or a declared lock, that is likely why.
     const blocker = findObstacles(record.port, record.spec.locks ?? [])[0];
-    const blocked = blocker ? `; ${blocker.subject} ${blocker.kind === 'port' ? 'held' : 'locked'} by pid ${blocker.holders[0]!.pid}: ${blocker.holders[0]!.command}` : '';
+    const blocked = blocker ? `; ${blocker.subject} ${blocker.kind === 'port' ? 'held' : 'locked'} by ${describeObstacleHolder(blocker)}` : '';
     const status = (note ?? (signal ? `killed by ${signal}` : `exit code ${code}`)) + blocked;
     this.event(this.callerFor(record), { verb: 'exit', subject: name, outcome: code === 0 ? 'ok' : 'failed', details: { pid: record.identity?.pid ?? null, code, signal, ...(note ? { note } : {}) } });
     const policy = record.spec.restart;
@@ -492,20 +503,26 @@ export class Supervisor implements SupervisorApi {
     const name = record.spec.name;
     const rt = this.runtime(name);
     if (rt.timer) clearTimeout(rt.timer);
-    const alive = record.identity !== null && instanceTree(record.identity).length > 0;
+    const instance = instanceOf(record);
+    const alive = instance !== null && instanceTree(instance, undefined, { deep: true }).length > 0;
     if (!alive) {
       if (record.state !== 'stopped') this.update(name, { state: 'stopped', detail: reason, healthySince: null });
       rmSync(join(this.home, 'tmp', name), { recursive: true, force: true });
       return;
     }
     this.update(name, { state: 'stopping', detail: reason });
-    const outcome = await stopTree(record.identity!, graceMs);
+    const outcome = await stopInstanceTree(instance!, graceMs, OWN_TREE_GUARD);
     if (record.port !== null) await this.waitPortFree(record.port);
     rt.instance++; // the old instance's exit callback must not restart it
     rt.child = null;
     rmSync(join(this.home, 'tmp', name), { recursive: true, force: true });
     this.update(name, { state: 'stopped', detail: reason, healthySince: null });
-    this.event(who, { verb: 'stop', subject: name, outcome: 'ok', details: { pid: record.identity!.pid, reason, pids: outcome.pids, forced: outcome.killed } });
+    this.event(who, {
+      verb: 'stop',
+      subject: name,
+      outcome: 'ok',
+      details: { pid: record.identity!.pid, reason, pids: outcome.pids, forced: outcome.killed, ...(outcome.spared.length > 0 ? { spared: outcome.spared } : {}) },
+    });
   }
 
   private cancelRestart(name: string): void {

@@ -4,7 +4,7 @@ import { readProcessTable } from '../inspect/tree.ts';
 import type { Registry } from '../registry/registry.ts';
 import { instanceTree } from './process-tree.ts';
 import { isLive } from './state.ts';
-import { loadServices, type ServiceRecord } from './store.ts';
+import { instanceOf, loadServices, type ServiceRecord } from './store.ts';
 
 export interface ServiceTree {
   record: ServiceRecord;
@@ -19,7 +19,7 @@ export function serviceTrees(registry: Registry | undefined): ServiceTree[] {
   const table = records.some((r) => r.identity !== null && isLive(r.state)) ? readProcessTable() : undefined;
   return records.map((record) => {
     const live = table !== undefined && record.identity !== null && isLive(record.state) && isAlive(record.identity);
-    return { record, pids: new Set(live ? instanceTree(record.identity!, table).map((i) => i.pid) : []) };
+    return { record, pids: new Set(live ? instanceTree(instanceOf(record)!, table).map((i) => i.pid) : []) };
   });
 }
 

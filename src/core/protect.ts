@@ -1,0 +1,61 @@
+// The processes berth must never stop, gathered in one guard that every stop goes through:
+// pid 1, berth itself and its ancestors, other users' processes (signal.ts), the process that
+// asked and its ancestors (an eviction must not hit its requester, e.g. `server | berth run …`
+// puts both in one process group), and berth's own machinery for this home: its daemon (found by
+// the abstract socket it holds) and any process using its registry (berth.db and its WAL files),
+// so that `berth free $BERTH_HOME/logs/berthd.log` cannot take berth down.
+import { SignalRefusedError } from './errors.ts';
+import { registryPath } from './home.ts';
+import { readFdLinks, readProcFile } from './inspect/procfs.ts';
+import { daemonAddress } from './locks/named-lock.ts';
+import { assertSignallable } from './signal.ts';
+import type { Guard } from './supervisor/process-tree.ts';
+
+export interface GuardOptions {
+  /** the berth home whose daemon and registry users are protected */
+  home?: string;
+  /** the requester and its ancestors */
+  protect?: readonly number[];
+}
+
+/** The refusal for one pid, or undefined when berth may signal it. */
+export function refusalFor(pid: number, opts: GuardOptions, isBerth: (pid: number) => boolean = berthProcessCheck(opts.home)): SignalRefusedError | undefined {
+  try {
+    assertSignallable(pid);
+  } catch (err) {
+    if (err instanceof SignalRefusedError) return err;
+    throw err;
+  }
+  if (opts.protect?.includes(pid)) return new SignalRefusedError(pid, 'requester', 'it is the process that asked, or one of its ancestors');
+  if (isBerth(pid)) return new SignalRefusedError(pid, 'berth', `it is berth itself (the daemon or a berth command using ${opts.home})`);
+  return undefined;
+}
+
+/** A guard for stopProcesses: the reason a pid is spared, or undefined. */
+export function signalGuard(opts: GuardOptions): Guard {
+  const isBerth = berthProcessCheck(opts.home);
+  return (pid) => refusalFor(pid, opts, isBerth)?.why;
+}
+
+/** A predicate: is this pid berth's daemon for the home, or a process with its registry open? */
+export function berthProcessCheck(home: string | undefined): (pid: number) => boolean {
+  if (home === undefined) return () => false;
+  const db = registryPath(home);
+  const files = new Set([db, `${db}-wal`, `${db}-shm`, `${db}-journal`]);
+  let daemonSockets: Set<string> | undefined;
+  return (pid) => {
+    daemonSockets ??= daemonSocketLinks(home);
+    return (readFdLinks(pid) ?? []).some(([, link]) => files.has(link) || daemonSockets!.has(link));
+  };
+}
+
+/** fd link texts ("socket:[inode]") of the daemon's singleton abstract socket. */
+function daemonSocketLinks(home: string): Set<string> {
+  const path = `@${daemonAddress(home).slice(1)}`;
+  const out = new Set<string>();
+  for (const line of readProcFile('net/unix').split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[7] === path) out.add(`socket:[${cols[6]}]`);
+  }
+  return out;
+}
