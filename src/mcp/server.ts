@@ -14,7 +14,7 @@ import { listHeldLocks } from '../core/locks/named-lock.ts';
 import { leasePort, releasePort, reservePort } from '../core/ports/ports.ts';
 import { listEvents } from '../core/registry/events.ts';
 import { logPath, tailLines } from '../core/supervisor/logs.ts';
-import { parseDuration, parseName, parsePort, parsePortRange } from '../core/validate.ts';
+import { parseDuration, parseName, parsePort, parsePortRange, parseTarget } from '../core/validate.ts';
 import { whoHolds, whoListens } from '../core/who.ts';
 
 type Doc = Record<string, unknown>;
@@ -136,12 +136,13 @@ export function createMcpServer(version: string): McpServer {
     },
   );
   tool('who', 'Who listens on a port, or holds a file open or locked (pid, command, cwd, user, start time), and whether berth knows it. Use before killing anything.', { target: z.string().describe('a port number, or a file path') }, { readOnlyHint: true }, async (a, s) => {
-    if (/^:?\d+$/.test(a.target.trim())) {
-      const r = whoListens(parsePort(a.target), s.existingRegistry());
+    const target = parseTarget(a.target);
+    if (target.kind === 'port') {
+      const r = whoListens(target.port, s.existingRegistry());
       const pids = r.listeners.flatMap((l) => l.processes.map((p) => `pid ${p.pid}: ${p.command}`));
       return { doc: r as unknown as Doc, text: pids.length ? pids.join('\n') : `nothing listens on ${a.target}` };
     }
-    const r = whoHolds(a.target, s.existingRegistry());
+    const r = whoHolds(target.path, s.existingRegistry());
     return { doc: r as unknown as Doc, text: r.holders.length ? r.holders.map((h) => `pid ${h.process.pid}: ${h.process.command}${h.locks.length ? ` (${h.locks.map((l) => l.description).join('; ')})` : ''}`).join('\n') : `nobody holds ${r.path}` };
   });
   tool(
