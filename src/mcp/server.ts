@@ -3,7 +3,6 @@
 // Only protocol goes to stdout. Errors are isError results with berth's code, message and hint.
 import { resolve } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { collectGarbage, freeTarget, parseFreeTarget, runDoctor } from '../app/maintenance.ts';
 import { downProject, listServices, runService, upProject } from '../app/services.ts';
@@ -16,6 +15,7 @@ import { listEvents } from '../core/registry/events.ts';
 import { logPath, tailLines } from '../core/supervisor/logs.ts';
 import { parseDuration, parseName, parsePort, parsePortRange, parseTarget } from '../core/validate.ts';
 import { whoHolds, whoListens } from '../core/who.ts';
+import { LineTransport } from './transport.ts';
 
 type Doc = Record<string, unknown>;
 type ToolResult = { content: Array<{ type: 'text'; text: string }>; structuredContent?: Doc; isError?: boolean };
@@ -175,15 +175,16 @@ export function createMcpServer(version: string): McpServer {
   return server;
 }
 
-/** Serves MCP on stdin/stdout until the client closes stdin. */
+/** Serves MCP on stdin/stdout until the client closes stdin. Problems are logged to stderr. */
 export async function serveStdio(version: string): Promise<void> {
   const server = createMcpServer(version);
-  const transport = new StdioServerTransport();
+  const transport = new LineTransport();
   const closed = new Promise<void>((done) => {
     transport.onclose = () => done();
-    process.stdin.once('end', () => void transport.close());
   });
+  // connect() keeps our onclose and calls it after its own
   await server.connect(transport);
+  server.server.onerror = (err) => process.stderr.write(`berth mcp: ${err.message}\n`);
   await closed;
   await server.close();
 }
