@@ -4,12 +4,11 @@
 // and --ttl 99999999999999999999999d, events -n 99999999999999999999 and the YAML alias bomb
 // crashed with "internal error".
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { execFileSync } from 'node:child_process';
 import { awaitSpawn, CommandFailedToStartError } from '../../src/core/spawn.ts';
 import { countHostile } from '../helpers/adversarial.ts';
 import { berth, type CliResult } from '../helpers/cli.ts';
@@ -125,7 +124,7 @@ test('connection errors to the daemon are daemon_unavailable with a hint, never 
   const dir = tempDir(t);
   // a "daemon" that hangs up on every connection (ECONNRESET / EPIPE), and one that answers garbage
   const servers: Server[] = [];
-  const listen = async (home: string, onConn: Parameters<typeof createServer>[0]): Promise<void> => {
+  const listen = async (home: string, onConn: (sock: Socket) => void): Promise<void> => {
     mkdirSync(home, { recursive: true, mode: 0o700 });
     const server = createServer(onConn);
     servers.push(server);

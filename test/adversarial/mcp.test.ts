@@ -4,7 +4,6 @@
 // protocol, and the server stays up for the next line. Before, a line over 10 MiB ended the
 // server (exit 0, nothing on stderr) and malformed lines got no answer at all.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { countHostile } from '../helpers/adversarial.ts';
