@@ -1,7 +1,8 @@
 // `berth init`: tells an agent, in the instructions file it reads, how to work on a shared
 // machine with berth, and how to register berth's MCP server. Idempotent: a marked block is
 // added once and replaced only if its text changed.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { readBoundedText } from '../core/bounded-read.ts';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 
@@ -41,6 +42,8 @@ export interface InitResult {
   register: string[];
 }
 
+const MAX_INSTRUCTIONS_BYTES = 8 * 1024 * 1024;
+
 export function installInstructions(dir: string, agent: AgentKind): InitResult {
   const file = join(dir, INSTRUCTION_FILES[agent]);
   const block = `${BEGIN}\n${INSTRUCTIONS}\n${END}\n`;
@@ -49,7 +52,8 @@ export function installInstructions(dir: string, agent: AgentKind): InitResult {
     writeFileSync(file, block);
     change = 'created';
   } else {
-    const text = readFileSync(file, 'utf8');
+    // an instructions file is prose; 8 MiB is far beyond any real one, and bounds a hostile one
+    const text = readBoundedText(file, MAX_INSTRUCTIONS_BYTES);
     const start = text.indexOf(BEGIN);
     const end = text.indexOf(END, start);
     if (start < 0 || end < 0) {

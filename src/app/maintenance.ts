@@ -6,12 +6,13 @@ import { diagnose, type DoctorReport } from '../core/doctor.ts';
 import { evictHolder, type FreeTarget, planFree, targetLabel } from '../core/free.ts';
 import { applyGcLocally, type GcAction, planGc } from '../core/gc.ts';
 import { PathNotFoundError } from '../core/inspect/holders.ts';
-import { parsePort } from '../core/validate.ts';
+import { parseTarget } from '../core/validate.ts';
 import type { Session } from './session.ts';
 
 export function parseFreeTarget(text: string, baseDir = process.cwd()): FreeTarget {
-  if (/^:?\d+$/.test(text.trim())) return { kind: 'port', port: parsePort(text) };
-  const path = resolve(baseDir, text);
+  const target = parseTarget(text);
+  if (target.kind === 'port') return target;
+  const path = resolve(baseDir, target.path);
   if (!existsSync(path)) throw new PathNotFoundError(text);
   return { kind: 'path', path };
 }

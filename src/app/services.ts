@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { loadProject as LoadProject, startOrder as StartOrder } from '../core/config/load.ts';
 import { BerthError, UsageError } from '../core/errors.ts';
 import type { RunResult, ServiceView } from '../core/supervisor/api.ts';
-import { parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
+import { MAX_RESTARTS_LIMIT, parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
 import { parseName, parsePort } from '../core/validate.ts';
 import type { Session } from './session.ts';
 
@@ -38,7 +38,7 @@ export function parsePortRequest(value: string | number | undefined): PortReques
 export function specFromInput(input: RunInput, baseDir = process.cwd()): ServiceSpec {
   const cwd = resolve(baseDir, input.cwd ?? '.');
   if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw new UsageError(`cwd ${JSON.stringify(input.cwd)} is not a directory`, undefined, 'invalid_cwd');
-  if (input.maxRestarts !== undefined && !(Number.isInteger(input.maxRestarts) && input.maxRestarts >= 0)) {
+  if (input.maxRestarts !== undefined && !(Number.isInteger(input.maxRestarts) && input.maxRestarts >= 0 && input.maxRestarts <= MAX_RESTARTS_LIMIT)) {
     throw new UsageError(`invalid max restarts ${JSON.stringify(input.maxRestarts)}: a whole number`, undefined, 'invalid_max_restarts');
   }
   return {

@@ -1,5 +1,6 @@
 // What every verb gets: a Session (where state lives, who is asking) and how to answer.
 import { Session } from '../app/session.ts';
+import { printableLine } from './format/printable.ts';
 
 export interface Output {
   /** one JSON document on stdout, pretty-printed */
@@ -8,6 +9,8 @@ export interface Output {
   line(text?: string): void;
   /** a line on stderr: progress and notices that are not the answer */
   note(text: string): void;
+  /** a line exactly as given: a service's own output (berth logs), as `cat` would show it */
+  raw(text: string): void;
 }
 
 export class Context extends Session {
@@ -23,8 +26,11 @@ export class Context extends Session {
   }
 }
 
+// Lines and notes carry names, commands, paths and session ids: control characters in them are
+// escaped on the way to the terminal.
 export const stdOutput: Output = {
   json: (doc) => process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`),
-  line: (text = '') => process.stdout.write(`${text}\n`),
-  note: (text) => process.stderr.write(`${text}\n`),
+  line: (text = '') => process.stdout.write(`${printableLine(text)}\n`),
+  note: (text) => process.stderr.write(`${printableLine(text)}\n`),
+  raw: (text) => process.stdout.write(`${text}\n`),
 };

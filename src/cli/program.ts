@@ -6,6 +6,7 @@ import { packageVersion } from '../core/package.ts';
 import { Command, CommanderError, Option } from 'commander';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { Context } from './context.ts';
+import { printableLine } from './format/printable.ts';
 
 type Verb = (ctx: Context, ...args: never[]) => Promise<number | void> | number | void;
 
@@ -261,13 +262,13 @@ function report(err: unknown, json: boolean): number {
   }
   if (err instanceof BerthError) {
     if (json) process.stdout.write(`${JSON.stringify({ error: err.toDocument() }, null, 2)}\n`);
-    else process.stderr.write(`berth: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}\n`);
+    else process.stderr.write(`berth: ${printableLine(err.message)}${err.hint ? `\n  hint: ${printableLine(err.hint)}` : ''}\n`);
     return err.exitCode;
   }
   // Not a user error: a bug. Say so, with the stack, so it can be reported.
   const message = err instanceof Error ? err.message : String(err);
   if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message, hint: 'this is a bug in berth; please report it with the command you ran' } })}\n`);
-  else process.stderr.write(`berth: internal error: ${err instanceof Error ? err.stack : message}\nThis is a bug in berth; please report it with the command you ran.\n`);
+  else process.stderr.write(`berth: internal error: ${printableLine(err instanceof Error ? (err.stack ?? message) : message)}\nThis is a bug in berth; please report it with the command you ran.\n`);
   return EXIT.failure;
 }
 

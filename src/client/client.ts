@@ -23,12 +23,42 @@ const DAEMON_START_TIMEOUT_MS = 15_000;
 const LOSER_GRACE_MS = 3_000;
 
 export class DaemonUnavailableError extends BerthError {
-  constructor(home: string, why: string) {
+  constructor(home: string, why: string, hint?: string) {
     super('daemon_unavailable', `cannot reach berthd for ${home}: ${why}`, {
-      hint: `see ${join(home, 'logs', 'berthd.log')}; berth daemon status`,
+      hint: hint ?? `see ${join(home, 'logs', 'berthd.log')}; berth daemon status`,
       exitCode: EXIT.failure,
     });
   }
+}
+
+/** Socket errors that mean "nobody answers yet": the daemon is started on demand. */
+const NOT_RUNNING = ['ENOENT', 'ECONNREFUSED'];
+
+/** What a connection error means, and what to do about it. */
+function connectionHint(home: string, code: string): { why: string; hint?: string } {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return { why: `permission denied on ${join(home, 'berthd.sock')}`, hint: 'the socket belongs to another user, or BERTH_HOME is not yours: set BERTH_HOME to your own directory' };
+    case 'ENOTDIR':
+    case 'ENAMETOOLONG':
+    case 'ELOOP':
+      return { why: `${join(home, 'berthd.sock')} is not a usable socket path (${code})`, hint: 'set BERTH_HOME to a short path of a directory you own' };
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return { why: `the connection was closed mid-request (${code}): berthd may have exited` };
+    default:
+      return { why: `connection failed (${code})` };
+  }
+}
+
+/** Turns an error of the socket itself (not an answer of the daemon) into DaemonUnavailableError. */
+function unavailable(home: string, err: unknown): unknown {
+  if (err instanceof BerthError || !(err instanceof Error)) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === undefined) return new DaemonUnavailableError(home, err.message);
+  const { why, hint } = connectionHint(home, code);
+  return new DaemonUnavailableError(home, why, hint);
 }
 
 interface ErrorBody {
@@ -76,8 +106,8 @@ export class DaemonClient implements SupervisorApi {
     try {
       return await this.send<DaemonStatus>('GET', '/v1/status');
     } catch (err) {
-      if (isErrno(err, 'ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE')) return undefined;
-      throw err;
+      if (isErrno(err, ...NOT_RUNNING, 'ECONNRESET', 'EPIPE')) return undefined;
+      throw unavailable(this.home, err);
     }
   }
 
@@ -126,14 +156,13 @@ export class DaemonClient implements SupervisorApi {
       if (this.lastBuild !== undefined && this.lastBuild !== buildId()) await this.shutdown().catch(() => {});
       return result;
     } catch (err) {
-      if (!isErrno(err, 'ENOENT', 'ECONNREFUSED')) throw err;
+      if (!isErrno(err, ...NOT_RUNNING)) throw unavailable(this.home, err);
     }
     await this.ensureDaemon();
     try {
       return await this.send<T>(method, path, body);
     } catch (err) {
-      if (isErrno(err, 'ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE')) throw new DaemonUnavailableError(this.home, (err as NodeJS.ErrnoException).code!);
-      throw err;
+      throw unavailable(this.home, err);
     }
   }
 
@@ -146,6 +175,7 @@ export class DaemonClient implements SupervisorApi {
           const build = res.headers['x-berth-build'];
           this.lastBuild = typeof build === 'string' ? build : undefined;
           const chunks: Buffer[] = [];
+          res.on('error', reject);
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             let doc: unknown;
@@ -156,7 +186,11 @@ export class DaemonClient implements SupervisorApi {
               return;
             }
             if ((res.statusCode ?? 500) >= 400) {
-              const e = doc as ErrorBody;
+              const e = (doc ?? {}) as Partial<ErrorBody>;
+              if (typeof e.error?.code !== 'string' || typeof e.error.message !== 'string') {
+                reject(new DaemonUnavailableError(this.home, `an error answer without an error document (HTTP ${res.statusCode})`));
+                return;
+              }
               reject(new BerthError(e.error.code, e.error.message, { hint: e.error.hint, details: e.error.details, exitCode: e.exitCode ?? EXIT.failure }));
             } else resolve(doc as T);
           });

@@ -22,11 +22,38 @@ export function parsePort(text: string | number): number {
 
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** "250ms", "30s", "5m", "2h", "1d", or a bare number of seconds. */
+/** The longest duration berth takes: 100 years. Longer ones overflow a date (a TTL's expiry). */
+export const MAX_DURATION_MS = 100 * 365 * 86_400_000;
+
+/** "250ms", "30s", "5m", "2h", "1d", or a bare number of seconds; at most MAX_DURATION_MS. */
 export function parseDuration(text: string, what = 'duration'): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  const m = /^(\d{1,20}(?:\.\d{1,20})?)(ms|s|m|h|d)?$/.exec(text.trim());
   if (!m) throw new UsageError(`invalid ${what} ${JSON.stringify(text)}`, 'write a number with a unit: 500ms, 30s, 5m, 2h, 1d', 'invalid_duration');
-  return Math.round(Number(m[1]) * UNITS_MS[m[2] ?? 's']!);
+  const ms = Math.round(Number(m[1]) * UNITS_MS[m[2] ?? 's']!);
+  if (!(ms <= MAX_DURATION_MS)) throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: longer than 100 years`, 'write a shorter duration, e.g. 30d', 'invalid_duration');
+  return ms;
+}
+
+/** A whole number from min to max (a count: -n, --limit, --max-restarts), as typed. */
+export function parseCount(text: string, what: string, opts: { min?: number; max: number; code?: string }): number {
+  const min = opts.min ?? 0;
+  const s = text.trim();
+  const n = /^\d{1,16}$/.test(s) ? Number(s) : NaN;
+  if (!(Number.isSafeInteger(n) && n >= min && n <= opts.max)) {
+    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: a whole number from ${min} to ${opts.max}`, undefined, opts.code ?? 'invalid_count');
+  }
+  return n;
+}
+
+/**
+ * A port or a path, as `who` and `free` take it. An empty argument is refused: resolved as a
+ * path it would silently mean the current directory. So is a NUL byte, which no path holds.
+ */
+export function parseTarget(text: string): { kind: 'port'; port: number } | { kind: 'path'; path: string } {
+  if (text.trim() === '') throw new UsageError('empty port or path', 'give a port (8765 or :8765) or a file path; for this directory write .', 'invalid_target');
+  if (text.includes('\0')) throw new UsageError(`invalid path ${JSON.stringify(text)}: it contains a NUL byte`, undefined, 'invalid_target');
+  if (/^:?\d+$/.test(text.trim())) return { kind: 'port', port: parsePort(text) };
+  return { kind: 'path', path: text };
 }
 
 export interface PortRange {

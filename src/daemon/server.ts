@@ -1,13 +1,16 @@
 // The daemon's API: HTTP + JSON over a Unix socket, one route per supervisor call, and
 // server-sent event streams for the audit log and service output. Errors go
-// out as {"error": {code, message, hint, details}, "exitCode"}: never a stack.
+// out as {"error": {code, message, hint, details}, "exitCode"}: never a stack. Every body is
+// checked against its schema (requests.ts) before it reaches the supervisor.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { type Registry, translateOpenError } from '../core/registry/registry.ts';
 import type { SupervisorApi } from '../core/supervisor/api.ts';
+import { BadRequestError, parseRestartRequest, parseRunRequest, parseStopRequest, queryCount } from './requests.ts';
 import { streamEvents, streamLogs } from './streams.ts';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const MAX_LOG_LINES = 1_000_000;
 
 const HTTP_STATUS: Record<number, number> = { [EXIT.usage]: 400, [EXIT.conflict]: 409, [EXIT.notFound]: 404, [EXIT.failure]: 500 };
 
@@ -30,15 +33,14 @@ async function handle({ api, registry, home, onShutdown, build }: ApiDeps, req: 
   res.setHeader('x-berth-build', build);
   try {
     const body = req.method === 'POST' ? await readBody(req) : undefined;
-    const url = new URL(req.url ?? '/', 'http://berthd');
+    const url = parseUrl(req.url);
     const route = `${req.method} ${url.pathname}`;
     if (route === 'GET /v1/events/stream') {
-      const after = url.searchParams.get('after');
-      streamEvents(registry, res, after === null ? undefined : Number(after));
+      streamEvents(registry, res, queryCount(url.searchParams, 'after', undefined, Number.MAX_SAFE_INTEGER));
       return;
     }
     if (req.method === 'GET' && url.pathname.startsWith('/v1/logs/')) {
-      streamLogs(home, res, decodeURIComponent(url.pathname.slice('/v1/logs/'.length)), Number(url.searchParams.get('n') ?? 100), url.searchParams.get('follow') === '1');
+      streamLogs(home, res, decodePath(url.pathname.slice('/v1/logs/'.length)), queryCount(url.searchParams, 'n', 100, MAX_LOG_LINES)!, url.searchParams.get('follow') === '1');
       return;
     }
     let result: unknown;
@@ -50,16 +52,16 @@ async function handle({ api, registry, home, onShutdown, build }: ApiDeps, req: 
         result = { services: await api.list() };
         break;
       case 'POST /v1/run':
-        result = await api.run(body as Parameters<SupervisorApi['run']>[0]);
+        result = await api.run(parseRunRequest(body));
         break;
       case 'POST /v1/stop':
-        result = await api.stop(body as Parameters<SupervisorApi['stop']>[0]);
+        result = await api.stop(parseStopRequest(body));
         break;
       case 'POST /v1/restart':
-        result = await api.restart(body as Parameters<SupervisorApi['restart']>[0]);
+        result = await api.restart(parseRestartRequest(body));
         break;
       case 'POST /v1/rm':
-        result = await api.remove(body as Parameters<SupervisorApi['remove']>[0]);
+        result = await api.remove(parseStopRequest(body));
         break;
       case 'POST /v1/shutdown':
         send(res, 200, { ok: true });
@@ -82,6 +84,22 @@ async function handle({ api, registry, home, onShutdown, build }: ApiDeps, req: 
   }
 }
 
+function parseUrl(raw: string | undefined): URL {
+  try {
+    return new URL(raw ?? '/', 'http://berthd');
+  } catch {
+    throw new BadRequestError('the request URL cannot be parsed');
+  }
+}
+
+function decodePath(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError('the request path is not valid percent-encoding');
+  }
+}
+
 function send(res: ServerResponse, status: number, doc: unknown): void {
   const text = JSON.stringify(doc);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -95,7 +113,7 @@ function readBody(req: IncomingMessage): Promise<unknown> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new BerthError('request_too_large', 'request body too large', { exitCode: EXIT.usage }));
+        reject(new BerthError('request_too_large', `request body larger than ${MAX_BODY_BYTES} bytes`, { exitCode: EXIT.usage }));
         req.destroy();
       } else chunks.push(c);
     });
@@ -103,7 +121,7 @@ function readBody(req: IncomingMessage): Promise<unknown> {
       try {
         resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {});
       } catch {
-        reject(new BerthError('bad_request', 'request body is not JSON', { exitCode: EXIT.usage }));
+        reject(new BadRequestError('request body is not JSON'));
       }
     });
     req.on('error', reject);

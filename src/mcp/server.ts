@@ -3,7 +3,6 @@
 // Only protocol goes to stdout. Errors are isError results with berth's code, message and hint.
 import { resolve } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { collectGarbage, freeTarget, parseFreeTarget, runDoctor } from '../app/maintenance.ts';
 import { downProject, listServices, runService, upProject } from '../app/services.ts';
@@ -14,8 +13,9 @@ import { listHeldLocks } from '../core/locks/named-lock.ts';
 import { leasePort, releasePort, reservePort } from '../core/ports/ports.ts';
 import { listEvents } from '../core/registry/events.ts';
 import { logPath, tailLines } from '../core/supervisor/logs.ts';
-import { parseDuration, parseName, parsePort, parsePortRange } from '../core/validate.ts';
+import { parseDuration, parseName, parsePort, parsePortRange, parseTarget } from '../core/validate.ts';
 import { whoHolds, whoListens } from '../core/who.ts';
+import { LineTransport } from './transport.ts';
 
 type Doc = Record<string, unknown>;
 type ToolResult = { content: Array<{ type: 'text'; text: string }>; structuredContent?: Doc; isError?: boolean };
@@ -136,12 +136,13 @@ export function createMcpServer(version: string): McpServer {
     },
   );
   tool('who', 'Who listens on a port, or holds a file open or locked (pid, command, cwd, user, start time), and whether berth knows it. Use before killing anything.', { target: z.string().describe('a port number, or a file path') }, { readOnlyHint: true }, async (a, s) => {
-    if (/^:?\d+$/.test(a.target.trim())) {
-      const r = whoListens(parsePort(a.target), s.existingRegistry());
+    const target = parseTarget(a.target);
+    if (target.kind === 'port') {
+      const r = whoListens(target.port, s.existingRegistry());
       const pids = r.listeners.flatMap((l) => l.processes.map((p) => `pid ${p.pid}: ${p.command}`));
       return { doc: r as unknown as Doc, text: pids.length ? pids.join('\n') : `nothing listens on ${a.target}` };
     }
-    const r = whoHolds(a.target, s.existingRegistry());
+    const r = whoHolds(target.path, s.existingRegistry());
     return { doc: r as unknown as Doc, text: r.holders.length ? r.holders.map((h) => `pid ${h.process.pid}: ${h.process.command}${h.locks.length ? ` (${h.locks.map((l) => l.description).join('; ')})` : ''}`).join('\n') : `nobody holds ${r.path}` };
   });
   tool(
@@ -174,15 +175,16 @@ export function createMcpServer(version: string): McpServer {
   return server;
 }
 
-/** Serves MCP on stdin/stdout until the client closes stdin. */
+/** Serves MCP on stdin/stdout until the client closes stdin. Problems are logged to stderr. */
 export async function serveStdio(version: string): Promise<void> {
   const server = createMcpServer(version);
-  const transport = new StdioServerTransport();
+  const transport = new LineTransport();
   const closed = new Promise<void>((done) => {
     transport.onclose = () => done();
-    process.stdin.once('end', () => void transport.close());
   });
+  // connect() keeps our onclose and calls it after its own
   await server.connect(transport);
+  server.server.onerror = (err) => process.stderr.write(`berth mcp: ${err.message}\n`);
   await closed;
   await server.close();
 }

@@ -1,14 +1,15 @@
 // berth events [--since 1h] [-n 50]
 import type { Context } from '../context.ts';
-import { UsageError } from '../../core/errors.ts';
 import { listEvents } from '../../core/registry/events.ts';
-import { parseDuration } from '../../core/validate.ts';
+import { parseCount, parseDuration } from '../../core/validate.ts';
 import { table } from '../format/table.ts';
+
+/** The most events one call prints. */
+const MAX_EVENTS = 1_000_000;
 
 export function run(ctx: Context, opts: { since?: string; limit?: string }): number {
   const sinceMs = opts.since === undefined ? undefined : Date.now() - parseDuration(opts.since, '--since');
-  const limit = opts.limit === undefined ? undefined : Number(opts.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`invalid --limit ${JSON.stringify(opts.limit)}: a whole number above 0`);
+  const limit = opts.limit === undefined ? undefined : parseCount(opts.limit, '--limit', { min: 1, max: MAX_EVENTS });
   const registry = ctx.existingRegistry();
   const events = registry ? listEvents(registry, { ...(sinceMs === undefined ? {} : { sinceMs }), ...(limit === undefined ? {} : { limit }) }) : [];
   if (ctx.json) {

@@ -1,16 +1,17 @@
 // berth logs NAME [-f] [-n 100]: read straight from the service's log file; no daemon needed.
 import { existsSync } from 'node:fs';
 import type { Context } from '../context.ts';
-import { UsageError } from '../../core/errors.ts';
 import { followFile, logPath, tailLines } from '../../core/supervisor/logs.ts';
 import { ServiceNotFoundError } from '../../core/supervisor/errors.ts';
 import { loadService } from '../../core/supervisor/store.ts';
-import { parseName } from '../../core/validate.ts';
+import { parseCount, parseName } from '../../core/validate.ts';
+
+/** The most lines one call prints. */
+const MAX_LINES = 1_000_000;
 
 export async function run(ctx: Context, nameArg: string, opts: { follow?: boolean; lines?: string }): Promise<number> {
   const name = parseName(nameArg, 'service name');
-  const n = Number(opts.lines ?? '100');
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid -n ${JSON.stringify(opts.lines)}: a whole number`, undefined, 'invalid_lines');
+  const n = parseCount(opts.lines ?? '100', '-n', { max: MAX_LINES, code: 'invalid_lines' });
   const path = logPath(ctx.home, name);
   const registry = ctx.existingRegistry();
   if (!existsSync(path) && !(registry && loadService(registry, name))) throw new ServiceNotFoundError(name);
@@ -19,7 +20,7 @@ export async function run(ctx: Context, nameArg: string, opts: { follow?: boolea
     ctx.out.json({ name, path, lines });
     return 0;
   }
-  for (const line of lines) ctx.out.line(line);
+  for (const line of lines) ctx.out.raw(line);
   if (!opts.follow) return 0;
   await follow(ctx, path);
   return 0;
@@ -28,7 +29,7 @@ export async function run(ctx: Context, nameArg: string, opts: { follow?: boolea
 /** Prints what is appended to the log until interrupted. */
 function follow(ctx: Context, path: string): Promise<void> {
   return new Promise((resolve) => {
-    const stop = followFile(path, (line) => (ctx.json ? ctx.out.line(JSON.stringify({ line })) : ctx.out.line(line)));
+    const stop = followFile(path, (line) => (ctx.json ? ctx.out.line(JSON.stringify({ line })) : ctx.out.raw(line)));
     const end = (): void => {
       stop();
       resolve();

@@ -1,8 +1,9 @@
 // berth run NAME [--port auto|N] [--health SPEC] … -- CMD…
 import type { Context } from '../context.ts';
 import { type RunInput, runService } from '../../app/services.ts';
-import { BerthError, UsageError } from '../../core/errors.ts';
-import { parseDuration } from '../../core/validate.ts';
+import { BerthError } from '../../core/errors.ts';
+import { MAX_RESTARTS_LIMIT } from '../../core/supervisor/spec.ts';
+import { parseCount, parseDuration } from '../../core/validate.ts';
 import { where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 
@@ -22,11 +23,7 @@ export interface RunOptions {
 }
 
 export async function run(ctx: Context, name: string, argv: string[], opts: RunOptions): Promise<number> {
-  let maxRestarts: number | undefined;
-  if (opts.maxRestarts !== undefined) {
-    maxRestarts = Number(opts.maxRestarts);
-    if (!/^\d+$/.test(opts.maxRestarts)) throw new UsageError(`invalid --max-restarts ${JSON.stringify(opts.maxRestarts)}: a whole number`, undefined, 'invalid_max_restarts');
-  }
+  const maxRestarts = opts.maxRestarts === undefined ? undefined : parseCount(opts.maxRestarts, '--max-restarts', { max: MAX_RESTARTS_LIMIT, code: 'invalid_max_restarts' });
   const input: RunInput = {
     name,
     argv,

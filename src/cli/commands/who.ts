@@ -2,15 +2,16 @@
 import type { Context } from '../context.ts';
 import type { ProcessInfo } from '../../core/inspect/process.ts';
 import type { FileReport } from '../../core/inspect/holders.ts';
-import { parsePort } from '../../core/validate.ts';
+import { parseTarget } from '../../core/validate.ts';
 import type { KnownAs } from '../../core/known.ts';
 import type { Owner } from '../../core/owner.ts';
 import { whoHolds, whoListens } from '../../core/who.ts';
 import { table } from '../format/table.ts';
 import { ago, until } from '../format/time.ts';
 
-export function run(ctx: Context, target: string): number {
-  return /^:?\d+$/.test(target.trim()) ? whoPort(ctx, parsePort(target)) : whoPath(ctx, target);
+export function run(ctx: Context, text: string): number {
+  const target = parseTarget(text);
+  return target.kind === 'port' ? whoPort(ctx, target.port) : whoPath(ctx, target.path);
 }
 
 function processRow(p: ProcessInfo, owners: Record<number, Owner>): string[] {

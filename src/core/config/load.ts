@@ -1,8 +1,9 @@
 // Loading berth.yaml (or a Procfile): every error names the file, line, column and field.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { readBoundedText, UnreadableFileError } from '../bounded-read.ts';
 import { BerthError, EXIT } from '../errors.ts';
 import type { ServiceSpec } from '../supervisor/spec.ts';
 import { commandToArgv } from './command.ts';
@@ -75,8 +76,24 @@ function fieldName(path: ReadonlyArray<PropertyKey>): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
 }
 
+/**
+ * A config file's text, read with a bound; anything but a regular file of at most 1 MiB is a
+ * ConfigError. `fail` places the error: in the file itself, or at the key that names the file.
+ */
+function readConfigText(file: string, fail: (msg: string) => ConfigError, named: boolean): string {
+  try {
+    return readBoundedText(file);
+  } catch (err) {
+    if (err instanceof UnreadableFileError) throw fail(err.reason === 'missing' ? `no such file: ${file}` : named ? err.message : err.detail);
+    throw err;
+  }
+}
+
+/** YAML aliases berth expands at most: enough for any real file, far below a "billion laughs" document. */
+const MAX_YAML_ALIASES = 100;
+
 export function loadYaml(file: string): Project {
-  const text = readFileSync(file, 'utf8');
+  const text = readConfigText(file, (msg) => new ConfigError({ file, line: null, column: null, field: null }, msg), false);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined, field: string | null): ConfigLocation => {
@@ -86,7 +103,14 @@ export function loadYaml(file: string): Project {
   };
   const firstError = doc.errors[0];
   if (firstError) throw new ConfigError(at(firstError.pos[0], null), `not valid YAML: ${firstError.message.split('\n')[0]}`);
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    // the yaml library refuses an alias bomb (and other documents it cannot build) by throwing
+    throw new ConfigError(at(undefined, null), `cannot be read as data: ${(err as Error).message}`, 'remove the aliases (*name) that expand into a huge document');
+  }
+  const parsed = configSchema.safeParse(value ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const { offset, path } = locateIssue(doc, issue);
@@ -105,11 +129,13 @@ export function loadYaml(file: string): Project {
       if (other) throw new ConfigError(at(offsetOf(['services', name, 'port']), `services.${name}.port`), `port ${svc.port} is already declared by "${other}"`);
       portOwner.set(svc.port, name);
     }
+    const cwd = svc.cwd ? resolve(dir, svc.cwd) : dir;
+    if (svc.cwd) checkCwd(cwd, (msg) => new ConfigError(at(offsetOf(['services', name, 'cwd']), `services.${name}.cwd`), msg));
     services.set(name, {
       spec: {
         name,
         argv,
-        cwd: svc.cwd ? resolve(dir, svc.cwd) : dir,
+        cwd,
         env: { ...readEnvFile(svc, dir, (msg) => new ConfigError(at(offsetOf(['services', name, 'env_file']), `services.${name}.env_file`), msg)), ...stringify(svc.env) },
         port: svc.port === undefined ? { kind: 'none' } : svc.port === 'auto' ? { kind: 'auto' } : { kind: 'fixed', port: svc.port },
         health: svc.health ?? null,
@@ -155,12 +181,22 @@ function stringify(env: ServiceConfig['env']): Record<string, string> {
   return Object.fromEntries(Object.entries(env ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
+/** A service's cwd must be a directory that exists: otherwise its start fails as if the command were missing. */
+function checkCwd(cwd: string, fail: (msg: string) => ConfigError): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(cwd).isDirectory();
+  } catch {
+    throw fail(`the working directory ${cwd} does not exist`);
+  }
+  if (!isDir) throw fail(`the working directory ${cwd} is not a directory`);
+}
+
 function readEnvFile(svc: ServiceConfig, dir: string, fail: (msg: string) => ConfigError): Record<string, string> {
   if (!svc.env_file) return {};
   const path = resolve(dir, svc.env_file);
-  if (!existsSync(path)) throw fail(`no such file: ${path}`);
   const env: Record<string, string> = {};
-  readFileSync(path, 'utf8').split('\n').forEach((raw, i) => {
+  readConfigText(path, fail, true).split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
@@ -239,7 +275,7 @@ function locateIssue(doc: Document, issue: z.core.$ZodIssue): { offset: number |
 export function loadProcfile(file: string): Project {
   const dir = dirname(file);
   const services = new Map<string, ProjectService>();
-  readFileSync(file, 'utf8').split('\n').forEach((raw, i) => {
+  readConfigText(file, (msg) => new ConfigError({ file, line: null, column: null, field: null }, msg), false).split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const m = /^([A-Za-z0-9._-]{1,64}):\s*(.*)$/.exec(line);

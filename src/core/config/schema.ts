@@ -12,7 +12,7 @@ export const serviceSchema = z.strictObject({
   env_file: z.string().optional().describe('a file of KEY=VALUE lines, relative to berth.yaml'),
   cwd: z.string().optional().describe('working directory, relative to berth.yaml (default: its directory)'),
   restart: z.enum(['always', 'on-failure', 'never']).optional(),
-  max_restarts: z.number().int().min(0).optional(),
+  max_restarts: z.number().int().min(0).max(1_000_000).optional(),
   on_conflict: z.enum(['refuse', 'evict', 'wait']).optional().describe('what to do when a stranger holds the port or a declared lock'),
   locks: z.array(z.string().min(1)).optional().describe('files this service must hold alone (a database), relative to berth.yaml'),
   depends_on: z.array(name).optional(),

@@ -156,7 +156,11 @@ export interface FdInfo {
 /** /proc/<pid>/fdinfo/<fd>: the open flags (octal) and the locks on that open file description. */
 export function readFdInfo(pid: number, fd: number): FdInfo | undefined {
   const text = readText(`${PROC}/${pid}/fdinfo/${fd}`);
-  if (text === undefined) return undefined;
+  return text === undefined ? undefined : parseFdInfo(text);
+}
+
+/** Parses the text of a /proc/<pid>/fdinfo/<fd> file. */
+export function parseFdInfo(text: string): FdInfo {
   let flags = 0;
   const lockLines: string[] = [];
   for (const line of text.split('\n')) {

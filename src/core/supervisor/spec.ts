@@ -27,6 +27,9 @@ export interface ServiceSpec {
   locks: string[];
 }
 
+/** The largest max_restarts berth takes (beyond it, say nothing: never give up). */
+export const MAX_RESTARTS_LIMIT = 1_000_000;
+
 export function parseOnConflict(text: string): OnConflict {
   if (text === 'refuse' || text === 'evict' || text === 'wait') return text;
   throw new UsageError(`invalid --on-conflict ${JSON.stringify(text)}`, 'use refuse, evict or wait', 'invalid_on_conflict');

@@ -316,7 +316,7 @@ export class Supervisor implements SupervisorApi {
     };
     let pid: number;
     try {
-      pid = await awaitSpawn(child, spec.argv.join(' '));
+      pid = await awaitSpawn(child, spec.argv.join(' '), spec.cwd);
     } catch (err) {
       const failure = err as CommandFailedToStartError;
       this.save({ ...base, state: 'failed', detail: failure.message });

@@ -1,0 +1,86 @@
+// Reading a file a user points berth at (berth.yaml, a Procfile, an env_file, CLAUDE.md) with a
+// bound. readFileSync on such a path reads whatever is there: a symlink to /dev/zero filled
+// 15 GiB of a shared machine's memory, a FIFO blocks forever, a directory throws EISDIR with a
+// stack. So: open without blocking (a FIFO with no writer would block open itself), fstat the
+// open descriptor (not the path, which can change between a check and the read), accept only a
+// regular file, and read at most the limit plus one byte, so a file that grows after the fstat
+// is still caught.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { BerthError, EXIT } from './errors.ts';
+
+/** The most berth reads of a config file (berth.yaml, Procfile, env_file): 1 MiB. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export type UnreadableReason = 'missing' | 'not_regular' | 'too_large' | 'unreadable';
+
+/** A file berth was pointed at cannot be used: it is missing, not a regular file, too large or unreadable. */
+export class UnreadableFileError extends BerthError {
+  readonly path: string;
+  readonly reason: UnreadableReason;
+  /** what is wrong, without the path */
+  readonly detail: string;
+  constructor(path: string, reason: UnreadableReason, detail: string) {
+    super('file_unreadable', `${path}: ${detail}`, {
+      hint: reason === 'too_large' ? 'berth reads config files of at most 1 MiB' : 'point berth at a regular file you can read',
+      exitCode: EXIT.usage,
+      details: { path, reason },
+    });
+    this.path = path;
+    this.reason = reason;
+    this.detail = detail;
+  }
+}
+
+function kindOf(mode: number): string {
+  switch (mode & constants.S_IFMT) {
+    case constants.S_IFDIR:
+      return 'a directory';
+    case constants.S_IFIFO:
+      return 'a FIFO';
+    case constants.S_IFCHR:
+      return 'a character device';
+    case constants.S_IFBLK:
+      return 'a block device';
+    case constants.S_IFSOCK:
+      return 'a socket';
+    default:
+      return 'not a regular file';
+  }
+}
+
+/**
+ * The text of a regular file of at most maxBytes (a symlink is followed: the final target must
+ * be a regular file). Throws UnreadableFileError for anything else, at once.
+ */
+export function readBoundedText(path: string, maxBytes = MAX_CONFIG_BYTES): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UnreadableFileError(path, 'missing', 'no such file');
+    if (code === 'ELOOP') throw new UnreadableFileError(path, 'unreadable', 'too many levels of symbolic links');
+    throw new UnreadableFileError(path, 'unreadable', `cannot open it (${code ?? (err as Error).message})`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new UnreadableFileError(path, 'not_regular', `is ${kindOf(stat.mode)}, not a regular file`);
+    if (stat.size > maxBytes) throw new UnreadableFileError(path, 'too_large', `is ${stat.size} bytes, more than the limit of ${maxBytes}`);
+    const buf = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, length, buf.length - length, null);
+      } catch (err) {
+        throw new UnreadableFileError(path, 'unreadable', `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+      if (n === 0) break;
+      length += n;
+      if (length > maxBytes) throw new UnreadableFileError(path, 'too_large', `is more than the limit of ${maxBytes} bytes`);
+    }
+    return buf.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
