@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findConfig, loadProject } from '../core/config/load.ts';
 import { diagnose, type DoctorReport } from '../core/doctor.ts';
-import { evictHolder, type FreeTarget, planFree, targetLabel } from '../core/free.ts';
+import { evictHolder, FreeRefusedError, type FreeTarget, holdersOf, planFree, StillHeldError, targetLabel } from '../core/free.ts';
 import { applyGcLocally, type GcAction, planGc } from '../core/gc.ts';
 import { PathNotFoundError } from '../core/inspect/holders.ts';
 import { parseTarget } from '../core/validate.ts';
@@ -35,7 +35,28 @@ export async function freeTarget(session: Session, target: FreeTarget, force: bo
       stopped.push({ pid: step.process.pid, command: step.process.command, service: null, forced });
     }
   }
+  // A holder that re-forks on TERM leaves the port held by a new pid: say so, never "freed".
+  // (Not for files: once the lock holders are gone, readers that merely have it open remain.)
+  if (stopped.length > 0 && target.kind === 'port') await waitUntilFree(target);
   return { target: targetLabel(target), stopped };
+}
+
+const FREE_SETTLE_MS = 2_000;
+
+async function waitUntilFree(target: FreeTarget): Promise<void> {
+  const deadline = Date.now() + FREE_SETTLE_MS;
+  for (;;) {
+    let holders: ReturnType<typeof holdersOf>;
+    try {
+      holders = holdersOf(target);
+    } catch (err) {
+      if (err instanceof FreeRefusedError) throw new StillHeldError(targetLabel(target), []);
+      throw err;
+    }
+    if (holders.length === 0) return;
+    if (Date.now() >= deadline) throw new StillHeldError(targetLabel(target), holders);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export interface GcResult {

@@ -115,7 +115,7 @@ export class PortsExhaustedError extends BerthError {
   }
 }
 
-export type SignalRefusal = 'pid1' | 'self' | 'ancestor' | 'other_user' | 'requester' | 'berth';
+export type SignalRefusal = 'pid1' | 'self' | 'ancestor' | 'other_user' | 'requester' | 'daemon' | 'registry';
 
 /**
  * berth never signals pid 1, itself, its ancestors, another user's process, the process that

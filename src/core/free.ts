@@ -12,8 +12,8 @@ import { recordEvent } from './registry/events.ts';
 import type { Registry } from './registry/registry.ts';
 import { refusalFor, signalGuard } from './protect.ts';
 import { hiddenHolders } from './supervisor/conflicts.ts';
-import { stopHolder } from './supervisor/process-tree.ts';
-import { liveServiceTrees, serviceOf } from './supervisor/trees.ts';
+import { type Guard, holderTree, stopHolder } from './supervisor/process-tree.ts';
+import { liveServiceTrees, serviceOf, type ServiceTree } from './supervisor/trees.ts';
 
 export type FreeTarget = { kind: 'port'; port: number } | { kind: 'path'; path: string };
 
@@ -27,6 +27,18 @@ export interface FreeStep {
 export class FreeRefusedError extends BerthError {
   constructor(target: string, message: string, hint: string, details: Record<string, unknown>) {
     super('free_refused', `will not free ${target}: ${message}`, { hint, exitCode: EXIT.conflict, details });
+  }
+}
+
+/** Everything berth was to stop is stopped, yet the target is held again (a holder that re-forks, say). */
+export class StillHeldError extends BerthError {
+  constructor(target: string, holders: ProcessInfo[]) {
+    const h = holders[0];
+    super('still_held', `${target} is still held${h ? ` by pid ${h.pid} (${h.command})` : ''} after berth stopped its holders`, {
+      hint: `it came back under a new pid; see: berth who ${target.replace(/^:/, '')}`,
+      exitCode: EXIT.conflict,
+      details: { target, holders: holders.map((p) => ({ pid: p.pid, command: p.command, user: p.user })) },
+    });
   }
 }
 
@@ -84,17 +96,46 @@ export function planFree(target: FreeTarget, registry: Registry | undefined, me:
     }
     const refusal = refusalFor(p.pid, { home });
     if (refusal) {
-      const hint = refusal.reason === 'berth' ? 'stop the daemon with: berth daemon stop' : 'berth never signals this process';
+      const hint = refusal.reason === 'daemon'
+        ? 'stop the daemon with: berth daemon stop'
+        : refusal.reason === 'registry'
+          ? `if it is not berth, check it (berth who ${label.replace(/^:/, '')}) and stop it yourself by its pid`
+          : 'berth never signals this process';
       throw new FreeRefusedError(label, `pid ${p.pid} (${p.command}): ${refusal.why}`, hint, { pid: p.pid, reason: refusal.reason });
+    }
+    // Its descendants are stopped with it, but not berth's daemon (under a holder that is a
+    // subreaper, or that started berth mcp): stopping the holder would then take berth down.
+    const below = holderTree(p.identity, undefined, freeGuard(home, trees)).spared.find((s) => isBerthItself(refusalFor(s.pid, { home })?.reason));
+    if (below) {
+      throw new FreeRefusedError(label, `pid ${p.pid} (${p.command}) is an ancestor of berth (pid ${below.pid}: ${below.reason})`, 'berth will not stop its own ancestors; stop it yourself if you mean to', {
+        pid: p.pid,
+        reason: 'ancestor_of_berth',
+      });
     }
     steps.push({ process: p, owner: detectOwner(p.pid), service: null });
   }
   return steps;
 }
 
+function isBerthItself(reason: string | undefined): boolean {
+  return reason === 'daemon' || reason === 'registry';
+}
+
+/**
+ * What free never signals: what the guard protects (signalGuard), and processes of berth
+ * services, which are stopped as services (through the ownership rule and the supervisor) or not at all.
+ */
+function freeGuard(home: string | undefined, trees: ServiceTree[]): Guard {
+  const base = signalGuard({ home });
+  return (pid) => {
+    const svc = serviceOf(trees, pid);
+    return svc ? `it is part of berth service "${svc.record.spec.name}"` : base(pid);
+  };
+}
+
 /** Evicts one non-service holder, by identity, and records it. */
 export async function evictHolder(step: FreeStep, target: FreeTarget, registry: Registry, caller: Caller, graceMs: number, home?: string): Promise<{ forced: boolean; pids: number[] }> {
-  const outcome = await stopHolder(step.process.identity, graceMs, signalGuard({ home }));
+  const outcome = await stopHolder(step.process.identity, graceMs, freeGuard(home, liveServiceTrees(registry)));
   recordEvent(registry, caller, {
     verb: 'free',
     subject: targetLabel(target),

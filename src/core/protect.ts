@@ -19,7 +19,7 @@ export interface GuardOptions {
 }
 
 /** The refusal for one pid, or undefined when berth may signal it. */
-export function refusalFor(pid: number, opts: GuardOptions, isBerth: (pid: number) => boolean = berthProcessCheck(opts.home)): SignalRefusedError | undefined {
+export function refusalFor(pid: number, opts: GuardOptions, isBerth: BerthCheck = berthProcessCheck(opts.home)): SignalRefusedError | undefined {
   try {
     assertSignallable(pid);
   } catch (err) {
@@ -27,7 +27,9 @@ export function refusalFor(pid: number, opts: GuardOptions, isBerth: (pid: numbe
     throw err;
   }
   if (opts.protect?.includes(pid)) return new SignalRefusedError(pid, 'requester', 'it is the process that asked, or one of its ancestors');
-  if (isBerth(pid)) return new SignalRefusedError(pid, 'berth', `it is berth itself (the daemon or a berth command using ${opts.home})`);
+  const berth = isBerth(pid);
+  if (berth === 'daemon') return new SignalRefusedError(pid, 'daemon', `it is berth's daemon for ${opts.home}`);
+  if (berth === 'registry') return new SignalRefusedError(pid, 'registry', `it has berth's registry open (${registryPath(opts.home!)}): berth itself, or a program using berth's library`);
   return undefined;
 }
 
@@ -37,15 +39,19 @@ export function signalGuard(opts: GuardOptions): Guard {
   return (pid) => refusalFor(pid, opts, isBerth)?.why;
 }
 
-/** A predicate: is this pid berth's daemon for the home, or a process with its registry open? */
-export function berthProcessCheck(home: string | undefined): (pid: number) => boolean {
-  if (home === undefined) return () => false;
+/** Is this pid berth's daemon for the home, or a process with its registry open? */
+export type BerthCheck = (pid: number) => 'daemon' | 'registry' | undefined;
+
+export function berthProcessCheck(home: string | undefined): BerthCheck {
+  if (home === undefined) return () => undefined;
   const db = registryPath(home);
   const files = new Set([db, `${db}-wal`, `${db}-shm`, `${db}-journal`]);
   let daemonSockets: Set<string> | undefined;
   return (pid) => {
     daemonSockets ??= daemonSocketLinks(home);
-    return (readFdLinks(pid) ?? []).some(([, link]) => files.has(link) || daemonSockets!.has(link));
+    const links = (readFdLinks(pid) ?? []).map(([, link]) => link);
+    if (links.some((link) => daemonSockets!.has(link))) return 'daemon';
+    return links.some((link) => files.has(link)) ? 'registry' : undefined;
   };
 }
 

@@ -3,7 +3,7 @@
 // refuses the processes berth must never touch.
 import { ProcessGoneError, SignalRefusedError } from './errors.ts';
 import { type Identity, readIdentity, sameIdentity } from './identity.ts';
-import { readStat, readUid } from './inspect/procfs.ts';
+import { readStat, readUids } from './inspect/procfs.ts';
 import { ancestorsOf } from './inspect/tree.ts';
 
 export type SignalName = 'SIGTERM' | 'SIGKILL' | 'SIGINT' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2' | 0;
@@ -40,7 +40,9 @@ export function assertSignallable(pid: number): void {
   if (pid <= 1) throw new SignalRefusedError(pid, 'pid1', 'it is pid 1 (init)');
   if (pid === process.pid) throw new SignalRefusedError(pid, 'self', 'it is berth itself');
   if (ancestorsOf(process.pid).includes(pid)) throw new SignalRefusedError(pid, 'ancestor', 'it is an ancestor of berth (your shell or agent)');
-  const uid = readUid(pid);
+  // Every uid of it must be ours: a setuid program started by this user runs as someone else.
+  const uids = readUids(pid);
   const me = process.getuid?.() ?? -1;
-  if (uid !== undefined && uid !== me) throw new SignalRefusedError(pid, 'other_user', `it belongs to uid ${uid}, not ${me}`);
+  const other = uids?.find((u) => u !== me);
+  if (other !== undefined) throw new SignalRefusedError(pid, 'other_user', `it belongs to uid ${other}, not ${me}`);
 }

@@ -1,6 +1,6 @@
 // Thin readers of Linux /proc. Each returns undefined when the process is gone or unreadable,
 // because between listing /proc and reading a file a process may exit: that is normal, not an error.
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 export const PROC = '/proc';
 
@@ -80,11 +80,20 @@ export function readCwd(pid: number): string | undefined {
 
 /** The effective uid of a process: the owner of its /proc directory. */
 export function readUid(pid: number): number | undefined {
-  try {
-    return statSync(`${PROC}/${pid}`).uid;
-  } catch {
-    return undefined;
-  }
+  return readUids(pid)?.[0];
+}
+
+/**
+ * The real, effective, saved and filesystem uids of a process, from the Uid: line of its status.
+ * (The owner of /proc/PID is not its uid: it is root for a non-dumpable process, e.g. one that
+ * called prctl(PR_SET_DUMPABLE, 0) or runs a setcap binary.)
+ */
+export function readUids(pid: number): number[] | undefined {
+  const text = readText(`${PROC}/${pid}/status`);
+  const line = text === undefined ? undefined : /^Uid:\s+(.*)$/m.exec(text)?.[1];
+  if (line === undefined) return undefined;
+  const uids = line.trim().split(/\s+/).map(Number);
+  return uids.length > 0 && uids.every(Number.isInteger) ? uids : undefined;
 }
 
 /** One variable of a process's initial environment (readable for our own user's processes only). */

@@ -18,6 +18,11 @@ import { type Instance, instanceTree, stopHolder, stopInstanceTree } from './pro
 import type { OnConflict } from './spec.ts';
 
 export const EVICT_GRACE_MS = 5_000;
+// A holder that comes back under a new pid after each eviction (it re-forks on SIGTERM) is
+// evicted at most this many times; then berth refuses, naming it, instead of looping forever.
+const MAX_EVICTIONS = 3;
+// Rounds of stopping an earlier instance's leftovers before berth gives up and names them.
+const MAX_LEFTOVER_ROUNDS = 5;
 const WAIT_POLL_MS = 100;
 
 /** One thing in the way: a port or a lock file, and the processes holding it. */
@@ -126,12 +131,15 @@ export async function clearTheWay(opts: ResolveOptions): Promise<void> {
   const deadline = Date.now() + opts.waitMs;
   const evicted = new Set<number>();
   const guard = { home: opts.home, protect: opts.protect };
+  let leftoverRounds = 0;
   for (;;) {
     const obstacles = findObstacles(opts.port, opts.locks);
     if (obstacles.length === 0) return;
-    const ours = opts.previous ? new Set(instanceTree(opts.previous).map((i) => i.pid)) : new Set<number>();
+    // deep: a double-forked leftover of the earlier run is found by its marker, not taken for a stranger
+    const ours = opts.previous ? new Set(instanceTree(opts.previous, undefined, { deep: true }).map((i) => i.pid)) : new Set<number>();
     const earlier = obstacles.flatMap((o) => o.holders.filter((p) => ours.has(p.pid)).map((p) => ({ o, p })));
     if (earlier.length > 0) {
+      if (++leftoverRounds > MAX_LEFTOVER_ROUNDS) throw new ConflictError(opts.service, earlier[0]!.o, [], `its earlier instance keeps coming back after ${MAX_LEFTOVER_ROUNDS} stops`);
       const outcome = await stopInstanceTree(opts.previous!, EVICT_GRACE_MS, signalGuard(guard));
       for (const { o, p } of earlier) opts.record({ verb: 'kill', obstacle: o, process: p, owner: null, forced: outcome.killed, pids: outcome.pids });
       if (outcome.pids.length === 0 && outcome.spared.length > 0) throw new ConflictError(opts.service, earlier[0]!.o, [], `its earlier instance could not be stopped: ${outcome.spared.map((s) => `pid ${s.pid}: ${s.reason}`).join('; ')}`);
@@ -149,6 +157,7 @@ export async function clearTheWay(opts: ResolveOptions): Promise<void> {
     const stranger = obstacle.holders[0];
     if (stranger === undefined) throw summary('berth cannot evict a process it cannot see');
     if (evicted.has(stranger.pid)) throw summary('it survived eviction');
+    if (evicted.size >= MAX_EVICTIONS) throw summary(`it came back after ${evicted.size} evictions (pids ${[...evicted].join(', ')})`);
     evicted.add(stranger.pid);
     const refusal = refusalFor(stranger.pid, guard);
     if (refusal) throw summary(`berth will not evict it: ${refusal.why}`);

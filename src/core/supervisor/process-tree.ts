@@ -1,11 +1,13 @@
 // Which processes berth may stop, and stopping them. A process is part of a service's instance
 // only when that is proven: the leader by its identity (pid, start time, boot id) read when berth
-// spawned it; every other process by the instance marker it inherited (BERTH_INSTANCE in
+// spawned it; its descendants while it is alive, by parentage read in one snapshot of the process
+// table; every other process by the instance marker it inherited (BERTH_INSTANCE in
 // /proc/PID/environ, a random id per start) and a start no earlier than the leader's. A process
 // group id, a session id or a start-time bound alone is never proof: after the leader dies its pid
 // (and so its group id) can be handed to an unrelated group leader. A process berth did not start
 // (a squatter to evict) is stopped with its descendants only, never its group, whose other
-// members may be the very process that asked. Every signal goes through signalProcess, which
+// members may be the very process that asked; the walk down stops at any process berth must not
+// touch (berth's daemon under a subreaper, say), so its subtree is never reached. Every signal goes through signalProcess, which
 // re-reads the identity just before kill(2); see docs/decisions/0009-instance-markers.md for the
 // race that remains.
 import { type Identity, isAlive } from '../identity.ts';
@@ -41,44 +43,70 @@ function identityIn(table: ProcessTable, pid: number, bootId: string): Identity 
 }
 
 /**
- * The live processes provably of this instance. Candidates are the leader's group and session
- * members and its descendants (or, with deep, every process started since the leader: a
- * grandchild that called setsid and lost its parent is found only that way); each candidate
- * other than the leader must carry the instance's marker. For a record without a marker (started
- * by an older build) only the live leader and its descendants count.
+ * The live processes provably of this instance: the live leader and its descendants (parentage
+ * is proof while the leader lives: a child that cleared its environment or rewrote it for its
+ * process title is still stopped), and the leader's group and session members that carry the
+ * instance's marker (or, with deep, every process started since the leader that carries it: a
+ * grandchild that called setsid and lost its parent is found only that way). For a record
+ * without a marker (started by an older build) only the live leader and its descendants count.
  */
 export function instanceTree(instance: Instance, table: ProcessTable = readProcessTable(), opts: { deep?: boolean } = {}): Identity[] {
   const { leader, marker } = instance;
   const out = new Map<number, Identity>();
   const leaderAlive = liveIn(table, leader);
   if (leaderAlive) out.set(leader.pid, leader);
+  if (leaderAlive) {
+    for (const pid of descendantsOf(leader.pid, table)) {
+      const id = identityIn(table, pid, leader.bootId);
+      if (id !== undefined && id.startTicks >= leader.startTicks) out.set(pid, id);
+    }
+  }
   const candidates = new Set<number>();
-  if (leaderAlive) for (const pid of descendantsOf(leader.pid, table)) candidates.add(pid);
   if (marker !== null) {
     for (const stat of table.stats.values()) {
       if (stat.startTicks < leader.startTicks || stat.state === 'Z') continue;
       if (opts.deep || stat.pgid === leader.pid || stat.sid === leader.pid) candidates.add(stat.pid);
     }
   }
-  candidates.delete(leader.pid);
   for (const pid of candidates) {
+    if (out.has(pid) || pid === leader.pid) continue;
     const id = identityIn(table, pid, leader.bootId);
-    if (id === undefined || id.startTicks < leader.startTicks) continue;
-    if (marker === null ? !leaderAlive : !carriesMarker(pid, marker)) continue;
+    if (id === undefined || id.startTicks < leader.startTicks || !carriesMarker(pid, marker!)) continue;
     out.set(pid, id);
   }
   return [...out.values()];
 }
 
-/** A process berth did not start, with its descendants (not its group: see the header). */
-export function holderTree(holder: Identity, table: ProcessTable = readProcessTable()): Identity[] {
-  if (!liveIn(table, holder)) return [];
-  const out = [holder];
-  for (const pid of descendantsOf(holder.pid, table)) {
-    const id = identityIn(table, pid, holder.bootId);
-    if (id && id.startTicks >= holder.startTicks) out.push(id);
+/**
+ * A process berth did not start, with its descendants (not its group: see the header). The walk
+ * does not enter the subtree of a process the guard spares: those are listed in `spared`.
+ */
+export function holderTree(holder: Identity, table: ProcessTable = readProcessTable(), guard: Guard = () => undefined): { members: Identity[]; spared: Spared[] } {
+  if (!liveIn(table, holder)) return { members: [], spared: [] };
+  const children = new Map<number, number[]>();
+  for (const stat of table.stats.values()) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat.pid]);
+  const members: Identity[] = [];
+  const spared: Spared[] = [];
+  const queue = [holder.pid];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    const id = pid === holder.pid ? holder : identityIn(table, pid, holder.bootId);
+    if (id === undefined || id.startTicks < holder.startTicks) continue;
+    const reason = guard(pid);
+    if (reason !== undefined) {
+      spared.push({ pid, reason });
+      continue;
+    }
+    members.push(id);
+    queue.push(...(children.get(pid) ?? []));
   }
-  return out;
+  return { members, spared };
+}
+
+/** A process berth would have stopped but must not touch, and why. */
+export interface Spared {
+  pid: number;
+  reason: string;
 }
 
 /** Why berth must not signal this pid (undefined: it may). */
@@ -90,31 +118,24 @@ export interface StopOutcome {
   /** every pid signalled */
   pids: number[];
   /** processes of the tree berth would have stopped but must not touch, and why */
-  spared: Array<{ pid: number; reason: string }>;
+  spared: Spared[];
 }
 
 /**
  * TERM to every process of the tree, KILL after graceMs; resolves once every process of it
  * (but those the guard spares, which are never signalled) is gone. `members` is asked again at
- * every poll, so children forked during the grace are caught too.
+ * every poll, so children forked during the grace are caught too, and once more with `final`
+ * set when nothing seems left (a thorough look, for processes that escaped meanwhile).
  */
-export async function stopProcesses(members: (table: ProcessTable) => Identity[], graceMs: number, guard: Guard = () => undefined): Promise<StopOutcome> {
+export async function stopProcesses(members: (table: ProcessTable, final: boolean) => Identity[], graceMs: number, guard: Guard = () => undefined): Promise<StopOutcome> {
   const signalled = new Map<number, Identity>();
   const spared = new Map<number, string>();
   const deadline = Date.now() + graceMs;
   let killed = false;
   for (;;) {
     const table = readProcessTable();
-    const targets: Identity[] = [];
-    const found = members(table);
-    // anything signalled before that is still alive (it may have left the group or lost its parent)
-    for (const id of signalled.values()) if (liveIn(table, id) && !found.some((f) => f.pid === id.pid)) found.push(id);
-    for (const id of found) {
-      if (spared.has(id.pid)) continue;
-      const refusal = guard(id.pid);
-      if (refusal !== undefined) spared.set(id.pid, refusal);
-      else targets.push(id);
-    }
+    let targets = collect(table, false);
+    if (targets.length === 0) targets = collect(table, true);
     if (targets.length === 0) return outcome();
     if (Date.now() >= deadline) {
       if (Date.now() > deadline + KILL_WAIT_MS) return outcome();
@@ -125,6 +146,20 @@ export async function stopProcesses(members: (table: ProcessTable) => Identity[]
     }
     for (const t of targets) signalled.set(t.pid, t);
     await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+
+  function collect(table: ProcessTable, final: boolean): Identity[] {
+    const targets: Identity[] = [];
+    const found = members(table, final);
+    // anything signalled before that is still alive (it may have left the group or lost its parent)
+    for (const id of signalled.values()) if (liveIn(table, id) && !found.some((f) => f.pid === id.pid)) found.push(id);
+    for (const id of found) {
+      if (spared.has(id.pid)) continue;
+      const refusal = guard(id.pid);
+      if (refusal !== undefined) spared.set(id.pid, refusal);
+      else targets.push(id);
+    }
+    return targets;
   }
 
   function outcome(): StopOutcome {
@@ -142,12 +177,15 @@ function sendAll(targets: Identity[], signal: SignalName): void {
   }
 }
 
-/** Stops a service instance's whole tree (deep: double-forked members are found by their marker). */
+/**
+ * Stops a service instance's whole tree. The first and the final look are deep: double-forked
+ * members, and members that escaped during the grace, are found by their marker.
+ */
 export function stopInstanceTree(instance: Instance, graceMs: number, guard?: Guard): Promise<StopOutcome> {
   let first = true;
   return stopProcesses(
-    (table) => {
-      const deep = first;
+    (table, final) => {
+      const deep = first || final;
       first = false;
       return instanceTree(instance, table, { deep });
     },
@@ -156,7 +194,7 @@ export function stopInstanceTree(instance: Instance, graceMs: number, guard?: Gu
   );
 }
 
-/** Stops a process berth did not start, with its descendants, sparing what the guard protects. */
-export function stopHolder(holder: Identity, graceMs: number, guard?: Guard): Promise<StopOutcome> {
-  return stopProcesses((table) => holderTree(holder, table), graceMs, guard);
+/** Stops a process berth did not start, with its descendants, sparing (and not entering) what the guard protects. */
+export function stopHolder(holder: Identity, graceMs: number, guard: Guard = () => undefined): Promise<StopOutcome> {
+  return stopProcesses((table) => holderTree(holder, table, guard).members, graceMs, guard);
 }
