@@ -1,7 +1,7 @@
 // berth logs NAME [-f] [-n 100]: read straight from the service's log file; no daemon needed.
-import { existsSync } from 'node:fs';
 import type { Context } from '../context.ts';
 import { UsageError } from '../../core/errors.ts';
+import { lstatOrUndefined } from '../../core/private-fs.ts';
 import { followFile, logPath, tailLines } from '../../core/supervisor/logs.ts';
 import { ServiceNotFoundError } from '../../core/supervisor/errors.ts';
 import { loadService } from '../../core/supervisor/store.ts';
@@ -13,7 +13,7 @@ export async function run(ctx: Context, nameArg: string, opts: { follow?: boolea
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid -n ${JSON.stringify(opts.lines)}: a whole number`, undefined, 'invalid_lines');
   const path = logPath(ctx.home, name);
   const registry = ctx.existingRegistry();
-  if (!existsSync(path) && !(registry && loadService(registry, name))) throw new ServiceNotFoundError(name);
+  if (lstatOrUndefined(path) === undefined && !(registry && loadService(registry, name))) throw new ServiceNotFoundError(name);
   const lines = tailLines(path, n);
   if (ctx.json && !opts.follow) {
     ctx.out.json({ name, path, lines });

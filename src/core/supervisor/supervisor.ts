@@ -3,8 +3,7 @@
 // policy with backoff, and stops whole trees. It runs inside the daemon; everything it decides
 // is saved in the registry, so a new daemon can carry on where a dead one stopped.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync } from 'node:fs';
 import { type Identity, isAlive, readIdentity } from '../identity.ts';
 import { findListeners } from '../inspect/listeners.ts';
 import { awaitSpawn, CommandFailedToStartError } from '../spawn.ts';
@@ -18,7 +17,8 @@ import { BACKOFF_RESET_AFTER_MS, backoffDelay } from './backoff.ts';
 import { clearTheWay, ConflictError, findObstacles } from './conflicts.ts';
 import { NotReadyError, ServiceExitedError, ServiceNotFoundError } from './errors.ts';
 import { checkHealth, expandPort } from './health.ts';
-import { DEFAULT_LOG_MAX_BYTES, logPath, openLog, rotateLog, tailLines } from './logs.ts';
+import { checkLogWritable, DEFAULT_LOG_MAX_BYTES, logPath, openLog, rotateLog, tailLinesQuietly } from './logs.ts';
+import { ensureServiceTmp, removeServiceTmp } from './tmpdir.ts';
 import { instanceTree, stopTree } from './process-tree.ts';
 import { sameService, type ServiceSpec, validateSpec } from './spec.ts';
 import { isLive, type ServiceState, transition } from './state.ts';
@@ -266,9 +266,10 @@ export class Supervisor implements SupervisorApi {
     waitMs = 0,
   ): Promise<number> {
     const name = spec.name;
+    // before clearing the way: a log berth must not write refuses the start, not after stopping the old instance
+    checkLogWritable(this.home, name);
     await this.clearTheWay(spec, port, previous?.identity ?? null, who, waitMs);
-    const tmp = join(this.home, 'tmp', name);
-    mkdirSync(tmp, { recursive: true, mode: 0o700 });
+    const tmp = ensureServiceTmp(this.home, name);
     const childEnv: Record<string, string> = {
       ...env,
       ...spec.env,
@@ -397,7 +398,7 @@ export class Supervisor implements SupervisorApi {
     const record = loadService(this.registry, name);
     if (!record) return;
     const lastExit = { code, signal, at: new Date().toISOString() };
-    rmSync(join(this.home, 'tmp', name), { recursive: true, force: true });
+    removeServiceTmp(this.home, name);
     if (record.state === 'stopping' || record.state === 'stopped') {
       this.update(name, { lastExit });
       return;
@@ -474,13 +475,13 @@ export class Supervisor implements SupervisorApi {
       const rt = this.runtime(name);
       if (!record) throw new ServiceNotFoundError(name);
       if (rt.instance !== instance || ['backoff', 'exited', 'failed'].includes(record.state)) {
-        throw new ServiceExitedError(name, record.lastExit?.code ?? null, record.lastExit?.signal ?? null, tailLines(logPath(this.home, name), LOG_TAIL_LINES));
+        throw new ServiceExitedError(name, record.lastExit?.code ?? null, record.lastExit?.signal ?? null, tailLinesQuietly(logPath(this.home, name), LOG_TAIL_LINES));
       }
       if (record.state === 'healthy' || record.state === 'running') return Date.now() - t0;
       if (record.state === 'stopped' || record.state === 'stopping') throw new ServiceExitedError(name, null, null, []);
       if (Date.now() >= deadline) {
         const check = record.spec.health ?? (record.port !== null ? `a process of it to listen on :${record.port}` : 'it to run');
-        throw new NotReadyError(name, timeoutMs, tailLines(logPath(this.home, name), LOG_TAIL_LINES), check);
+        throw new NotReadyError(name, timeoutMs, tailLinesQuietly(logPath(this.home, name), LOG_TAIL_LINES), check);
       }
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -495,7 +496,7 @@ export class Supervisor implements SupervisorApi {
     const alive = record.identity !== null && instanceTree(record.identity).length > 0;
     if (!alive) {
       if (record.state !== 'stopped') this.update(name, { state: 'stopped', detail: reason, healthySince: null });
-      rmSync(join(this.home, 'tmp', name), { recursive: true, force: true });
+      removeServiceTmp(this.home, name);
       return;
     }
     this.update(name, { state: 'stopping', detail: reason });
@@ -503,7 +504,7 @@ export class Supervisor implements SupervisorApi {
     if (record.port !== null) await this.waitPortFree(record.port);
     rt.instance++; // the old instance's exit callback must not restart it
     rt.child = null;
-    rmSync(join(this.home, 'tmp', name), { recursive: true, force: true });
+    removeServiceTmp(this.home, name);
     this.update(name, { state: 'stopped', detail: reason, healthySince: null });
     this.event(who, { verb: 'stop', subject: name, outcome: 'ok', details: { pid: record.identity!.pid, reason, pids: outcome.pids, forced: outcome.killed } });
   }
