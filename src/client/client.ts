@@ -76,7 +76,8 @@ export class DaemonClient implements SupervisorApi {
     try {
       return await this.send<DaemonStatus>('GET', '/v1/status');
     } catch (err) {
-      if (isErrno(err, 'ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE')) return undefined;
+      // ENOTDIR: the home is not a directory (or under a file); ensureHome says why
+      if (isErrno(err, 'ENOENT', 'ENOTDIR', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE')) return undefined;
       throw err;
     }
   }
@@ -127,7 +128,7 @@ export class DaemonClient implements SupervisorApi {
       if (this.lastBuild !== undefined && this.lastBuild !== buildId()) await this.shutdown().catch(() => {});
       return result;
     } catch (err) {
-      if (!isErrno(err, 'ENOENT', 'ECONNREFUSED')) throw err;
+      if (!isErrno(err, 'ENOENT', 'ENOTDIR', 'ECONNREFUSED')) throw err;
     }
     await this.ensureDaemon();
     try {

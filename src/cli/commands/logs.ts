@@ -12,9 +12,10 @@ export async function run(ctx: Context, nameArg: string, opts: { follow?: boolea
   const n = Number(opts.lines ?? '100');
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid -n ${JSON.stringify(opts.lines)}: a whole number`, undefined, 'invalid_lines');
   const path = logPath(ctx.home, name);
+  // read first: a logs/ or log that is a link is refused, not taken for a missing log
+  const lines = tailLines(path, n);
   const registry = ctx.existingRegistry();
   if (lstatOrUndefined(path) === undefined && !(registry && loadService(registry, name))) throw new ServiceNotFoundError(name);
-  const lines = tailLines(path, n);
   if (ctx.json && !opts.follow) {
     ctx.out.json({ name, path, lines });
     return 0;

@@ -6,9 +6,9 @@
 // file of ours with one link), for writing, rotating and reading alike. A symlink or hard link
 // planted as a log is refused, never written, truncated or copied over (private-fs.ts).
 import { closeSync, constants, fstatSync, ftruncateSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isErrno } from '../errors.ts';
-import { ensurePrivateDir, lstatOrUndefined, openChecked, openPrivateAppend, openPrivateRead, unsafeFileReason } from '../private-fs.ts';
+import { checkPrivateDir, ensurePrivateDir, lstatOrUndefined, openChecked, openPrivateAppend, openPrivateRead, unsafeFileReason } from '../private-fs.ts';
 import { StateUnsafeError } from '../errors.ts';
 
 const FOLLOW_POLL_MS = 200;
@@ -63,6 +63,7 @@ export function openLog(home: string, name: string, header: string): number {
  * a new file: whatever is at .log.1 (a symlink too) is unlinked, not written through.
  */
 export function rotateLog(path: string, maxBytes: number): boolean {
+  if (!checkPrivateDir(dirname(path))) return false;
   let fd: number;
   try {
     fd = openChecked(path, constants.O_RDWR | constants.O_NONBLOCK);
@@ -105,7 +106,7 @@ function copyRange(from: number, to: number, size: number): void {
 /** The last n lines of a log (reading only its end); none if it does not exist. Throws StateUnsafeError for a link. */
 export function tailLines(path: string, n: number): string[] {
   if (n <= 0) return [];
-  const fd = openPrivateRead(path);
+  const fd = openLogForRead(path);
   if (fd === undefined) return [];
   try {
     const size = fstatSync(fd).size;
@@ -122,6 +123,12 @@ export function tailLines(path: string, n: number): string[] {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Opens a log for reading only through berth's own logs/ directory and never through a link; undefined if there is none. */
+function openLogForRead(path: string): number | undefined {
+  if (!checkPrivateDir(dirname(path))) return undefined;
+  return openPrivateRead(path);
 }
 
 /** The last n lines for an error message: none, rather than a second error, if the log is unreadable. */
@@ -144,7 +151,7 @@ export function followFile(path: string, onLine: (line: string) => void, pollMs 
   const timer = setInterval(() => {
     let fd: number | undefined;
     try {
-      fd = openPrivateRead(path);
+      fd = openLogForRead(path);
     } catch {
       fd = undefined;
     }
@@ -168,7 +175,7 @@ export function followFile(path: string, onLine: (line: string) => void, pollMs 
 
 function sizeOf(path: string): number {
   try {
-    const fd = openPrivateRead(path);
+    const fd = openLogForRead(path);
     if (fd === undefined) return 0;
     try {
       return fstatSync(fd).size;
