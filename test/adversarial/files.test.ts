@@ -7,7 +7,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, type Stats, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
-import { openLog, rotateLog, tailLines } from '../../src/core/supervisor/logs.ts';
 import { countHostile } from '../helpers/adversarial.ts';
 import { berth, CLI, type CliResult, ok } from '../helpers/cli.ts';
 import { daemonHome, pidsWithEnv } from '../helpers/daemon.ts';
@@ -79,14 +78,16 @@ test('a log that is a symlink or a hard link is never written; rotation never tr
   countHostile(t, 4, 'symlinked log, hard-linked log, symlinked .log.1, log swapped for a symlink under rotation');
 });
 
-test('a FIFO as a log is refused at once, not waited on', (t) => {
-  const home = join(tempDir(t), 'home');
+test('a FIFO as a log is refused at once, not waited on (no writer would ever open it)', async (t) => {
+  const { home, env } = daemonHome(t);
   mkHome(join(home, 'logs'));
   execFileSync('mkfifo', [join(home, 'logs', 'f.log')]);
-  assert.throws(() => openLog(home, 'f', 'test'), (err: any) => err.code === 'state_unsafe' && err.details.reason === 'not_regular_file');
-  assert.throws(() => tailLines(join(home, 'logs', 'f.log'), 10), (err: any) => err.code === 'state_unsafe');
-  assert.equal(rotateLog(join(home, 'logs', 'missing.log'), 1), false);
-  countHostile(t, 1, 'a FIFO as a log');
+  // through the CLI: an open that blocks must fail this test, not hang the test process
+  const run = await berth(['run', 'f', '--restart', 'never', '--json', '--', 'sleep', '100'], { env, timeoutMs: 20_000 });
+  assert.equal(assertRefused(run, 2, 'state_unsafe').details.reason, 'not_regular_file');
+  const logs = await berth(['logs', 'f', '--json'], { env, timeoutMs: 20_000 });
+  assert.equal(assertRefused(logs, 2, 'state_unsafe').details.reason, 'not_regular_file');
+  countHostile(t, 2, 'a FIFO as a log, written and read');
 });
 
 test('a logs/ that is a symlink, to a directory or to nothing, is refused with a clear error; nothing is written through it', async (t) => {
@@ -243,6 +244,7 @@ test('a registry an older berth left readable by others is made private', async 
   chmodSync(join(home, 'berth.db'), 0o644);
   ok(await berth(['events'], { env }));
   assert.equal(statSync(join(home, 'berth.db')).mode & 0o777, 0o600);
+  countHostile(t, 1, 'a registry left 0644');
 });
 
 test('BERTH_HOME that cannot exist (/proc/x, under a file): read-only verbs answer at once, others fail with home_unwritable', async (t) => {
