@@ -12,7 +12,7 @@ import { berth, CLI, type CliResult, ok } from '../helpers/cli.ts';
 import { daemonHome, pidsWithEnv } from '../helpers/daemon.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
 import { pidsWithArgv } from '../helpers/proc-table.ts';
-import { stopPid } from '../helpers/procs.ts';
+import { isRunning, stopPid } from '../helpers/procs.ts';
 import { noSecondUser, type OtherUser, secondUser } from '../helpers/users.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -76,6 +76,21 @@ test('a log that is a symlink or a hard link is never written; rotation never tr
   const logsOfS1 = await berth(['logs', 's1', '--json'], { env });
   assertRefused(logsOfS1, 2, 'state_unsafe');
   countHostile(t, 4, 'symlinked log, hard-linked log, symlinked .log.1, log swapped for a symlink under rotation');
+});
+
+test('a replacing run whose log became a symlink is refused before the running instance is stopped', async (t) => {
+  const { home, env } = daemonHome(t);
+  const first = ok(await berth(['run', 'web', '--restart', 'never', '--json', '--', 'sleep', '1001'], { env })).json().service;
+  const victim = join(dirname(home), 'victim.txt');
+  writeFileSync(victim, 'precious\n');
+  unlinkSync(join(home, 'logs', 'web.log'));
+  symlinkSync(victim, join(home, 'logs', 'web.log'));
+  // a new command replaces the instance: refused up front, the old one keeps running
+  const r = await berth(['run', 'web', '--restart', 'never', '--json', '--', 'sleep', '1002'], { env });
+  assert.equal(assertRefused(r, 2, 'state_unsafe').details.reason, 'symlink');
+  assert.ok(isRunning(first.pid), 'the running instance was not stopped for a start that cannot happen');
+  assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
+  countHostile(t, 1, 'a log swapped for a symlink before a replacing run');
 });
 
 test('a FIFO as a log is refused at once, not waited on (no writer would ever open it)', async (t) => {

@@ -129,6 +129,8 @@ export class Supervisor implements SupervisorApi {
         return { outcome: 'already_running' as const, instance: this.runtime(spec.name).instance };
       }
       let outcome: RunResult['outcome'] = 'started';
+      // a log berth must not write refuses the start before the running instance is stopped for it
+      checkLogWritable(this.home, spec.name);
       if (existing && alive && isLive(existing.state)) {
         await this.stopInstance(existing, req, 10_000, 'replaced by a new spec');
         outcome = 'replaced';
@@ -166,6 +168,7 @@ export class Supervisor implements SupervisorApi {
     const instance = await this.serial(req.name, async () => {
       const record = this.mustLoad(req.name);
       this.cancelRestart(req.name);
+      checkLogWritable(this.home, req.name);
       await this.stopInstance(record, req, req.graceMs, 'restart requested');
       const port = this.claimPort(record.spec, req);
       return this.startInstance(record.spec, record.env, req.owner, port, req, loadService(this.registry, req.name), 0, req.timeoutMs);
@@ -266,7 +269,7 @@ export class Supervisor implements SupervisorApi {
     waitMs = 0,
   ): Promise<number> {
     const name = spec.name;
-    // before clearing the way: a log berth must not write refuses the start, not after stopping the old instance
+    // before clearing the way (a stranger may be evicted for this start): an unsafe log refuses it first
     checkLogWritable(this.home, name);
     await this.clearTheWay(spec, port, previous?.identity ?? null, who, waitMs);
     const tmp = ensureServiceTmp(this.home, name);
