@@ -7,9 +7,11 @@ if (major < 22 || (major === 22 && minor < 14)) {
   process.exit(1);
 }
 // Node's compile cache (22.1+) keeps compiled code between runs: start-up is most of a CLI call.
-// It lives in berth's own state directory, like everything berth writes.
+// It lives in berth's own state directory, like everything berth writes, and only once that
+// exists and is safe: Node would create the home 0755 (and loop forever on BERTH_HOME=/proc/x).
 const { enableCompileCache } = await import('node:module');
-const { resolveHome } = await import('../core/home.ts');
-enableCompileCache?.(`${resolveHome()}/cache/compile`);
+const { compileCacheDir, resolveHome } = await import('../core/home.ts');
+const cacheDir = compileCacheDir(resolveHome());
+if (cacheDir !== undefined) enableCompileCache?.(cacheDir);
 const { runProgram } = await import('./program.ts');
 process.exitCode = await runProgram(process.argv.slice(2));

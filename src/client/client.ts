@@ -1,13 +1,13 @@
 // The supervisor API over the daemon's socket, for the CLI (and later MCP and the dashboard).
 // It starts the daemon on first need.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { buildId, daemonEntry } from '../core/package.ts';
 import { BerthError, EXIT, type ExitCode, isErrno } from '../core/errors.ts';
 import { ensureHome } from '../core/home.ts';
-import { tailLines } from '../core/supervisor/logs.ts';
+import { logPath, openLogFile, tailLinesQuietly } from '../core/supervisor/logs.ts';
 import type {
   DaemonStatus,
   RestartRequest,
@@ -32,7 +32,9 @@ export class DaemonUnavailableError extends BerthError {
 }
 
 /** Socket errors that mean "nobody answers yet": the daemon is started on demand. */
-const NOT_RUNNING = ['ENOENT', 'ECONNREFUSED'];
+// no daemon listens there (ENOTDIR: the home is not a directory, or lies under a file; starting
+// the daemon then says why through ensureHome)
+const NOT_RUNNING = ['ENOENT', 'ENOTDIR', 'ECONNREFUSED'];
 
 /** What a connection error means, and what to do about it. */
 function connectionHint(home: string, code: string): { why: string; hint?: string } {
@@ -116,8 +118,7 @@ export class DaemonClient implements SupervisorApi {
     const running = await this.probe();
     if (running) return running;
     ensureHome(this.home);
-    mkdirSync(join(this.home, 'logs'), { recursive: true, mode: 0o700 });
-    const log = openSync(join(this.home, 'logs', 'berthd.log'), 'a', 0o600);
+    const log = openLogFile(this.home, 'berthd.log');
     let exitedAt: number | undefined;
     try {
       // Its own session, its output on its log: it outlives the CLI that started it.
@@ -138,7 +139,9 @@ export class DaemonClient implements SupervisorApi {
       if (status) return status;
       // The daemon we started exited: another start won the race (it answers shortly) or it failed.
       if (exitedAt !== undefined && Date.now() - exitedAt > LOSER_GRACE_MS) {
-        throw new DaemonUnavailableError(this.home, `berthd exited without answering: ${tailLines(join(this.home, 'logs', 'berthd.log'), 1)[0] ?? 'no log'}`);
+        // Most often the registry: say what is wrong with it (corrupt, read-only) rather than that the daemon died.
+        (await import('../core/registry/registry.ts')).diagnoseRegistry(this.home);
+        throw new DaemonUnavailableError(this.home, `berthd exited without answering: ${tailLinesQuietly(logPath(this.home, 'berthd'), 1)[0] ?? 'no log'}`);
       }
       if (Date.now() > deadline) throw new DaemonUnavailableError(this.home, `it did not answer within ${DAEMON_START_TIMEOUT_MS / 1000}s`);
       await new Promise((r) => setTimeout(r, 20));

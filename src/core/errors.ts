@@ -73,10 +73,55 @@ export class HomeUnwritableError extends BerthError {
   }
 }
 
+/** Why berth refuses a path it would otherwise write: it must be berth's own, private, and not a link. */
+export type UnsafeReason = 'symlink' | 'not_directory' | 'not_regular_file' | 'other_owner' | 'writable_by_others' | 'hard_linked';
+
+const UNSAFE_TEXT: Record<UnsafeReason, string> = {
+  symlink: 'it is a symbolic link',
+  not_directory: 'it is not a directory',
+  not_regular_file: 'it is not a regular file',
+  other_owner: 'it belongs to another user',
+  writable_by_others: 'its group or other users can write it',
+  hard_linked: 'it has another hard link',
+};
+
+/** BERTH_HOME exists but is not a directory berth can keep private state in; berth changes nothing. */
+export class HomeUnsafeError extends BerthError {
+  readonly home: string;
+  readonly reason: UnsafeReason;
+  constructor(home: string, reason: UnsafeReason, detail?: string) {
+    super('home_unsafe', `refusing to use ${home} as berth's state directory: ${detail ?? UNSAFE_TEXT[reason]}`, {
+      hint:
+        reason === 'writable_by_others' || reason === 'other_owner'
+          ? 'point BERTH_HOME at a directory of your own that only you can write (berth creates it 0700 if it does not exist); berth does not change the mode or owner of an existing directory'
+          : 'point BERTH_HOME at a directory of your own (berth creates it 0700 if it does not exist)',
+      exitCode: EXIT.usage,
+      details: { home, reason },
+    });
+    this.home = home;
+    this.reason = reason;
+  }
+}
+
+/** A file or directory inside the home (logs/, a log, tmp/, berth.db) is not berth's own: berth does not write through it. */
+export class StateUnsafeError extends BerthError {
+  readonly path: string;
+  readonly reason: UnsafeReason;
+  constructor(path: string, reason: UnsafeReason) {
+    super('state_unsafe', `refusing to write ${path}: ${UNSAFE_TEXT[reason]}`, {
+      hint: `berth writes only its own files, never through a link: remove or move it (rm ${path}) and berth creates a private one`,
+      exitCode: EXIT.usage,
+      details: { path, reason },
+    });
+    this.path = path;
+    this.reason = reason;
+  }
+}
+
 /** The registry file exists but is not a berth registry berth can use. */
 export class RegistryError extends BerthError {
   readonly path: string;
-  constructor(code: 'registry_corrupt' | 'registry_too_new' | 'registry_failed', path: string, message: string, hint: string, cause?: unknown) {
+  constructor(code: 'registry_corrupt' | 'registry_readonly' | 'registry_too_new' | 'registry_failed', path: string, message: string, hint: string, cause?: unknown) {
     super(code, message, { hint, exitCode: EXIT.failure, details: { path }, cause });
     this.path = path;
   }

@@ -1,8 +1,6 @@
 // `berth gc`: what nobody needs any more. Ephemeral services whose owner session is gone,
 // leases whose TTL passed or whose holder is gone, lock records whose holder is gone, and
 // private TMPDIRs of services that are not running.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { isAlive } from './identity.ts';
 import { type Caller, isOwnerGone } from './owner.ts';
 import { leaseLapse, listPortRecords, reclaimLapsedLeases } from './ports/ports.ts';
@@ -10,6 +8,7 @@ import { recordEvent } from './registry/events.ts';
 import type { Registry } from './registry/registry.ts';
 import { isLive } from './supervisor/state.ts';
 import { loadServices } from './supervisor/store.ts';
+import { listServiceTmps, removeServiceTmp, serviceTmpDir } from './supervisor/tmpdir.ts';
 
 export type GcKind = 'stop-service' | 'reclaim-lease' | 'drop-lock-record' | 'remove-tmpdir';
 
@@ -42,11 +41,8 @@ export function planGc(home: string, registry: Registry | undefined): GcAction[]
   for (const l of registry.all<LockRow>('SELECT name, pid, start_ticks, boot_id FROM locks')) {
     if (!isAlive({ pid: l.pid, startTicks: l.start_ticks, bootId: l.boot_id })) actions.push({ kind: 'drop-lock-record', subject: l.name, detail: `holder pid ${l.pid} is gone` });
   }
-  const tmp = join(home, 'tmp');
   const running = new Set(services.filter((s) => isLive(s.state) || s.state === 'backoff').map((s) => s.spec.name));
-  if (existsSync(tmp)) {
-    for (const dir of readdirSync(tmp)) if (!running.has(dir)) actions.push({ kind: 'remove-tmpdir', subject: dir, detail: `${join(tmp, dir)}: its service is not running` });
-  }
+  for (const dir of listServiceTmps(home)) if (!running.has(dir)) actions.push({ kind: 'remove-tmpdir', subject: dir, detail: `${serviceTmpDir(home, dir)}: its service is not running` });
   return actions;
 }
 
@@ -58,7 +54,7 @@ export function applyGcLocally(home: string, registry: Registry, caller: Caller,
       registry.run('DELETE FROM locks WHERE name = ?', a.subject);
       recordEvent(registry, caller, { verb: 'gc', subject: a.subject, outcome: 'ok', details: { action: a.kind, detail: a.detail } });
     } else if (a.kind === 'remove-tmpdir') {
-      rmSync(join(home, 'tmp', a.subject), { recursive: true, force: true });
+      removeServiceTmp(home, a.subject);
     }
   }
 }

@@ -22,8 +22,8 @@ export function socketPath(home: string): string {
 
 async function main(): Promise<number> {
   const home = resolveHome();
+  // Created 0700 if missing; an existing home is checked, never chmod'ed (it may be shared).
   ensureHome(home);
-  chmodSync(home, 0o700);
   const address = daemonAddress(home);
   const held = await tryBindAddress(address);
   if (!held) {

@@ -28,8 +28,10 @@ export function streamEvents(registry: Registry, res: ServerResponse, after: num
 /** GET /v1/logs/NAME?n=100&follow=1: the last n lines, then (with follow) each new line. */
 export function streamLogs(home: string, res: ServerResponse, name: string, n: number, follow: boolean): void {
   const path = logPath(home, parseName(name, 'service name'));
+  // read before the stream opens: a log berth refuses to read (a link) is then an error answer
+  const lines = tailLines(path, n);
   const send = openStream(res);
-  for (const line of tailLines(path, n)) send('line', line);
+  for (const line of lines) send('line', line);
   if (!follow) {
     res.end();
     return;

@@ -3,7 +3,7 @@ import { chmodSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { HomeUnwritableError, RegistryError } from '../../src/core/errors.ts';
+import { HomeUnsafeError, HomeUnwritableError, RegistryError } from '../../src/core/errors.ts';
 import { SCHEMA_VERSION } from '../../src/core/registry/migrations.ts';
 import { Registry } from '../../src/core/registry/registry.ts';
 import { tempDir } from '../helpers/home.ts';
@@ -49,7 +49,7 @@ test('an unwritable home is a typed error', { skip: process.getuid?.() === 0 && 
 test('a home that is a file is a typed error', (t) => {
   const file = join(tempDir(t), 'file');
   writeFileSync(file, '');
-  assert.throws(() => Registry.open(file), HomeUnwritableError);
+  assert.throws(() => Registry.open(file), (err: unknown) => err instanceof HomeUnsafeError && err.reason === 'not_directory');
   assert.throws(() => Registry.open(join(file, 'sub')), HomeUnwritableError);
 });
 

@@ -1,6 +1,6 @@
 // berth logs NAME [-f] [-n 100]: read straight from the service's log file; no daemon needed.
-import { existsSync } from 'node:fs';
 import type { Context } from '../context.ts';
+import { lstatOrUndefined } from '../../core/private-fs.ts';
 import { followFile, logPath, tailLines } from '../../core/supervisor/logs.ts';
 import { ServiceNotFoundError } from '../../core/supervisor/errors.ts';
 import { loadService } from '../../core/supervisor/store.ts';
@@ -13,9 +13,10 @@ export async function run(ctx: Context, nameArg: string, opts: { follow?: boolea
   const name = parseName(nameArg, 'service name');
   const n = parseCount(opts.lines ?? '100', '-n', { max: MAX_LINES, code: 'invalid_lines' });
   const path = logPath(ctx.home, name);
-  const registry = ctx.existingRegistry();
-  if (!existsSync(path) && !(registry && loadService(registry, name))) throw new ServiceNotFoundError(name);
+  // read first: a logs/ or log that is a link is refused, not taken for a missing log
   const lines = tailLines(path, n);
+  const registry = ctx.existingRegistry();
+  if (lstatOrUndefined(path) === undefined && !(registry && loadService(registry, name))) throw new ServiceNotFoundError(name);
   if (ctx.json && !opts.follow) {
     ctx.out.json({ name, path, lines });
     return 0;

@@ -1,12 +1,19 @@
 // The registry: one SQLite file per berth home, in WAL mode so readers never wait for the
 // writer, with a busy timeout so concurrent berth processes queue instead of failing.
-import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+// berth.db is created 0600 by berth before SQLite opens it (SQLite would use the umask, and
+// gives -wal and -shm the mode of the database), never through a link. Every SQLite failure
+// that means the file is unusable (corrupt, read-only) becomes a typed RegistryError with its
+// recovery, whichever query meets it first: a corrupt page may sit under any table.
+import { closeSync, constants, fchmodSync, fstatSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
-import { BerthError, RegistryError } from '../errors.ts';
-import { ensureHome, registryPath } from '../home.ts';
+import { BerthError, isErrno, RegistryError } from '../errors.ts';
+import { checkHome, ensureHome, registryPath } from '../home.ts';
+import { lstatOrUndefined, openChecked } from '../private-fs.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 
 const BUSY_TIMEOUT_MS = 10_000;
+// primary result codes (node:sqlite reports extended ones; the low byte is the primary)
+const SQLITE_READONLY = 8;
 const SQLITE_CORRUPT = 11;
 const SQLITE_NOTADB = 26;
 
@@ -54,6 +61,8 @@ export class Registry {
     }
     if (ino !== undefined) renameSync(this.path, `${this.path}.replaced-${Date.now()}`);
     for (const suffix of ['-wal', '-shm']) rmSync(this.path + suffix, { force: true });
+    // VACUUM INTO accepts an empty file: create it ourselves, private and new
+    closeSync(openChecked(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
     this.connection.exec(`VACUUM INTO '${this.path.replaceAll("'", "''")}'`);
     this.connection.close();
     this.connection = new DatabaseSync(this.path, { timeout: BUSY_TIMEOUT_MS });
@@ -66,6 +75,7 @@ export class Registry {
   static open(home: string): Registry {
     ensureHome(home);
     const path = registryPath(home);
+    preparePrivateFiles(path);
     let db: DatabaseSync | undefined;
     try {
       db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
@@ -84,7 +94,14 @@ export class Registry {
 
   /** Opens the registry only if it already exists: read-only questions must not create state. */
   static openIfExists(home: string): Registry | undefined {
-    return existsSync(registryPath(home)) ? Registry.open(home) : undefined;
+    if (checkHome(home) === 'missing' || lstatOrUndefined(registryPath(home)) === undefined) return undefined;
+    return Registry.open(home);
+  }
+
+  /** Reads every page (PRAGMA quick_check): throws registry_corrupt if one is damaged. */
+  verify(): void {
+    const rows = this.all<{ quick_check: string }>('PRAGMA quick_check');
+    if (rows.length !== 1 || rows[0]!.quick_check !== 'ok') throw corrupt(this.path, new Error(rows.map((r) => r.quick_check).join('; ')));
   }
 
   private migrate(): void {
@@ -112,14 +129,15 @@ export class Registry {
    */
   transaction<T>(fn: () => T): T {
     if (this.depth > 0) return fn();
-    this.db.exec('BEGIN IMMEDIATE');
+    this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
     this.depth++;
     try {
       const result = fn();
-      this.db.exec('COMMIT');
+      this.guard(() => this.db.exec('COMMIT'));
       return result;
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      // a failed COMMIT may already have ended the transaction
+      if (this.db.isTransaction) this.guard(() => this.db.exec('ROLLBACK'));
       throw err;
     } finally {
       this.depth--;
@@ -127,16 +145,27 @@ export class Registry {
   }
 
   all<T>(sql: string, ...params: SQLInputValue[]): T[] {
-    return this.db.prepare(sql).all(...params) as T[];
+    return this.guard(() => this.db.prepare(sql).all(...params) as T[]);
   }
 
   get<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
-    return this.db.prepare(sql).get(...params) as T | undefined;
+    return this.guard(() => this.db.prepare(sql).get(...params) as T | undefined);
   }
 
   run(sql: string, ...params: SQLInputValue[]): { changes: number; lastInsertRowid: number } {
-    const r = this.db.prepare(sql).run(...params);
-    return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+    return this.guard(() => {
+      const r = this.db.prepare(sql).run(...params);
+      return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+    });
+  }
+
+  /** Runs one SQLite call, turning "the file is unusable" failures into typed registry errors. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw translateSqliteError(this.path, err);
+    }
   }
 
   close(): void {
@@ -153,18 +182,77 @@ function tooNew(path: string, version: number): RegistryError {
   );
 }
 
-/** Maps a SQLite error to a typed registry error (corrupt, not a database), or returns it unchanged. */
-export function translateOpenError(path: string, err: unknown): unknown {
+/**
+ * Creates berth.db 0600 if missing (SQLite would create it with the umask's mode) and checks
+ * it, and -wal and -shm if present, on the descriptor: regular files of ours with one link,
+ * never through a symlink. A registry an older berth left readable by others is made private.
+ */
+function preparePrivateFiles(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let fd: number;
+    try {
+      fd = openChecked(file, constants.O_RDONLY | constants.O_NONBLOCK | (file === path ? constants.O_CREAT : 0), 0o600);
+    } catch (err) {
+      if (file !== path && isErrno(err, 'ENOENT')) continue;
+      if (err instanceof BerthError) throw err;
+      throw translateOpenError(path, err);
+    }
+    try {
+      const mode = fstatSync(fd).mode & 0o777;
+      if ((mode & 0o077) !== 0) fchmodSync(fd, mode & 0o700);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Checks the registry of a home, if there is one: throws its typed error (corrupt, read-only) if it is unusable. */
+export function diagnoseRegistry(home: string): void {
+  let registry: Registry | undefined;
+  try {
+    registry = Registry.openIfExists(home);
+    registry?.verify();
+    // a read-only file (or file system) shows only on a write; this one changes nothing
+    registry?.transaction(() => registry!.run('PRAGMA user_version = ' + SCHEMA_VERSION));
+  } catch (err) {
+    if (err instanceof BerthError) throw err;
+  } finally {
+    registry?.close();
+  }
+}
+
+function corrupt(path: string, cause: unknown): RegistryError {
+  return new RegistryError(
+    'registry_corrupt',
+    path,
+    `the registry ${path} is not a SQLite database berth can read`,
+    `berth left it untouched; move it aside (mv ${path} ${path}.broken) and berth starts a new one`,
+    cause,
+  );
+}
+
+/** Maps a SQLite error that means the file is unusable (corrupt, not a database, read-only) to a typed registry error; others unchanged. */
+export function translateSqliteError(path: string, err: unknown): unknown {
   if (err instanceof BerthError) return err;
   const errcode = (err as { errcode?: number }).errcode;
-  if (errcode === SQLITE_NOTADB || errcode === SQLITE_CORRUPT) {
+  if (errcode === undefined) return err;
+  const primary = errcode & 0xff;
+  if (primary === SQLITE_NOTADB || primary === SQLITE_CORRUPT) return corrupt(path, err);
+  if (primary === SQLITE_READONLY) {
     return new RegistryError(
-      'registry_corrupt',
+      'registry_readonly',
       path,
-      `the registry ${path} is not a SQLite database berth can read`,
-      `berth left it untouched; move it aside (mv ${path} ${path}.broken) and berth starts a new one`,
+      `the registry ${path} is read-only: berth cannot record leases, services or events`,
+      `make it writable again (chmod u+w ${path}, and its directory), or check that its file system is not mounted read-only`,
       err,
     );
   }
+  return err;
+}
+
+/** Maps a SQLite error met while opening to a typed registry error (corrupt, read-only, or failed). */
+export function translateOpenError(path: string, err: unknown): unknown {
+  const typed = translateSqliteError(path, err);
+  if (typed instanceof BerthError) return typed;
   return new RegistryError('registry_failed', path, `cannot open the registry ${path}: ${(err as Error).message}`, 'check the file and its directory', err);
 }

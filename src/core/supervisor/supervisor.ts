@@ -4,8 +4,7 @@
 // is saved in the registry, so a new daemon can carry on where a dead one stopped.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync } from 'node:fs';
 import { type Identity, isAlive, readIdentity } from '../identity.ts';
 import { findListeners } from '../inspect/listeners.ts';
 import { awaitSpawn, CommandFailedToStartError } from '../spawn.ts';
@@ -19,7 +18,8 @@ import { BACKOFF_RESET_AFTER_MS, backoffDelay } from './backoff.ts';
 import { clearTheWay, ConflictError, describeObstacleHolder, findObstacles } from './conflicts.ts';
 import { NotReadyError, ServiceExitedError, ServiceNotFoundError } from './errors.ts';
 import { checkHealth, expandPort } from './health.ts';
-import { DEFAULT_LOG_MAX_BYTES, logPath, openLog, rotateLog, tailLines } from './logs.ts';
+import { checkLogWritable, DEFAULT_LOG_MAX_BYTES, logPath, openLog, rotateLog, tailLinesQuietly } from './logs.ts';
+import { ensureServiceTmp, removeServiceTmp } from './tmpdir.ts';
 import { signalGuard } from '../protect.ts';
 import { type Instance, INSTANCE_ENV, instanceTree, stopInstanceTree } from './process-tree.ts';
 import { sameService, type ServiceSpec, validateSpec } from './spec.ts';
@@ -134,6 +134,8 @@ export class Supervisor implements SupervisorApi {
         return { outcome: 'already_running' as const, instance: this.runtime(spec.name).instance };
       }
       let outcome: RunResult['outcome'] = 'started';
+      // a log berth must not write refuses the start before the running instance is stopped for it
+      checkLogWritable(this.home, spec.name);
       if (existing && alive && isLive(existing.state)) {
         await this.stopInstance(existing, req, 10_000, 'replaced by a new spec');
         outcome = 'replaced';
@@ -171,6 +173,7 @@ export class Supervisor implements SupervisorApi {
     const instance = await this.serial(req.name, async () => {
       const record = this.mustLoad(req.name);
       this.cancelRestart(req.name);
+      checkLogWritable(this.home, req.name);
       await this.stopInstance(record, req, req.graceMs, 'restart requested');
       const port = this.claimPort(record.spec, req);
       return this.startInstance(record.spec, record.env, req.owner, port, req, loadService(this.registry, req.name), 0, req.timeoutMs);
@@ -273,10 +276,11 @@ export class Supervisor implements SupervisorApi {
     waitMs = 0,
   ): Promise<number> {
     const name = spec.name;
+    // before clearing the way (a stranger may be evicted for this start): an unsafe log refuses it first
+    checkLogWritable(this.home, name);
     await this.clearTheWay(spec, port, previous ? instanceOf(previous) : null, who, waitMs);
     const marker = randomUUID();
-    const tmp = join(this.home, 'tmp', name);
-    mkdirSync(tmp, { recursive: true, mode: 0o700 });
+    const tmp = ensureServiceTmp(this.home, name);
     const childEnv: Record<string, string> = {
       ...env,
       ...spec.env,
@@ -408,7 +412,7 @@ export class Supervisor implements SupervisorApi {
     const record = loadService(this.registry, name);
     if (!record) return;
     const lastExit = { code, signal, at: new Date().toISOString() };
-    rmSync(join(this.home, 'tmp', name), { recursive: true, force: true });
+    removeServiceTmp(this.home, name);
     if (record.state === 'stopping' || record.state === 'stopped') {
       this.update(name, { lastExit });
       return;
@@ -485,13 +489,13 @@ export class Supervisor implements SupervisorApi {
       const rt = this.runtime(name);
       if (!record) throw new ServiceNotFoundError(name);
       if (rt.instance !== instance || ['backoff', 'exited', 'failed'].includes(record.state)) {
-        throw new ServiceExitedError(name, record.lastExit?.code ?? null, record.lastExit?.signal ?? null, tailLines(logPath(this.home, name), LOG_TAIL_LINES));
+        throw new ServiceExitedError(name, record.lastExit?.code ?? null, record.lastExit?.signal ?? null, tailLinesQuietly(logPath(this.home, name), LOG_TAIL_LINES));
       }
       if (record.state === 'healthy' || record.state === 'running') return Date.now() - t0;
       if (record.state === 'stopped' || record.state === 'stopping') throw new ServiceExitedError(name, null, null, []);
       if (Date.now() >= deadline) {
         const check = record.spec.health ?? (record.port !== null ? `a process of it to listen on :${record.port}` : 'it to run');
-        throw new NotReadyError(name, timeoutMs, tailLines(logPath(this.home, name), LOG_TAIL_LINES), check);
+        throw new NotReadyError(name, timeoutMs, tailLinesQuietly(logPath(this.home, name), LOG_TAIL_LINES), check);
       }
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -507,7 +511,7 @@ export class Supervisor implements SupervisorApi {
     const alive = instance !== null && instanceTree(instance, undefined, { deep: true }).length > 0;
     if (!alive) {
       if (record.state !== 'stopped') this.update(name, { state: 'stopped', detail: reason, healthySince: null });
-      rmSync(join(this.home, 'tmp', name), { recursive: true, force: true });
+      removeServiceTmp(this.home, name);
       return;
     }
     this.update(name, { state: 'stopping', detail: reason });
@@ -515,7 +519,7 @@ export class Supervisor implements SupervisorApi {
     if (record.port !== null) await this.waitPortFree(record.port);
     rt.instance++; // the old instance's exit callback must not restart it
     rt.child = null;
-    rmSync(join(this.home, 'tmp', name), { recursive: true, force: true });
+    removeServiceTmp(this.home, name);
     this.update(name, { state: 'stopped', detail: reason, healthySince: null });
     this.event(who, {
       verb: 'stop',
