@@ -10,7 +10,7 @@ import { assertBystandersAlive, countHostile, startBystander } from '../helpers/
 import { berth, CLI, ok } from '../helpers/cli.ts';
 import { daemonHome, pidsWithEnv } from '../helpers/daemon.ts';
 import { freePort } from '../helpers/ports.ts';
-import { hasCommand, isRunning, start } from '../helpers/procs.ts';
+import { hasCommand, isRunning, start, stopPid } from '../helpers/procs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const LISTEN = fileURLToPath(new URL('../fixtures/listen.mjs', import.meta.url));
@@ -22,6 +22,8 @@ const noPython = !hasCommand('python3') && 'python3 not installed';
 test('stop ends descendants that cleared their environment (no marker), while the leader lives', async (t) => {
   const { env } = daemonHome(t);
   const tag = randomUUID();
+  // env -i also drops the test run's marker, so a child berth failed to stop is stopped here
+  t.after(() => Promise.all(pidsWithEnv(`TAG=${tag}`).map((pid) => stopPid(pid))));
   // env -i drops BERTH_INSTANCE: the child is known by parentage only
   const r = ok(await berth(['run', 'envi', '--restart', 'never', '--json', '--', 'sh', '-c', `env -i TAG=${tag} sleep 1001 & exec sleep 1002`], { env })).json();
   const leader = r.service.pid as number;
