@@ -199,7 +199,7 @@ function build(): Command {
       .addOption(json()),
     () => import('./commands/export.ts'),
   );
-  lazy(program.command('schema').description('print the JSON Schema of berth.yaml'), () => import('./commands/schema.ts'));
+  lazy(program.command('schema').description('print the JSON Schema of berth.yaml (always JSON)').addOption(json()), () => import('./commands/schema.ts'));
   lazy(
     program
       .command('who')

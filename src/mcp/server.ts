@@ -2,7 +2,8 @@
 // app function the CLI verb calls (src/app/), returning the same document as `--json` (as
 // structured content, checked against the tool's outputSchema from the contract) and a short
 // text. Only protocol goes to stdout. Errors are isError results whose text carries the code,
-// message, hint (naming tools, not shell commands) and a failed start's last log lines.
+// message, hint (naming tools, not shell commands) and a failed start's last log lines; their
+// _meta carries the error document.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { ContractName } from '../app/contract.ts';
@@ -13,7 +14,13 @@ import { outputSchemaOf } from './schema.ts';
 import { LineTransport } from './transport.ts';
 
 export type Doc = Record<string, unknown>;
-type ToolResult = { content: Array<{ type: 'text'; text: string }>; structuredContent?: Doc; isError?: boolean };
+type ToolResult = { content: Array<{ type: 'text'; text: string }>; structuredContent?: Doc; isError?: boolean; _meta?: Doc };
+
+/**
+ * Where an error result carries berth's error document. Not structuredContent: clients check
+ * that against the tool's outputSchema (the verb's document) even for an error, and reject it.
+ */
+export const ERROR_META_KEY = 'berth/error';
 
 /** Runs one tool call in a fresh session; maps every error to an isError result. */
 async function call(version: string, work: (s: Session) => Promise<{ doc: Doc; text: string }>): Promise<ToolResult> {
@@ -23,7 +30,7 @@ async function call(version: string, work: (s: Session) => Promise<{ doc: Doc; t
     return { content: [{ type: 'text', text }], structuredContent: doc };
   } catch (err) {
     const error = errorDocument(err, 'mcp');
-    return { content: [{ type: 'text', text: errorText(error) }], structuredContent: { error }, isError: true };
+    return { content: [{ type: 'text', text: errorText(error) }], isError: true, _meta: { [ERROR_META_KEY]: error } };
   } finally {
     session.close();
   }

@@ -77,7 +77,7 @@ export function registerTools(tool: DefineTool): void {
   });
   tool({
     name: 'down',
-    description: 'Stop the services a berth.yaml declares, dependents first.',
+    description: 'Stop the services a berth.yaml declares, dependents first. Use this instead of stopping a project\'s processes one by one.',
     input: { dir, names: z.array(serviceName).optional(), grace_seconds: grace },
     output: ['down'],
     annotations: { destructiveHint: true, idempotentHint: true },
@@ -110,7 +110,7 @@ export function registerTools(tool: DefineTool): void {
   });
   tool({
     name: 'rm',
-    description: 'Stop a service and forget it; its leased port is released. Use when a service is no longer wanted (a failed one stays listed until removed).',
+    description: 'Stop a service and forget it; its leased port is released. Use this when a service is no longer wanted (a failed one stays listed until removed).',
     input: { name: serviceName, grace_seconds: grace },
     output: ['rm'],
     annotations: { destructiveHint: true },
@@ -266,7 +266,7 @@ export function registerTools(tool: DefineTool): void {
   });
   tool({
     name: 'schema',
-    description: 'The JSON Schema of berth.yaml: read it before writing or editing a berth.yaml, instead of guessing its keys.',
+    description: 'The JSON Schema of berth.yaml. Use this before writing or editing a berth.yaml, instead of guessing its keys.',
     input: {},
     output: ['schema'],
     annotations: { readOnlyHint: true },
