@@ -156,3 +156,31 @@ test('every verb gives the same document and the same error code through the CLI
   await same('stop-session', ['stop', '--mine'], 'stop', { mine: true });
   await same('down', ['down'], 'down', { dir });
 });
+
+test('CLI defects: ps NAME, a command in one quoted word, a command without --', async (t) => {
+  const { env } = daemonHome(t);
+  const dir = tempDir(t);
+  const started = await berth(['run', 'one', '--json', '--', node, SERVICE], { env, cwd: dir });
+  assert.equal(started.code, 0, started.toString());
+  const ps = await berth(['ps', 'one', '--json'], { env });
+  assert.equal(ps.code, 0, ps.toString());
+  assert.deepEqual(ps.json().services.map((s: { name: string }) => s.name), ['one']);
+  const unknown = await berth(['ps', 'nosuch'], { env });
+  assert.equal(unknown.code, 4, unknown.toString());
+
+  // one quoted argument with spaces that is no program: refused, with the split form, and
+  // nothing recorded or leased for it
+  const quoted = await berth(['run', 'x', '--port', 'auto', '--', 'node server.js'], { env, cwd: dir });
+  assert.equal(quoted.code, 2, quoted.toString());
+  assert.match(quoted.stderr, /"node server\.js" is one argument with spaces/);
+  assert.match(quoted.stderr, /hint: .*berth run x -- node server\.js/);
+  const all = await berth(['ps', '--all', '--json'], { env });
+  assert.deepEqual(all.json().services.map((s: { name: string }) => s.name), ['one'], 'no failed record');
+  const ports = await berth(['ports', '--json'], { env });
+  assert.deepEqual(ports.json().claims.map((c: { name: string }) => c.name), [], 'no lease');
+
+  // a command with options of its own, without --: says to put -- before it, and where
+  const dashes = await berth(['run', 'y', '--port', 'auto', 'python3', '-m', 'http.server'], { env, cwd: dir });
+  assert.equal(dashes.code, 2, dashes.toString());
+  assert.match(dashes.stderr, /hint: put -- before the command: berth run y --port auto -- python3 -m http\.server/);
+});
