@@ -2,6 +2,7 @@
 // structured content), as zod schemas. docs/json.md describes the same; the tests check real
 // output against these, strictly, so a renamed or undocumented field fails the build.
 import { z } from 'zod';
+import { ERROR_CODES } from '../core/errors.ts';
 
 const iso = z.string().datetime({ offset: true });
 const nullable = <T extends z.ZodType>(t: T) => t.nullable();
@@ -110,7 +111,7 @@ const daemonStatusShape = { pid: z.number().int(), startedAt: iso, home: z.strin
 
 /** Every verb's document, by the name the tests and docs use. */
 export const CONTRACT = {
-  error: z.strictObject({ error: z.strictObject({ code: z.string(), message: z.string(), hint: z.string().optional(), details: z.record(z.string(), z.unknown()).optional() }) }),
+  error: z.strictObject({ error: z.strictObject({ code: z.enum(ERROR_CODES), message: z.string(), hint: z.string().optional(), details: z.record(z.string(), z.unknown()).optional() }) }),
   'who-port': z.strictObject({ port: z.number().int(), listeners: z.array(listener), claim: nullable(claim), known, owners: z.record(z.string(), owner), unreadable: z.number().int() }),
   'who-path': z.strictObject({ ...fileReportShape, companions: z.array(z.strictObject(fileReportShape)), unreadable: z.number().int(), known, owners: z.record(z.string(), owner) }),
   ports: z.strictObject({ claims: z.array(claim), listeners: z.array(listener), conflicts: z.number().int(), unreadable: z.number().int() }),
@@ -120,11 +121,13 @@ export const CONTRACT = {
     z.strictObject({ acquired: z.literal(false), alreadyRunning: z.literal(true), name: z.string(), holder: nullable(lockHolder) }),
     z.strictObject({ acquired: z.literal(true), name: z.string(), pid: z.number().int(), exitCode: nullable(z.number().int()), signal: nullable(z.string()), status: z.number().int() }),
   ]),
+  'lock-holders': z.strictObject({ named: z.array(lockHolder) }),
   locks: z.strictObject({ named: z.array(lockHolder), files: z.array(z.strictObject({ ...fileLockShape, process: nullable(processInfo), path: nullable(z.string()) })) }),
   events: z.strictObject({ events: z.array(event) }),
   run: runResult,
   restart: runResult,
   stop: z.strictObject({ service }),
+  'stop-session': z.strictObject({ session: z.string(), services: z.array(service) }),
   rm: z.strictObject({ removed: service }),
   ps: z.strictObject({ services: z.array(service) }),
   logs: z.strictObject({ name: z.string(), path: z.string(), lines: z.array(z.string()) }),
@@ -142,6 +145,7 @@ export const CONTRACT = {
   }),
   init: z.strictObject({ agent: z.enum(['claude', 'codex', 'cursor', 'generic']), file: z.string(), change: z.enum(['created', 'added', 'updated', 'unchanged']), register: z.array(z.string()) }),
   guard: z.strictObject({ allow: z.boolean(), reason: z.string().optional() }),
+  schema: z.record(z.string(), z.unknown()),
   export: z.strictObject({ format: z.enum(['systemd', 'launchd']), dir: nullable(z.string()), files: z.array(z.strictObject({ path: z.string(), content: z.string() })) }),
 } as const;
 

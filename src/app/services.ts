@@ -1,9 +1,10 @@
 // Operations on services and projects, shared by the CLI and the MCP server. Each returns the
 // document that `--json` prints and that MCP returns as structured content.
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { loadProject as LoadProject, startOrder as StartOrder } from '../core/config/load.ts';
 import { BerthError, UsageError } from '../core/errors.ts';
+import { ServiceNotFoundError } from '../core/supervisor/errors.ts';
 import type { RunResult, ServiceView } from '../core/supervisor/api.ts';
 import { MAX_RESTARTS_LIMIT, parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
 import { parseName, parsePort } from '../core/validate.ts';
@@ -66,9 +67,41 @@ function callerEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether argv[0] names a program: a path to an executable file, or one found on PATH. */
+function findsProgram(word: string, cwd: string): boolean {
+  if (word.includes('/')) return isExecutable(isAbsolute(word) ? word : join(cwd, word));
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, word)));
+}
+
+/**
+ * A command given as one quoted word with spaces ("node server.js") that is no program: berth
+ * runs no shell, so it would fail to start. Refused here, before the daemon records a service
+ * or leases a port for it, with the split form to use instead.
+ */
+export function checkCommandSplit(name: string, argv: string[], cwd: string): void {
+  const [first] = argv;
+  if (argv.length !== 1 || first === undefined || !/\s/.test(first.trim()) || findsProgram(first, cwd)) return;
+  const words = first.trim().split(/\s+/);
+  throw new UsageError(
+    `the command ${JSON.stringify(first)} is one argument with spaces, and no program is named that: berth runs no shell`,
+    `give the program and its arguments as separate words: berth run ${name} -- ${words.join(' ')}`,
+    'command_not_split',
+  );
+}
+
 /** Makes sure a service runs (idempotent), waiting until it is ready unless told not to. */
 export async function runService(session: Session, input: RunInput, baseDir?: string): Promise<RunResult> {
   const spec = specFromInput(input, baseDir);
+  checkCommandSplit(spec.name, spec.argv, spec.cwd);
   const client = await session.client();
   return client.run({ spec, env: callerEnv(), wait: input.wait !== false, timeoutMs: input.timeoutMs ?? 60_000, ...session.requester() });
 }
@@ -115,18 +148,52 @@ export async function downProject(session: Session, dir: string, names: string[]
   return { file: project.file, services };
 }
 
-/** The services, without stopped and exited ones unless `all`, and only this session's with `mine`. */
-export async function listServices(session: Session, opts: { all?: boolean; mine?: boolean }): Promise<{ services: ServiceView[]; total: number }> {
+/**
+ * The services, without stopped and exited ones unless `all`, and only this session's with
+ * `mine`; with a name, that one service whatever its state (not_found if berth knows none).
+ */
+export async function listServices(session: Session, opts: { all?: boolean; mine?: boolean; name?: string }): Promise<{ services: ServiceView[]; total: number }> {
+  const name = opts.name === undefined ? undefined : parseName(opts.name, 'service name');
   const everything = await (await session.client()).list();
+  if (name !== undefined) {
+    const one = everything.find((s) => s.name === name);
+    if (!one) throw new ServiceNotFoundError(name);
+    return { services: [one], total: 1 };
+  }
   const mine = opts.mine ? everything.filter((s) => s.owner?.session === session.caller.owner.session) : everything;
   return { services: opts.all ? mine : mine.filter((s) => s.state !== 'stopped' && s.state !== 'exited'), total: mine.length };
 }
 
-/** Stops every running service of a session (`berth stop --mine`, `--session S`). */
-export async function stopSession(session: Session, owner: string, graceMs: number): Promise<ServiceView[]> {
+/** Stops every running service of a session (`berth stop --mine`, `--session S`): the stop-session document. */
+export async function stopSession(session: Session, owner: string, graceMs: number): Promise<{ session: string; services: ServiceView[] }> {
   const client = await session.client();
   const targets = (await client.list()).filter((s) => s.owner?.session === owner && s.state !== 'stopped' && s.state !== 'exited');
   const stopped: ServiceView[] = [];
   for (const s of targets) stopped.push(await client.stop({ name: s.name, graceMs, ...session.requester() }));
-  return stopped;
+  return { session: owner, services: stopped };
+}
+
+/** `stop NAME`: the service's whole process tree, TERM then KILL after the grace. */
+export async function stopService(session: Session, name: string, graceMs: number): Promise<{ service: ServiceView }> {
+  const service = await (await session.client()).stop({ name: parseName(name, 'service name'), graceMs, ...session.requester() });
+  return { service };
+}
+
+/** `stop` with a name, or every service of a session (`mine` is the caller's). */
+export async function stopVerb(session: Session, input: { name?: string; mine?: boolean; session?: string; graceMs: number }): Promise<{ service: ServiceView } | { session: string; services: ServiceView[] }> {
+  const bySession = input.mine ? session.caller.owner.session : input.session;
+  if ((input.name === undefined) === (bySession === undefined)) throw new UsageError('give a service name, or mine, or a session', 'berth stop NAME | berth stop --mine | berth stop --session S');
+  return bySession !== undefined ? stopSession(session, bySession, input.graceMs) : stopService(session, input.name!, input.graceMs);
+}
+
+/** `restart NAME`: stop and start it with its recorded spec. */
+export async function restartService(session: Session, input: { name: string; graceMs: number; wait: boolean; timeoutMs: number }): Promise<RunResult> {
+  const name = parseName(input.name, 'service name');
+  return (await session.client()).restart({ name, graceMs: input.graceMs, wait: input.wait, timeoutMs: input.timeoutMs, ...session.requester() });
+}
+
+/** `rm NAME`: stop it and forget it; its leased port is released. */
+export async function removeService(session: Session, name: string, graceMs: number): Promise<{ removed: ServiceView }> {
+  const removed = await (await session.client()).remove({ name: parseName(name, 'service name'), graceMs, ...session.requester() });
+  return { removed };
 }

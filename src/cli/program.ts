@@ -2,11 +2,13 @@
 // turns every error into one line (or one JSON document) and an exit code: 0 ok, 1 failure,
 // 2 usage or config, 3 refused conflict, 4 not found. main.ts sets nothing else.
 import './preflight.ts';
-import { packageVersion } from '../core/package.ts';
 import { Command, CommanderError, Option } from 'commander';
+import { packageVersion } from '../app/input.ts';
+import { errorDocument } from '../app/errors.ts';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { Context } from './context.ts';
 import { printableLine } from './format/printable.ts';
+import { missingDashes } from './usage.ts';
 
 type Verb = (ctx: Context, ...args: never[]) => Promise<number | void> | number | void;
 
@@ -101,6 +103,7 @@ function build(): Command {
     program
       .command('ps')
       .description('services: name, state, pid, port, health, owner, uptime, restarts, last exit, purpose')
+      .argument('[name]', 'only this service, whatever its state (exit 4 if berth knows none)')
       .option('-a, --all', 'include stopped and exited services')
       .option('--mine', 'only the services of my session')
       .addOption(json()),
@@ -196,7 +199,7 @@ function build(): Command {
       .addOption(json()),
     () => import('./commands/export.ts'),
   );
-  lazy(program.command('schema').description('print the JSON Schema of berth.yaml'), () => import('./commands/schema.ts'));
+  lazy(program.command('schema').description('print the JSON Schema of berth.yaml (always JSON)').addOption(json()), () => import('./commands/schema.ts'));
   lazy(
     program
       .command('who')
@@ -261,8 +264,9 @@ function report(err: unknown, json: boolean): number {
     return EXIT.usage;
   }
   if (err instanceof BerthError) {
-    if (json) process.stdout.write(`${JSON.stringify({ error: err.toDocument() }, null, 2)}\n`);
-    else process.stderr.write(`berth: ${printableLine(err.message)}${err.hint ? `\n  hint: ${printableLine(err.hint)}` : ''}\n`);
+    const doc = errorDocument(err, 'cli');
+    if (json) process.stdout.write(`${JSON.stringify({ error: doc }, null, 2)}\n`);
+    else process.stderr.write(`berth: ${printableLine(doc.message)}${doc.hint ? `\n  hint: ${printableLine(doc.hint)}` : ''}\n`);
     return err.exitCode;
   }
   // Not a user error: a bug. Say so, with the stack, so it can be reported.
@@ -274,10 +278,11 @@ function report(err: unknown, json: boolean): number {
 
 /** Runs berth with these arguments; resolves to the exit code. */
 export async function runProgram(argv: string[]): Promise<number> {
+  const program = build();
   try {
-    await build().parseAsync(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
     return verbExitCode;
   } catch (err) {
-    return report(err, wantsJson(argv));
+    return report((err instanceof CommanderError && missingDashes(program, argv, err)) || err, wantsJson(argv));
   }
 }

@@ -5,7 +5,7 @@ import { closeSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { buildId, daemonEntry } from '../core/package.ts';
-import { BerthError, EXIT, type ExitCode, isErrno } from '../core/errors.ts';
+import { BerthError, EXIT, type ExitCode, isErrno, toErrorCode } from '../core/errors.ts';
 import { ensureHome } from '../core/home.ts';
 import { logPath, openLogFile, tailLinesQuietly } from '../core/supervisor/logs.ts';
 import type {
@@ -194,7 +194,7 @@ export class DaemonClient implements SupervisorApi {
                 reject(new DaemonUnavailableError(this.home, `an error answer without an error document (HTTP ${res.statusCode})`));
                 return;
               }
-              reject(new BerthError(e.error.code, e.error.message, { hint: e.error.hint, details: e.error.details, exitCode: e.exitCode ?? EXIT.failure }));
+              reject(new BerthError(toErrorCode(e.error.code), e.error.message, { hint: e.error.hint, details: e.error.details, exitCode: e.exitCode ?? EXIT.failure }));
             } else resolve(doc as T);
           });
         },

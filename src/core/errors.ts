@@ -11,21 +11,50 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/**
+ * Every error code berth reports, through every door (CLI, socket API, MCP): one closed list,
+ * so that a caller can switch on a code and a new one is a reviewed change (docs/json.md lists
+ * the same). Callers read codes and details, never a message.
+ */
+export const ERROR_CODES = [
+  // usage (exit 2): what the caller typed
+  'usage', 'invalid_name', 'invalid_port', 'invalid_port_range', 'invalid_duration', 'invalid_count', 'invalid_lines',
+  'invalid_max_restarts', 'invalid_target', 'invalid_cwd', 'invalid_env', 'invalid_health', 'invalid_restart',
+  'invalid_on_conflict', 'invalid_format', 'invalid_agent', 'invalid_payload', 'empty_command', 'command_not_split',
+  'config_invalid', 'config_not_found', 'file_unreadable', 'path_not_found', 'home_unwritable', 'home_unsafe', 'state_unsafe',
+  // conflicts (exit 3)
+  'port_taken', 'port_held', 'lock_held', 'already_running', 'free_refused', 'signal_refused', 'still_held',
+  // not found (exit 4)
+  'not_found', 'process_gone',
+  // failures (exit 1)
+  'ports_exhausted', 'not_ready', 'service_exited', 'command_failed_to_start', 'daemon_unavailable',
+  'registry_corrupt', 'registry_readonly', 'registry_too_new', 'registry_failed',
+  'bad_request', 'request_too_large', 'no_route', 'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** A code received from elsewhere (the daemon's answer): one of ours, else 'internal'. */
+export function toErrorCode(code: string): ErrorCode {
+  return KNOWN_CODES.has(code) ? (code as ErrorCode) : 'internal';
+}
+
 export interface ErrorDocument {
-  code: string;
+  code: ErrorCode;
   message: string;
   hint?: string;
   details?: Record<string, unknown>;
 }
 
 export class BerthError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly exitCode: ExitCode;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     opts: { hint?: string; exitCode?: ExitCode; details?: Record<string, unknown>; cause?: unknown } = {},
   ) {
@@ -47,7 +76,7 @@ export class BerthError extends Error {
 
 /** Bad arguments: a malformed port, name, duration, or a path that does not exist. */
 export class UsageError extends BerthError {
-  constructor(message: string, hint?: string, code = 'usage') {
+  constructor(message: string, hint?: string, code: ErrorCode = 'usage') {
     super(code, message, { hint, exitCode: EXIT.usage });
   }
 }

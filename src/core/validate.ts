@@ -1,6 +1,6 @@
 // Parsers for what users type: names, ports, durations. Each throws a UsageError that says
 // what was wrong and what a good value looks like.
-import { UsageError } from './errors.ts';
+import { type ErrorCode, UsageError } from './errors.ts';
 
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -35,7 +35,7 @@ export function parseDuration(text: string, what = 'duration'): number {
 }
 
 /** A whole number from min to max (a count: -n, --limit, --max-restarts), as typed. */
-export function parseCount(text: string, what: string, opts: { min?: number; max: number; code?: string }): number {
+export function parseCount(text: string, what: string, opts: { min?: number; max: number; code?: ErrorCode }): number {
   const min = opts.min ?? 0;
   const s = text.trim();
   const n = /^\d{1,16}$/.test(s) ? Number(s) : NaN;

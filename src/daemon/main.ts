@@ -3,7 +3,7 @@
 // singleton lock (an abstract socket the kernel releases when the daemon dies), opens the
 // registry, adopts the services a previous daemon left running, and serves the API on
 // $BERTH_HOME/berthd.sock (0600, in a 0700 directory).
-import '../cli/preflight.ts';
+import '../app/quiet-warnings.ts';
 import { chmodSync, rmSync } from 'node:fs';
 import { buildId, packageVersion } from '../core/package.ts';
 import { join } from 'node:path';

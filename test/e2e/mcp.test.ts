@@ -20,14 +20,14 @@ async function connect(t: TestContext, env: NodeJS.ProcessEnv): Promise<Client> 
   return client;
 }
 
-type Result = { isError?: boolean; structuredContent?: any; content: Array<{ type: string; text?: string }> };
+type Result = { isError?: boolean; structuredContent?: any; _meta?: any; content: Array<{ type: string; text?: string }> };
 
 test('MCP: the tools, called by an agent: run, ps, logs, port, who, stop, and errors', async (t) => {
   const { env } = daemonHome(t);
   const client = await connect(t, env);
   const { tools } = await client.listTools();
   const names = tools.map((x) => x.name).sort();
-  assert.deepEqual(names, ['doctor', 'down', 'events', 'free', 'gc', 'locks', 'logs', 'port', 'ps', 'restart', 'run', 'stop', 'up', 'who']);
+  assert.deepEqual(names, ['daemon_status', 'doctor', 'down', 'events', 'free', 'gc', 'lock', 'locks', 'logs', 'port', 'ports', 'ps', 'restart', 'rm', 'run', 'schema', 'stop', 'up', 'who']);
   const ps = tools.find((x) => x.name === 'ps')!;
   assert.equal(ps.annotations?.readOnlyHint, true);
   const run = tools.find((x) => x.name === 'run')!;
@@ -57,11 +57,11 @@ test('MCP: the tools, called by an agent: run, ps, logs, port, who, stop, and er
 
   const bad = (await client.callTool({ name: 'run', arguments: { name: 'bad name', command: ['true'] } })) as Result;
   assert.equal(bad.isError, true);
-  assert.equal(bad.structuredContent.error.code, 'invalid_name');
+  assert.equal(bad._meta!['berth/error'].code, 'invalid_name');
   assert.match(bad.content[0]!.text!, /error invalid_name: invalid service name "bad name"/);
   const missing = (await client.callTool({ name: 'stop', arguments: { name: 'nosuch' } })) as Result;
   assert.equal(missing.isError, true);
-  assert.equal(missing.structuredContent.error.code, 'not_found');
+  assert.equal(missing._meta!['berth/error'].code, 'not_found');
 
   const stopped = (await client.callTool({ name: 'stop', arguments: { name: 'web' } })) as Result;
   assert.equal(stopped.structuredContent.service.state, 'stopped');

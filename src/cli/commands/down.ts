@@ -1,7 +1,7 @@
 // berth down [NAME…]: stop what berth.yaml declares, dependents before their dependencies.
 import type { Context } from '../context.ts';
 import { downProject } from '../../app/services.ts';
-import { parseDuration } from '../../core/validate.ts';
+import { parseDuration } from '../../app/input.ts';
 
 export async function run(ctx: Context, names: string[], opts: { grace?: string }): Promise<number> {
   const result = await downProject(ctx, process.cwd(), names, parseDuration(opts.grace ?? '10s', '--grace'));

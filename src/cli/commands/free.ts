@@ -1,7 +1,7 @@
 // berth free PORT|PATH [--force] [--grace 5s] [--quiet]
 import type { Context } from '../context.ts';
 import { freeTarget, parseFreeTarget } from '../../app/maintenance.ts';
-import { parseDuration } from '../../core/validate.ts';
+import { parseDuration } from '../../app/input.ts';
 
 export async function run(ctx: Context, targetArg: string, opts: { force?: boolean; grace?: string; quiet?: boolean }): Promise<number> {
   const target = parseFreeTarget(targetArg);

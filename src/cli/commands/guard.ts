@@ -3,7 +3,7 @@
 // reason (naming the berth command to use) on stderr, which blocks the call; else exits 0.
 import type { Context } from '../context.ts';
 import { BerthError, EXIT } from '../../core/errors.ts';
-import { judgeCommand } from '../../core/guard.ts';
+import { judgeShellCommand } from '../../app/tools.ts';
 
 /** Exit 2 is what Claude Code's hook contract means by "block, and tell the model why". */
 const BLOCK_EXIT = 2;
@@ -31,7 +31,7 @@ export async function run(ctx: Context, opts: { command?: string }): Promise<num
     if (typeof payload.tool_input?.command !== 'string') return 0;
     command = payload.tool_input.command;
   }
-  const verdict = judgeCommand(command);
+  const verdict = judgeShellCommand(command);
   if (ctx.json) ctx.out.json(verdict);
   if (verdict.allow) return 0;
   ctx.out.note(`berth guard: blocked: ${verdict.reason}`);

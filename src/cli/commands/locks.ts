@@ -1,16 +1,14 @@
 // berth locks
 import type { Context } from '../context.ts';
-import { findAllFileLocks } from '../../core/inspect/holders.ts';
-import { listHeldLocks } from '../../core/locks/named-lock.ts';
+import { listLocks } from '../../app/inspect.ts';
 import { table } from '../format/table.ts';
 import { ago } from '../format/time.ts';
 
 export function run(ctx: Context): number {
-  const named = listHeldLocks(ctx.home, ctx.existingRegistry());
-  // berth's own hold on its registry is not news to anyone.
-  const files = findAllFileLocks().filter((l) => l.pid !== process.pid);
+  const doc = listLocks(ctx);
+  const { named, files } = doc;
   if (ctx.json) {
-    ctx.out.json({ named, files });
+    ctx.out.json(doc);
     return 0;
   }
   ctx.out.line(named.length === 0 ? 'No named locks are held.' : 'Named locks:');

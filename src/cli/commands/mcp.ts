@@ -1,5 +1,5 @@
 // berth mcp: the MCP server on stdio (nothing but protocol on stdout).
-import { packageVersion } from '../../core/package.ts';
+import { packageVersion } from '../../app/input.ts';
 import type { Context } from '../context.ts';
 import { serveStdio } from '../../mcp/server.ts';
 

@@ -1,8 +1,6 @@
 // berth port NAME [--ttl 2h] | berth port --reserve NAME PORT | berth port --release NAME
 import type { Context } from '../context.ts';
-import { UsageError } from '../../core/errors.ts';
-import { leasePort, releasePort, reservePort } from '../../core/ports/ports.ts';
-import { parseDuration, parseName, parsePort, parsePortRange } from '../../core/validate.ts';
+import { portVerb } from '../../app/ports.ts';
 
 interface PortOptions {
   ttl?: string;
@@ -10,30 +8,12 @@ interface PortOptions {
   release?: boolean;
 }
 
-export function run(ctx: Context, nameArg: string, portArg: string | undefined, opts: PortOptions): number {
-  const name = parseName(nameArg);
-  if (opts.reserve && opts.release) throw new UsageError('--reserve and --release cannot be used together');
-  if (opts.release) {
-    if (portArg !== undefined || opts.ttl !== undefined) throw new UsageError('--release takes only a name', 'berth port --release NAME');
-    const released = releasePort(ctx.registry(), ctx.caller, name);
-    if (ctx.json) ctx.out.json({ released });
-    else ctx.out.line(`released ${released.kind} of port ${released.port} for "${name}"`);
-    return 0;
-  }
-  if (opts.reserve) {
-    if (portArg === undefined) throw new UsageError('--reserve needs a port', 'berth port --reserve NAME PORT');
-    if (opts.ttl !== undefined) throw new UsageError('a reservation has no TTL: it lasts until released');
-    const reserved = reservePort(ctx.registry(), ctx.caller, name, parsePort(portArg));
-    if (ctx.json) ctx.out.json(reserved);
-    else ctx.out.line(`${reserved.port} reserved for "${name}"${reserved.created ? '' : ' (already)'}`);
-    return 0;
-  }
-  if (portArg !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(portArg)}`, 'to reserve a port: berth port --reserve NAME PORT');
-  const ttlMs = opts.ttl === undefined ? undefined : parseDuration(opts.ttl, '--ttl');
-  const range = parsePortRange(process.env.BERTH_PORT_RANGE);
-  const lease = leasePort(ctx.registry(), ctx.caller, name, { ...(ttlMs === undefined ? {} : { ttlMs }), range });
+export function run(ctx: Context, name: string, port: string | undefined, opts: PortOptions): number {
+  const result = portVerb(ctx, { name, ...(port !== undefined ? { port } : {}), ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}), reserve: opts.reserve === true, release: opts.release === true });
+  if (ctx.json) ctx.out.json(result.doc);
+  else if (result.kind === 'release') ctx.out.line(`released ${result.doc.released.kind} of port ${result.doc.released.port} for "${result.doc.released.name}"`);
+  else if (result.kind === 'reserve') ctx.out.line(`${result.doc.port} reserved for "${result.doc.name}"${result.doc.created ? '' : ' (already)'}`);
   // Plain output is the port alone, so that PORT=$(berth port web) works.
-  if (ctx.json) ctx.out.json(lease);
-  else ctx.out.line(String(lease.port));
+  else ctx.out.line(String(result.doc.port));
   return 0;
 }

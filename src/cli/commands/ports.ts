@@ -1,20 +1,14 @@
 // berth ports
 import type { Context } from '../context.ts';
-import { findListeners } from '../../core/inspect/listeners.ts';
-import { listPortRecords } from '../../core/ports/ports.ts';
-import { judgeClaim } from '../../core/who.ts';
-import { serviceTrees } from '../../core/supervisor/trees.ts';
+import { listPorts } from '../../app/inspect.ts';
 import { table } from '../format/table.ts';
 import { until } from '../format/time.ts';
 
 export function run(ctx: Context): number {
-  const registry = ctx.existingRegistry();
-  const { listeners, unreadable } = findListeners();
-  const trees = serviceTrees(registry);
-  const claims = (registry ? listPortRecords(registry) : []).map((r) => judgeClaim(r, listeners, trees));
-  const conflicts = claims.filter((c) => c.status === 'conflict').length;
+  const doc = listPorts(ctx);
+  const { claims, listeners, unreadable } = doc;
   if (ctx.json) {
-    ctx.out.json({ claims, listeners, conflicts, unreadable });
+    ctx.out.json(doc);
     return 0;
   }
   ctx.out.line(claims.length === 0 ? 'No reservations or leases.' : 'Reserved and leased:');

@@ -1,11 +1,11 @@
-// berth ps [--all]
+// berth ps [NAME] [--all] [--mine]
 import type { Context } from '../context.ts';
 import { listServices } from '../../app/services.ts';
 import { table } from '../format/table.ts';
 import { describeExit, uptime } from '../format/service.ts';
 
-export async function run(ctx: Context, opts: { all?: boolean; mine?: boolean }): Promise<number> {
-  const { services, total } = await listServices(ctx, opts);
+export async function run(ctx: Context, name: string | undefined, opts: { all?: boolean; mine?: boolean }): Promise<number> {
+  const { services, total } = await listServices(ctx, { ...opts, ...(name !== undefined ? { name } : {}) });
   if (ctx.json) {
     ctx.out.json({ services });
     return 0;

@@ -1,12 +1,11 @@
 // berth rm NAME: stop it and forget it (its lease is released)
 import type { Context } from '../context.ts';
-import { parseDuration, parseName } from '../../core/validate.ts';
+import { parseDuration } from '../../app/input.ts';
+import { removeService } from '../../app/services.ts';
 
-export async function run(ctx: Context, nameArg: string, opts: { grace?: string }): Promise<number> {
-  const name = parseName(nameArg, 'service name');
-  const graceMs = parseDuration(opts.grace ?? '10s', '--grace');
-  const service = await (await ctx.client()).remove({ name, graceMs, ...ctx.requester() });
-  if (ctx.json) ctx.out.json({ removed: service });
-  else ctx.out.line(`removed ${name}${service.port !== null ? ` (port ${service.port} released)` : ''}`);
+export async function run(ctx: Context, name: string, opts: { grace?: string }): Promise<number> {
+  const doc = await removeService(ctx, name, parseDuration(opts.grace ?? '10s', '--grace'));
+  if (ctx.json) ctx.out.json(doc);
+  else ctx.out.line(`removed ${doc.removed.name}${doc.removed.port !== null ? ` (port ${doc.removed.port} released)` : ''}`);
   return 0;
 }

@@ -2,8 +2,7 @@
 import type { Context } from '../context.ts';
 import { type RunInput, runService } from '../../app/services.ts';
 import { BerthError } from '../../core/errors.ts';
-import { MAX_RESTARTS_LIMIT } from '../../core/supervisor/spec.ts';
-import { parseCount, parseDuration } from '../../core/validate.ts';
+import { MAX_RESTARTS_LIMIT, parseCount, parseDuration } from '../../app/input.ts';
 import { where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 

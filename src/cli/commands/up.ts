@@ -3,7 +3,7 @@
 import type { Context } from '../context.ts';
 import { upProject } from '../../app/services.ts';
 import type { RunResult } from '../../core/supervisor/api.ts';
-import { parseDuration } from '../../core/validate.ts';
+import { parseDuration } from '../../app/input.ts';
 import { where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 import { printLogTail } from './run.ts';

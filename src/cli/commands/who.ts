@@ -2,16 +2,20 @@
 import type { Context } from '../context.ts';
 import type { ProcessInfo } from '../../core/inspect/process.ts';
 import type { FileReport } from '../../core/inspect/holders.ts';
-import { parseTarget } from '../../core/validate.ts';
 import type { KnownAs } from '../../core/known.ts';
 import type { Owner } from '../../core/owner.ts';
-import { whoHolds, whoListens } from '../../core/who.ts';
+import type { FileAnswer, PortAnswer } from '../../core/who.ts';
+import { who } from '../../app/inspect.ts';
 import { table } from '../format/table.ts';
 import { ago, until } from '../format/time.ts';
 
 export function run(ctx: Context, text: string): number {
-  const target = parseTarget(text);
-  return target.kind === 'port' ? whoPort(ctx, target.port) : whoPath(ctx, target.path);
+  const answer = who(ctx, text);
+  if (ctx.json) {
+    ctx.out.json(answer);
+    return 0;
+  }
+  return 'port' in answer ? whoPort(ctx, answer) : whoPath(ctx, answer);
 }
 
 function processRow(p: ProcessInfo, owners: Record<number, Owner>): string[] {
@@ -24,13 +28,8 @@ function printKnown(ctx: Context, known: Record<number, KnownAs[]>): void {
   for (const [pid, list] of Object.entries(known)) ctx.out.line(`berth: pid ${pid} holds ${list.map((k) => `${k.kind} "${k.name}"`).join(', ')}`);
 }
 
-function whoPort(ctx: Context, port: number): number {
-  const answer = whoListens(port, ctx.existingRegistry());
-  if (ctx.json) {
-    ctx.out.json(answer);
-    return 0;
-  }
-  const { listeners, claim } = answer;
+function whoPort(ctx: Context, answer: PortAnswer): number {
+  const { port, listeners, claim } = answer;
   if (listeners.length === 0) ctx.out.line(`nothing listens on :${port}`);
   for (const l of listeners) {
     const addr = l.family === 'ipv6' ? `[${l.address}]` : l.address;
@@ -64,12 +63,7 @@ function describeStatus(status: string, strangers: number[]): string {
   }
 }
 
-function whoPath(ctx: Context, path: string): number {
-  const report = whoHolds(path, ctx.existingRegistry());
-  if (ctx.json) {
-    ctx.out.json(report);
-    return 0;
-  }
+function whoPath(ctx: Context, report: FileAnswer): number {
   printFile(ctx, report, report.owners);
   for (const c of report.companions) if (c.holders.length > 0 || c.locks.length > 0) printFile(ctx, c, report.owners);
   printKnown(ctx, report.known);

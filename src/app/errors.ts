@@ -1,0 +1,58 @@
+// How an error reaches whoever asked, per door. The document is the same everywhere (code,
+// message, hint, details); only the hint's commands are written for the door: a CLI user is
+// told `berth logs web`, an agent on MCP the tool to call, `logs {"name":"web"}`. Hints in the
+// core are written once, with CLI commands in their canonical forms (the table below); this
+// renders them, it reads no data back out of them.
+import { BerthError, type ErrorDocument } from '../core/errors.ts';
+
+export type Door = 'cli' | 'mcp';
+
+// an argument: not an option, without the punctuation that ends a clause of the hint
+const ARG = String.raw`(?!-)([^\s,;()]*[^\s,;().:])`;
+
+/** CLI command forms used in hints, and the MCP tool call each becomes. */
+const MCP_FORMS: Array<[RegExp, (...m: string[]) => string]> = [
+  [new RegExp(String.raw`\bberth run ${ARG} -- (.+)$`), (name, cmd) => `run ${JSON.stringify({ name, command: cmd!.split(' ') })}`],
+  [new RegExp(String.raw`\bberth port --release ${ARG}`, 'g'), (name) => `port ${JSON.stringify({ name, release: true })}`],
+  [/\bberth ps --all\b/g, () => `ps {"all":true}`],
+  [new RegExp(String.raw`\bberth (logs|ps|stop|rm|restart) ${ARG}`, 'g'), (tool, name) => `${tool} ${JSON.stringify({ name })}`],
+  [new RegExp(String.raw`\bberth free ${ARG}(?: --force)?`, 'g'), (target) => `free ${JSON.stringify({ target })}`],
+  [new RegExp(String.raw`\bberth who ${ARG}`, 'g'), (target) => `who ${JSON.stringify({ target })}`],
+  [/\bberth (ps|doctor|gc|ports|locks|events|up|down)(?=$|[\s,;.)])/g, (tool) => `${tool} {}`],
+];
+
+/** The hint as the door's user acts on it: CLI commands for the CLI, MCP tool calls for MCP. */
+export function renderHint(hint: string, door: Door): string {
+  if (door === 'cli') return hint;
+  let text = hint;
+  for (const [form, call] of MCP_FORMS) text = text.replace(form, (_all, ...groups: string[]) => `the ${call(...groups)} tool call`);
+  return text;
+}
+
+const BUG_HINT = 'this is a bug in berth; please report it with what you asked';
+
+/** The error document (`{ error: … }`'s inside) for any thrown value; anything not a BerthError is a bug. */
+export function errorDocument(err: unknown, door: Door): ErrorDocument {
+  if (!(err instanceof BerthError)) return { code: 'internal', message: err instanceof Error ? err.message : String(err), hint: BUG_HINT };
+  const doc = err.toDocument();
+  if (doc.hint !== undefined) doc.hint = renderHint(doc.hint, door);
+  return doc;
+}
+
+/** The last log lines an error carries (a service that exited or was not ready during start). */
+export function logTailOf(doc: ErrorDocument): string[] {
+  const tail = doc.details?.logTail;
+  return Array.isArray(tail) ? tail.map(String) : [];
+}
+
+/**
+ * An error as text, for clients that show the model only text: the code and message, the hint,
+ * and for a service that failed during start the last lines of its log.
+ */
+export function errorText(doc: ErrorDocument): string {
+  const lines = [`error ${doc.code}: ${doc.message}`];
+  if (doc.hint !== undefined) lines.push(`hint: ${doc.hint}`);
+  const tail = logTailOf(doc);
+  if (tail.length > 0) lines.push(`--- last ${tail.length} log lines ---`, ...tail, '---');
+  return lines.join('\n');
+}

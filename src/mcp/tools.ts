@@ -1,0 +1,275 @@
+// The tools: one per verb an agent can use, each parsing its arguments, calling the verb's app
+// function (the same one the CLI calls) and summing the document up in a line of text. Tool
+// names are the CLI verbs (daemon status is daemon_status); `lock` lists named locks and their
+// holders, since acquire-and-run (`berth lock NAME -- CMD`) needs the command's own process.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { daemonStatus } from '../app/daemon.ts';
+import { secondsToMs } from '../app/input.ts';
+import { listLocks, listNamedLocks, listPorts, readEvents, who } from '../app/inspect.ts';
+import { readLogs } from '../app/logs.ts';
+import { collectGarbage, freeTarget, parseFreeTarget, runDoctor } from '../app/maintenance.ts';
+import { portVerb } from '../app/ports.ts';
+import { downProject, listServices, removeService, restartService, runService, stopVerb, upProject } from '../app/services.ts';
+import { berthYamlSchema } from '../app/tools.ts';
+import type { DefineTool, Doc } from './server.ts';
+
+const serviceName = z.string().describe('the service name: 1-64 of A-Z a-z 0-9 . _ -');
+const dir = z.string().optional().describe('the directory whose berth.yaml (or Procfile) to use; default: where the MCP server runs');
+const grace = z.number().min(0).optional().describe('seconds to wait after TERM before KILL (default 10)');
+const timeout = z.number().positive().optional().describe('seconds to wait until ready (default 60)');
+const doc = (value: object): Doc => value as Doc;
+
+export function registerTools(tool: DefineTool): void {
+  tool({
+    name: 'run',
+    description:
+      'Make sure a long-running process (dev server, watcher, database) runs under a name: use this instead of starting it with & or nohup in a shell. Idempotent: calling it again with the same command returns the running one ("already_running"); a different command replaces it. Waits until it is ready. Use port "auto" to get a free port as $PORT (the same one every time for this name).',
+    input: {
+      name: serviceName,
+      command: z.array(z.string()).min(1).describe('the argv, e.g. ["npm", "run", "dev", "--", "--port", "$PORT"]; no shell: use ["sh", "-c", "..."] for one. $PORT in an argument is replaced by the port'),
+      port: z.union([z.literal('auto'), z.number().int()]).optional().describe('"auto" to lease a port, or a number to reserve; omit for no port'),
+      health: z.string().optional().describe('readiness check: http://127.0.0.1:$PORT/path, tcp:PORT, or cmd:COMMAND'),
+      purpose: z.string().optional().describe('what it is for, shown to other agents in ps'),
+      cwd: z.string().optional().describe('working directory (default: where the MCP server runs)'),
+      env: z.record(z.string(), z.string()).optional().describe('extra environment variables'),
+      restart: z.enum(['always', 'on-failure', 'never']).optional().describe('restart policy (default on-failure)'),
+      max_restarts: z.number().int().optional().describe('give up after this many restarts (default: never give up)'),
+      on_conflict: z.enum(['refuse', 'evict', 'wait']).optional().describe('when a stranger holds its port or a lock file: refuse (default), evict it, or wait'),
+      locks: z.array(z.string()).optional().describe('files it must hold alone, e.g. a database'),
+      ephemeral: z.boolean().optional().describe('stop it (berth gc) once this agent session is gone'),
+      wait: z.boolean().optional().describe('wait until ready (default true)'),
+      timeout_seconds: timeout,
+    },
+    output: ['run'],
+    annotations: { destructiveHint: true, idempotentHint: true },
+    work: async (a, s) => {
+      const r = await runService(s, {
+        name: a.name,
+        argv: a.command,
+        ...(a.port !== undefined ? { port: a.port } : {}),
+        ...(a.health !== undefined ? { health: a.health } : {}),
+        ...(a.purpose !== undefined ? { purpose: a.purpose } : {}),
+        ...(a.cwd !== undefined ? { cwd: a.cwd } : {}),
+        env: Object.entries(a.env ?? {}).map(([k, v]) => `${k}=${v}`),
+        ...(a.restart !== undefined ? { restart: a.restart } : {}),
+        ...(a.max_restarts !== undefined ? { maxRestarts: a.max_restarts } : {}),
+        ...(a.on_conflict !== undefined ? { onConflict: a.on_conflict } : {}),
+        ...(a.locks !== undefined ? { locks: a.locks } : {}),
+        ephemeral: a.ephemeral === true,
+        wait: a.wait !== false,
+        timeoutMs: secondsToMs(a.timeout_seconds, 60),
+      });
+      const svc = r.service;
+      return { doc: doc(r), text: `${a.name}: ${r.outcome.replace('_', ' ')} (pid ${svc.pid ?? '-'}${svc.port !== null ? ` on port ${svc.port}` : ''}), ${svc.state}` };
+    },
+  });
+  tool({
+    name: 'up',
+    description: 'Start the services a berth.yaml (or Procfile) declares, dependencies first; idempotent. Use this instead of starting a project\'s processes one by one in a shell.',
+    input: { dir, names: z.array(serviceName).optional().describe('only these services and their dependencies'), timeout_seconds: timeout },
+    output: ['up'],
+    annotations: { destructiveHint: true, idempotentHint: true },
+    work: async (a, s) => {
+      const r = await upProject(s, resolve(a.dir ?? '.'), a.names ?? [], secondsToMs(a.timeout_seconds, 60));
+      return { doc: doc(r), text: r.services.map((x) => `${x.service.name}: ${x.outcome.replace('_', ' ')} (${x.service.state}${x.service.port !== null ? `, port ${x.service.port}` : ''})`).join('\n') };
+    },
+  });
+  tool({
+    name: 'down',
+    description: 'Stop the services a berth.yaml declares, dependents first. Use this instead of stopping a project\'s processes one by one.',
+    input: { dir, names: z.array(serviceName).optional(), grace_seconds: grace },
+    output: ['down'],
+    annotations: { destructiveHint: true, idempotentHint: true },
+    work: async (a, s) => {
+      const r = await downProject(s, resolve(a.dir ?? '.'), a.names ?? [], secondsToMs(a.grace_seconds, 10));
+      return { doc: doc(r), text: r.services.length ? `stopped ${r.services.map((x) => x.name).join(', ')}` : 'nothing to stop' };
+    },
+  });
+  tool({
+    name: 'stop',
+    description: "Stop a service's whole process tree (TERM, then KILL after the grace) and free its port; or, with mine, every service of this agent session. Use this instead of kill, pkill or killall.",
+    input: { name: serviceName.optional(), mine: z.boolean().optional().describe("every running service of this agent session"), session: z.string().optional().describe('every running service of that session'), grace_seconds: grace },
+    output: ['stop', 'stop-session'],
+    annotations: { destructiveHint: true, idempotentHint: true },
+    work: async (a, s) => {
+      const r = await stopVerb(s, { ...(a.name !== undefined ? { name: a.name } : {}), mine: a.mine === true, ...(a.session !== undefined ? { session: a.session } : {}), graceMs: secondsToMs(a.grace_seconds, 10) });
+      return { doc: doc(r), text: 'service' in r ? `stopped ${r.service.name}` : r.services.length ? `stopped ${r.services.map((x) => x.name).join(', ')}` : `no running services of session ${r.session}` };
+    },
+  });
+  tool({
+    name: 'restart',
+    description: 'Stop and start a service with its recorded command; waits until ready. Use this instead of killing and re-running it by hand.',
+    input: { name: serviceName, grace_seconds: grace, wait: z.boolean().optional().describe('wait until ready (default true)'), timeout_seconds: timeout },
+    output: ['restart'],
+    annotations: { destructiveHint: true },
+    work: async (a, s) => {
+      const r = await restartService(s, { name: a.name, graceMs: secondsToMs(a.grace_seconds, 10), wait: a.wait !== false, timeoutMs: secondsToMs(a.timeout_seconds, 60) });
+      return { doc: doc(r), text: `restarted ${r.service.name} (pid ${r.service.pid ?? '-'}), ${r.service.state}` };
+    },
+  });
+  tool({
+    name: 'rm',
+    description: 'Stop a service and forget it; its leased port is released. Use this when a service is no longer wanted (a failed one stays listed until removed).',
+    input: { name: serviceName, grace_seconds: grace },
+    output: ['rm'],
+    annotations: { destructiveHint: true },
+    work: async (a, s) => {
+      const r = await removeService(s, a.name, secondsToMs(a.grace_seconds, 10));
+      return { doc: doc(r), text: `removed ${r.removed.name}${r.removed.port !== null ? ` (port ${r.removed.port} released)` : ''}` };
+    },
+  });
+  tool({
+    name: 'ps',
+    description: 'List services: name, state, pid, port, owner session, uptime, restarts, last exit, and why one is crash-looping; or one service by name. Use this instead of ps/pgrep to see what runs.',
+    input: { name: serviceName.optional().describe('only this service, whatever its state'), all: z.boolean().optional().describe('include stopped and exited'), mine: z.boolean().optional().describe("only this agent session's") },
+    output: ['ps'],
+    annotations: { readOnlyHint: true },
+    work: async (a, s) => {
+      const { services } = await listServices(s, { all: a.all === true, mine: a.mine === true, ...(a.name !== undefined ? { name: a.name } : {}) });
+      return { doc: { services }, text: services.length ? services.map((x) => `${x.name} ${x.state} pid=${x.pid ?? '-'} port=${x.port ?? '-'}${x.detail ? ` (${x.detail})` : ''}`).join('\n') : 'no services' };
+    },
+  });
+  tool({
+    name: 'logs',
+    description: "The last lines of a service's output (stdout and stderr). Use this instead of reading log files or re-running the command to see why it failed.",
+    input: { name: serviceName, lines: z.number().int().optional().describe('how many (default 100)') },
+    output: ['logs'],
+    annotations: { readOnlyHint: true },
+    work: (a, s) => {
+      const r = readLogs(s, a.name, a.lines ?? 100);
+      return { doc: doc(r), text: r.lines.join('\n') || '(no output yet)' };
+    },
+  });
+  tool({
+    name: 'port',
+    description: 'Get the port leased to a name (leasing a free one if needed: never one in use or handed to someone else), or reserve a fixed port, or release. Use this instead of guessing a port or scanning for a free one.',
+    input: {
+      name: z.string().describe('the name the port is for'),
+      ttl: z.string().optional().describe('lease lifetime, e.g. 2h'),
+      reserve: z.union([z.boolean(), z.number().int()]).optional().describe('true (with port), or the port itself: reserve it for the name'),
+      port: z.number().int().optional().describe('with reserve: the port to reserve'),
+      release: z.boolean().optional().describe("release the name's lease or reservation"),
+    },
+    output: ['port', 'port-release'],
+    annotations: { idempotentHint: true },
+    work: (a, s) => {
+      const port = typeof a.reserve === 'number' ? a.reserve : a.port;
+      const r = portVerb(s, { name: a.name, ...(port !== undefined ? { port } : {}), ...(a.ttl !== undefined ? { ttl: a.ttl } : {}), reserve: a.reserve !== undefined && a.reserve !== false, release: a.release === true });
+      if (r.kind === 'release') return { doc: doc(r.doc), text: `released port ${r.doc.released.port}` };
+      return { doc: doc(r.doc), text: r.kind === 'reserve' ? `${r.doc.port} reserved for ${r.doc.name}` : String(r.doc.port) };
+    },
+  });
+  tool({
+    name: 'ports',
+    description: 'Every reservation and lease beside every listening socket on this host, with conflicts marked. Use this instead of ss, netstat or lsof -i.',
+    input: {},
+    output: ['ports'],
+    annotations: { readOnlyHint: true },
+    work: (_a, s) => {
+      const r = listPorts(s);
+      return { doc: doc(r), text: `${r.claims.length} reservations and leases, ${r.listeners.length} listening sockets, ${r.conflicts} conflicts` };
+    },
+  });
+  tool({
+    name: 'who',
+    description: 'Who listens on a port, or holds a file open or locked (pid, command, cwd, user, start time), and whether berth knows it. Use this instead of lsof or fuser, and before stopping anything.',
+    input: { target: z.string().describe('a port number, or a file path') },
+    output: ['who-port', 'who-path'],
+    annotations: { readOnlyHint: true },
+    work: (a, s) => {
+      const r = who(s, a.target);
+      if ('port' in r) {
+        const pids = r.listeners.flatMap((l) => l.processes.map((p) => `pid ${p.pid}: ${p.command}`));
+        return { doc: doc(r), text: pids.length ? pids.join('\n') : `nothing listens on ${r.port}` };
+      }
+      return { doc: doc(r), text: r.holders.length ? r.holders.map((h) => `pid ${h.process.pid}: ${h.process.command}${h.locks.length ? ` (${h.locks.map((l) => l.description).join('; ')})` : ''}`).join('\n') : `nobody holds ${r.path}` };
+    },
+  });
+  tool({
+    name: 'free',
+    description: 'Stop whatever holds a port or file, safely: identity-checked, graceful, recorded. A berth service is stopped as a service. Refuses a service of another live session unless force. Use this instead of pkill, killall, fuser -k or kill $(lsof ...).',
+    input: { target: z.string().describe('a port number, or a file path'), force: z.boolean().optional().describe("also stop another live session's service"), grace_seconds: z.number().min(0).optional().describe('seconds to wait after TERM before KILL (default 5)') },
+    output: ['free'],
+    annotations: { destructiveHint: true, idempotentHint: true },
+    work: async (a, s) => {
+      const r = await freeTarget(s, parseFreeTarget(a.target), a.force === true, secondsToMs(a.grace_seconds, 5));
+      return { doc: doc(r), text: r.stopped.length ? r.stopped.map((x) => `stopped ${x.service ? `service ${x.service}` : `pid ${x.pid}`} (${x.command})`).join('\n') : `nothing holds ${r.target}` };
+    },
+  });
+  tool({
+    name: 'locks',
+    description: "berth's named locks and the host's file locks, with their holders. Use this instead of lslocks or /proc/locks.",
+    input: {},
+    output: ['locks'],
+    annotations: { readOnlyHint: true },
+    work: (_a, s) => {
+      const r = listLocks(s);
+      return { doc: doc(r), text: `${r.named.length} named locks, ${r.files.length} file locks` };
+    },
+  });
+  tool({
+    name: 'lock',
+    description:
+      'Who holds berth\'s named locks (or one of them): the process running a command under `berth lock NAME -- CMD`, since when, for which session. Taking a lock runs a command while holding it, which only the CLI can do: run `berth lock NAME -- CMD` in a shell to make sure one job (a migration, a build) runs once at a time.',
+    input: { name: z.string().optional().describe('only this lock') },
+    output: ['lock-holders'],
+    annotations: { readOnlyHint: true },
+    work: (a, s) => {
+      const r = listNamedLocks(s, a.name);
+      return { doc: doc(r), text: r.named.length ? r.named.map((l) => `${l.name}: pid ${l.pid} (${l.command})`).join('\n') : a.name !== undefined ? `lock "${a.name}" is not held` : 'no named locks are held' };
+    },
+  });
+  tool({
+    name: 'gc',
+    description: 'Stop ephemeral services whose owner session is gone; drop lapsed leases, dead lock records and stale temp dirs. Use this instead of hunting leftover processes by hand.',
+    input: { dry_run: z.boolean().optional() },
+    output: ['gc'],
+    annotations: { destructiveHint: true, idempotentHint: true },
+    work: async (a, s) => {
+      const r = await collectGarbage(s, a.dry_run === true);
+      return { doc: doc(r), text: r.actions.length ? r.actions.map((x) => `${r.dryRun ? 'would ' : ''}${x.kind} ${x.subject}: ${x.detail}`).join('\n') : 'nothing to clean up' };
+    },
+  });
+  tool({
+    name: 'doctor',
+    description: 'The collision map: ports held by strangers, crash loops and their cause, held database files, stale records; each with the fix. Use this first when something "address already in use" or "database is locked" happens.',
+    input: { dir },
+    output: ['doctor'],
+    annotations: { readOnlyHint: true },
+    work: async (a, s) => {
+      const r = await runDoctor(s, resolve(a.dir ?? '.'));
+      return { doc: doc(r), text: r.findings.length ? r.findings.map((f) => `${f.severity}: ${f.message}${f.fix ? ` (fix: ${f.fix})` : ''}`).join('\n') : 'all clear' };
+    },
+  });
+  tool({
+    name: 'events',
+    description: 'The audit log: who started, stopped, evicted, leased or locked what, and for which session (the newest 200 unless limit says otherwise). Use this to find out what happened to a process that vanished.',
+    input: { since: z.string().optional().describe('only events newer than this, e.g. 1h'), limit: z.number().optional().describe('at most this many, the newest (default 200)') },
+    output: ['events'],
+    annotations: { readOnlyHint: true },
+    work: (a, s) => {
+      const r = readEvents(s, { ...(a.since !== undefined ? { since: a.since } : {}), ...(a.limit !== undefined ? { limit: a.limit } : {}) });
+      return { doc: doc(r), text: r.events.map((e) => `${e.at} ${e.verb} ${e.subject} ${e.outcome}`).join('\n') || 'no events' };
+    },
+  });
+  tool({
+    name: 'daemon_status',
+    description: "Whether berth's daemon runs (pid, version, uptime, services, memory). It starts on demand; services outlive it. Use this instead of looking for berthd with ps.",
+    input: {},
+    output: ['daemon-status'],
+    annotations: { readOnlyHint: true },
+    work: async (_a, s) => {
+      const r = await daemonStatus(s);
+      return { doc: doc(r), text: r.running ? `berthd ${r.version} running (pid ${r.pid}), ${r.services} services` : `berthd is not running for ${r.home} (it starts on demand)` };
+    },
+  });
+  tool({
+    name: 'schema',
+    description: 'The JSON Schema of berth.yaml. Use this before writing or editing a berth.yaml, instead of guessing its keys.',
+    input: {},
+    output: ['schema'],
+    annotations: { readOnlyHint: true },
+    work: () => ({ doc: berthYamlSchema(), text: JSON.stringify(berthYamlSchema()) }),
+  });
+}
