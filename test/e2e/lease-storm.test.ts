@@ -52,6 +52,6 @@ test('lease storm: 20 processes x 25 names', async (t) => {
   // The registry agrees, and records one lease event per name.
   const ports = (await berth(['ports', '--json'], { env: stormEnv })).json();
   assert.equal(ports.claims.length, portOf.size);
-  const events = (await berth(['events', '--json'], { env: stormEnv })).json().events as Array<{ verb: string }>;
+  const events = (await berth(['events', '-n', '1000', '--json'], { env: stormEnv })).json().events as Array<{ verb: string }>;
   assert.equal(events.filter((e) => e.verb === 'lease').length, portOf.size);
 });
