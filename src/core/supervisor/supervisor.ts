@@ -393,7 +393,7 @@ export class Supervisor implements SupervisorApi {
         if (record.state === 'healthy' || record.state === 'running') return finish(() => resolve(this.clock.now() - t0));
         if (record.state === 'stopped' || record.state === 'stopping') return finish(() => reject(new ServiceExitedError(name, null, null, [])));
         if (this.clock.now() >= deadline) {
-          const check = record.spec.health ? expandPort(record.spec.health, record.port) : record.port !== null ? `a process of it to listen on :${record.port}` : 'it to run';
+          const check = record.spec.health ?? (record.port !== null ? `a process of it to listen on :${record.port}` : 'it to run');
           return finish(() => reject(new NotReadyError(name, timeoutMs, tailLinesQuietly(logPath(this.home, name), LOG_TAIL_LINES), check)));
         }
       };
