@@ -3,12 +3,9 @@
 // trees, timers, the store and the audit log. It runs inside the daemon; everything decided is
 // saved in the registry, so a new daemon can carry on where a dead one stopped. Listeners
 // (waitReady, the daemon's event stream) are told of every change instead of polling SQLite.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync } from 'node:fs';
 import { isAlive, readIdentity } from '../identity.ts';
-import { findListeners } from '../inspect/listeners.ts';
 import { awaitSpawn, CommandFailedToStartError } from '../spawn.ts';
 import { type Caller, detectOwner } from '../owner.ts';
 import { findPortRecord, leasePort, releasePort, reservePort } from '../ports/ports.ts';
@@ -18,23 +15,23 @@ import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
 import type { DaemonStatus, Requester, RestartRequest, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
 import { clearTheWay, ConflictError, describeObstacleHolder, findObstacles } from './conflicts.ts';
 import { type CheckDepth, decide, decideRun, type Effect, type Supervision, type SupervisorEvent } from './decide.ts';
-import { NotReadyError, ServiceExitedError, ServiceNotFoundError } from './errors.ts';
-import { checkHealth, checkOwnership, expandPort } from './health.ts';
-import { checkLogWritable, DEFAULT_LOG_MAX_BYTES, logPath, openLog, rotateLog, tailLinesQuietly } from './logs.ts';
-import { ensureServiceTmp, removeServiceTmp } from './tmpdir.ts';
+import { ServiceNotFoundError } from './errors.ts';
+import { waitReady } from './ready.ts';
+import { spawnInstance, waitPortFree } from './spawner.ts';
+import { checkHealth, checkOwnership } from './health.ts';
+import { checkLogWritable, DEFAULT_LOG_MAX_BYTES, logPath, rotateLog } from './logs.ts';
+import { removeServiceTmp } from './tmpdir.ts';
 import { signalGuard } from '../protect.ts';
-import { type Instance, INSTANCE_ENV, instanceTree, stopInstanceTree } from './process-tree.ts';
+import { type Instance, instanceTree, stopInstanceTree } from './process-tree.ts';
 import { sameService, type ServiceSpec, validateSpec } from './spec.ts';
 import { isLive } from './state.ts';
 import { deleteService, instanceOf, loadService, loadServices, saveService, type ServiceRecord } from './store.ts';
 import { toView } from './view.ts';
 
 const ADOPTED_POLL_MS = 250;
-const PORT_FREE_WAIT_MS = 10_000;
 // Logs are written by the services directly; checking often bounds the overshoot past the cap
 // to what a service writes in this time.
 const LOG_CHECK_MS = 200;
-const LOG_TAIL_LINES = 20;
 // A service's own tree is proven by its marker; only what berth never signals at all is spared
 // (pid 1, the daemon and its ancestors, other users), not berth commands the service runs.
 const OWN_TREE_GUARD = signalGuard({});
@@ -257,7 +254,7 @@ export class Supervisor implements SupervisorApi {
         const instance = instanceOf(record);
         const outcome = instance ? await stopInstanceTree(instance, effect.graceMs, OWN_TREE_GUARD) : { pids: [], killed: false, spared: [] };
         if (effect.purpose === 'request') {
-          if (record.port !== null) await this.waitPortFree(record.port);
+          if (record.port !== null) await waitPortFree(record.port);
           rt.instance++; // the old instance's exit callback must not restart it
           rt.child = null;
         }
@@ -372,36 +369,16 @@ export class Supervisor implements SupervisorApi {
     }
   }
 
-  /** Resolves when the instance is ready; notified of each change of its record, no polling. */
   private waitReady(name: string, instance: number, timeoutMs: number, t0: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const deadline = t0 + timeoutMs;
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (fn: () => void): void => {
-        unsubscribe();
-        if (timer) this.clock.clearTimeout(timer);
-        fn();
-      };
-      const evaluate = (): void => {
-        const record = loadService(this.registry, name);
-        const rt = this.runtime(name);
-        if (!record) return finish(() => reject(new ServiceNotFoundError(name)));
-        if (rt.instance !== instance || ['backoff', 'exited', 'failed'].includes(record.state)) {
-          const tail = tailLinesQuietly(logPath(this.home, name), LOG_TAIL_LINES);
-          return finish(() => reject(new ServiceExitedError(name, record.lastExit?.code ?? null, record.lastExit?.signal ?? null, tail)));
-        }
-        if (record.state === 'healthy' || record.state === 'running') return finish(() => resolve(this.clock.now() - t0));
-        if (record.state === 'stopped' || record.state === 'stopping') return finish(() => reject(new ServiceExitedError(name, null, null, [])));
-        if (this.clock.now() >= deadline) {
-          const check = record.spec.health ?? (record.port !== null ? `a process of it to listen on :${record.port}` : 'it to run');
-          return finish(() => reject(new NotReadyError(name, timeoutMs, tailLinesQuietly(logPath(this.home, name), LOG_TAIL_LINES), check)));
-        }
-      };
-      const unsubscribe = this.subscribe((change) => {
-        if (change.kind === 'service' && change.name === name) evaluate();
-      });
-      timer = this.clock.setTimeout(evaluate, Math.max(0, deadline - this.clock.now()));
-      evaluate();
+    return waitReady({
+      name,
+      home: this.home,
+      clock: this.clock,
+      load: () => loadService(this.registry, name),
+      current: () => this.runtime(name).instance === instance,
+      subscribe: (listener) => this.subscribe(listener),
+      timeoutMs,
+      t0,
     });
   }
 
@@ -449,12 +426,7 @@ export class Supervisor implements SupervisorApi {
           },
         }),
     });
-    if (port !== null) await this.waitPortFree(port);
-  }
-
-  private async waitPortFree(port: number): Promise<void> {
-    const deadline = Date.now() + PORT_FREE_WAIT_MS;
-    while (findListeners({ port }).listeners.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    if (port !== null) await waitPortFree(port);
   }
 
   private async startInstance(
@@ -471,29 +443,7 @@ export class Supervisor implements SupervisorApi {
     // before clearing the way (a stranger may be evicted for this start): an unsafe log refuses it first
     checkLogWritable(this.home, name);
     await this.clearTheWay(spec, port, previous ? instanceOf(previous) : null, who, waitMs);
-    const marker = randomUUID();
-    const tmp = ensureServiceTmp(this.home, name);
-    const childEnv: Record<string, string> = {
-      ...env,
-      ...spec.env,
-      BERTH_SERVICE: name,
-      BERTH_HOME: this.home,
-      // every process of this instance inherits it: the proof that berth may stop it later
-      [INSTANCE_ENV]: marker,
-      TMPDIR: tmp,
-      ...(port !== null ? { PORT: String(port) } : {}),
-    };
-    const fd = openLog(this.home, name, `${restarts > 0 ? `restart ${restarts} of` : 'starting'} ${name}: ${spec.argv.join(' ')}`);
-    let child: ChildProcess;
-    try {
-      // detached: its own session and process group, so it outlives the daemon and can be
-      // stopped as a group. Its output goes straight to the log file.
-      // $PORT in the arguments is the service's port, so that `-- server --port '$PORT'` works without a shell.
-      const argv = spec.argv.map((a) => expandPort(a, port));
-      child = spawn(argv[0]!, argv.slice(1), { cwd: spec.cwd, env: childEnv, detached: true, stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
+    const { child, marker } = spawnInstance(this.home, spec, env, port, restarts);
     const base = previous ?? newRecord(spec, env, owner, port, this.clock.now());
     const facts = { spec, env, owner, port, restarts };
     let pid: number;
