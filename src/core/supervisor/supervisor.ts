@@ -252,17 +252,19 @@ export class Supervisor implements SupervisorApi {
         return;
       case 'stop-tree': {
         const instance = instanceOf(record);
+        // an adopted process is not our child: no exit callback will come for it
+        const adopted = rt.child === null;
+        const before = rt.instance;
         const outcome = instance ? await stopInstanceTree(instance, effect.graceMs, OWN_TREE_GUARD) : { pids: [], killed: false, spared: [] };
         if (effect.purpose === 'request') {
           if (record.port !== null) await waitPortFree(record.port);
           rt.instance++; // the old instance's exit callback must not restart it
           rt.child = null;
         }
-        const current = rt.instance;
         await this.step(name, { kind: 'tree-stopped', purpose: effect.purpose, reason: effect.reason, outcome }, who);
-        if (effect.purpose === 'hung' && rt.child === null && rt.instance === current) {
-          // not our child (adopted): no exit callback will come, so its end goes through the policy here
-          await this.exited(name, current, null, 'SIGKILL', `stopped after ${rt.memory.failures} failed health checks`);
+        if (effect.purpose === 'hung' && adopted) {
+          // its end goes through the restart policy here (exited ignores it if already handled)
+          await this.exited(name, before, null, 'SIGKILL', `stopped after ${rt.memory.failures} failed health checks`);
         }
         return;
       }
