@@ -36,7 +36,7 @@ async function handle({ api, registry, home, onShutdown, build }: ApiDeps, req: 
     const url = parseUrl(req.url);
     const route = `${req.method} ${url.pathname}`;
     if (route === 'GET /v1/events/stream') {
-      streamEvents(registry, res, queryCount(url.searchParams, 'after', undefined, Number.MAX_SAFE_INTEGER));
+      streamEvents(registry, res, queryCount(url.searchParams, 'after', undefined, Number.MAX_SAFE_INTEGER), api.subscribe?.bind(api));
       return;
     }
     if (req.method === 'GET' && url.pathname.startsWith('/v1/logs/')) {

@@ -2,10 +2,14 @@
 import type { ServerResponse } from 'node:http';
 import { listEvents } from '../core/registry/events.ts';
 import type { Registry } from '../core/registry/registry.ts';
+import type { SupervisorApi } from '../core/supervisor/api.ts';
 import { followFile, logPath, tailLines } from '../core/supervisor/logs.ts';
 import { parseName } from '../core/validate.ts';
 
-const EVENTS_POLL_MS = 250;
+// Events the daemon records itself are sent as soon as the supervisor tells; events written by
+// other processes (a CLI leasing a port, say) are found by SQLite's data_version, which changes
+// only when another connection commits: a cheap pragma, not a read of the events table.
+const FOREIGN_WRITES_POLL_MS = 250;
 
 function openStream(res: ServerResponse): (event: string, data: unknown) => void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
@@ -13,16 +17,33 @@ function openStream(res: ServerResponse): (event: string, data: unknown) => void
 }
 
 /** GET /v1/events/stream?after=ID: every event after ID (default: from now), as it is recorded. */
-export function streamEvents(registry: Registry, res: ServerResponse, after: number | undefined): void {
+export function streamEvents(registry: Registry, res: ServerResponse, after: number | undefined, subscribe?: SupervisorApi['subscribe']): void {
   const send = openStream(res);
   let last = after ?? (listEvents(registry, { limit: 1 }).at(-1)?.id ?? 0);
-  const timer = setInterval(() => {
+  const flush = (): void => {
     for (const event of listEvents(registry, { afterId: last })) {
       send('berth', event);
       last = event.id;
     }
-  }, EVENTS_POLL_MS);
-  res.on('close', () => clearInterval(timer));
+  };
+  if (after !== undefined) flush();
+  const unsubscribe = subscribe?.((change) => {
+    if (change.kind === 'event') flush();
+  });
+  let version = dataVersion(registry);
+  const timer = setInterval(() => {
+    const now = dataVersion(registry);
+    if (now !== version || !subscribe) flush();
+    version = now;
+  }, FOREIGN_WRITES_POLL_MS);
+  res.on('close', () => {
+    clearInterval(timer);
+    unsubscribe?.();
+  });
+}
+
+function dataVersion(registry: Registry): number {
+  return registry.get<{ data_version: number }>('PRAGMA data_version')?.data_version ?? 0;
 }
 
 /** GET /v1/logs/NAME?n=100&follow=1: the last n lines, then (with follow) each new line. */

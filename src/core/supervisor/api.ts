@@ -82,6 +82,9 @@ export interface DaemonStatus {
   rssBytes: number;
 }
 
+/** What changed in the daemon: a service's record, or the audit log. */
+export type SupervisorChange = { kind: 'service'; name: string } | { kind: 'event' };
+
 export interface SupervisorApi {
   run(req: RunRequest): Promise<RunResult>;
   stop(req: StopRequest): Promise<ServiceView>;
@@ -89,4 +92,6 @@ export interface SupervisorApi {
   remove(req: StopRequest): Promise<ServiceView>;
   list(): Promise<ServiceView[]>;
   status(): Promise<DaemonStatus>;
+  /** In the daemon: calls listener at every change (streams are notified instead of polling). */
+  subscribe?(listener: (change: SupervisorChange) => void): () => void;
 }

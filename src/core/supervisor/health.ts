@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { type Identity, isAlive } from '../identity.ts';
-import { readFdLinks } from '../inspect/procfs.ts';
+import { readFdLinks, readStat } from '../inspect/procfs.ts';
 import { readSockets, type SocketEntry } from '../inspect/sockets.ts';
 import { type Instance, instanceTree } from './process-tree.ts';
 
@@ -23,23 +23,65 @@ function tcpListeners(): SocketEntry[] {
 const lastListener = new Map<string, Identity>();
 
 /**
- * Does a process of this instance's tree listen on the port? The leader and the last
+ * Which process of this instance's tree listens on the port, if any? The leader and the last
  * listener found are tried first; the whole tree is walked only when neither holds it.
  */
-export function listensInTree(port: number, instance: Instance): boolean {
+export function listenerInTree(port: number, instance: Instance): Identity | null {
   const { leader } = instance;
   const inodes = new Set(tcpListeners().filter((s) => s.port === port).map((s) => s.inode));
-  if (inodes.size === 0) return false;
+  if (inodes.size === 0) return null;
   const holds = (pid: number): boolean =>
     (readFdLinks(pid) ?? []).some(([, link]) => link.startsWith('socket:[') && inodes.has(Number(link.slice(8, -1))));
   const key = `${leader.pid}:${leader.startTicks}`;
   const last = lastListener.get(key);
-  if (isAlive(leader) && holds(leader.pid)) return true;
-  if (last && isAlive(last) && holds(last.pid)) return true;
+  if (isAlive(leader) && holds(leader.pid)) return leader;
+  if (last && isAlive(last) && holds(last.pid)) return last;
   const found = instanceTree(instance).find((member) => holds(member.pid));
   if (found) lastListener.set(key, found);
   else lastListener.delete(key);
-  return found !== undefined;
+  return found ?? null;
+}
+
+/** Does a process of this instance's tree listen on the port? */
+export function listensInTree(port: number, instance: Instance): boolean {
+  return listenerInTree(port, instance) !== null;
+}
+
+/** The port a service's check watches for ownership: its health URL's or tcp: port, else its own (null: none). */
+export function watchedPort(health: string | null, port: number | null): number | null {
+  if (health === null) return port;
+  const spec = expandPort(health, port);
+  if (spec.startsWith('cmd:')) return port;
+  if (spec.startsWith('tcp:')) {
+    const n = Number(spec.slice(spec.lastIndexOf(':') + 1));
+    return Number.isInteger(n) && n > 0 ? n : port;
+  }
+  try {
+    const url = new URL(spec);
+    return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  } catch {
+    return port;
+  }
+}
+
+export interface Ownership {
+  ok: boolean;
+  /** the pid of the tree that holds the watched port */
+  listener: number | null;
+  /** that process is stopped (SIGSTOP, a debugger): it holds the port but cannot answer */
+  stopped: boolean;
+}
+
+/**
+ * The cheap check between probes: does the service's tree still hold its port, and with which
+ * process? No connection is made, so nothing reaches the service's own log.
+ */
+export function checkOwnership(health: string | null, port: number | null, instance: Instance): Ownership {
+  const watched = watchedPort(health, port);
+  if (watched === null) return { ok: true, listener: null, stopped: false };
+  const holder = listenerInTree(watched, instance);
+  if (holder === null) return { ok: false, listener: null, stopped: false };
+  return { ok: true, listener: holder.pid, stopped: readStat(holder.pid)?.state === 'T' };
 }
 
 export function expandPort(text: string, port: number | null): string {

@@ -3,6 +3,7 @@
 import { isAlive } from '../identity.ts';
 import { isOwnerGone } from '../owner.ts';
 import type { ServiceView } from './api.ts';
+import { expandPort } from './health.ts';
 import { logPath } from './logs.ts';
 import { isLive } from './state.ts';
 import type { ServiceRecord } from './store.ts';
@@ -16,7 +17,8 @@ export function toView(record: ServiceRecord, home: string): ServiceView {
     pid: live ? record.identity!.pid : null,
     identity: live ? record.identity : null,
     port: record.port,
-    health: spec.health ?? (record.port !== null ? 'port' : null),
+    // as it is checked: $PORT expanded
+    health: spec.health !== null ? expandPort(spec.health, record.port) : record.port !== null ? 'port' : null,
     owner: record.owner,
     ownerGone: record.owner ? isOwnerGone(record.owner) : false,
     purpose: spec.purpose,

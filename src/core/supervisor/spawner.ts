@@ -1,0 +1,49 @@
+// Spawning one instance of a service: its environment (with the BERTH_INSTANCE marker that
+// later proves which processes are its own, decision 0009), its private TMPDIR, its log as
+// stdout and stderr, its own session. Kept apart from the supervisor's rules: this is the one
+// place a service's process comes into being.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync } from 'node:fs';
+import { findListeners } from '../inspect/listeners.ts';
+import { expandPort } from './health.ts';
+import { openLog } from './logs.ts';
+import { INSTANCE_ENV } from './process-tree.ts';
+import type { ServiceSpec } from './spec.ts';
+import { ensureServiceTmp } from './tmpdir.ts';
+
+const PORT_FREE_WAIT_MS = 10_000;
+
+/** Spawns the service's command; the caller awaits the spawn (awaitSpawn) and watches the child. */
+export function spawnInstance(home: string, spec: ServiceSpec, env: Record<string, string>, port: number | null, restarts: number): { child: ChildProcess; marker: string } {
+  const name = spec.name;
+  const marker = randomUUID();
+  const tmp = ensureServiceTmp(home, name);
+  const childEnv: Record<string, string> = {
+    ...env,
+    ...spec.env,
+    BERTH_SERVICE: name,
+    BERTH_HOME: home,
+    // every process of this instance inherits it: the proof that berth may stop it later
+    [INSTANCE_ENV]: marker,
+    TMPDIR: tmp,
+    ...(port !== null ? { PORT: String(port) } : {}),
+  };
+  const fd = openLog(home, name, `${restarts > 0 ? `restart ${restarts} of` : 'starting'} ${name}: ${spec.argv.join(' ')}`);
+  try {
+    // detached: its own session and process group, so it outlives the daemon and can be
+    // stopped as a group. Its output goes straight to the log file.
+    // $PORT in the arguments is the service's port, so that `-- server --port '$PORT'` works without a shell.
+    const argv = spec.argv.map((a) => expandPort(a, port));
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: spec.cwd, env: childEnv, detached: true, stdio: ['ignore', fd, fd] });
+    return { child, marker };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Waits (bounded) until nothing listens on the port any more: a stopped tree's sockets close a moment after it exits. */
+export async function waitPortFree(port: number): Promise<void> {
+  const deadline = Date.now() + PORT_FREE_WAIT_MS;
+  while (findListeners({ port }).listeners.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+}

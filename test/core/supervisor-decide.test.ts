@@ -1,0 +1,213 @@
+// The supervisor's rules, driven through decide() with a fake clock: backoff growth and cap,
+// reset after a healthy period, max restarts, a hung service restarted after N failed checks,
+// a retry as soon as the obstacle is gone, adoption after the daemon died, and rare HTTP
+// probes once healthy. No process, socket or timer: the whole file runs in milliseconds.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BACKOFF_MAX_MS, BACKOFF_RESET_AFTER_MS } from '../../src/core/supervisor/backoff.ts';
+import {
+  decide,
+  type Decision,
+  type Effect,
+  HEALTH_INTERVAL_MS,
+  PROBE_INTERVAL_MS,
+  supervise,
+  type Supervision,
+  type SupervisorEvent,
+  UNHEALTHY_CHECKS_BEFORE_RESTART,
+} from '../../src/core/supervisor/decide.ts';
+import type { ServiceSpec } from '../../src/core/supervisor/spec.ts';
+import type { ServiceRecord } from '../../src/core/supervisor/store.ts';
+
+const spec: ServiceSpec = {
+  name: 'web',
+  argv: ['node', 'server.js'],
+  cwd: '/srv',
+  env: {},
+  port: { kind: 'auto' },
+  health: 'http://127.0.0.1:$PORT/',
+  restart: 'always',
+  maxRestarts: null,
+  purpose: null,
+  ephemeral: false,
+  onConflict: 'refuse',
+  locks: [],
+};
+
+const T0 = 1_700_000_000_000;
+const identity = { pid: 4242, startTicks: 1, bootId: 'b' };
+
+function record(patch: Partial<ServiceRecord> = {}): ServiceRecord {
+  return {
+    spec,
+    state: 'healthy',
+    identity,
+    instance: 'marker',
+    port: 20001,
+    owner: null,
+    restarts: 0,
+    lastExit: null,
+    env: {},
+    startedAt: T0,
+    healthySince: T0,
+    detail: null,
+    createdAt: T0,
+    ...patch,
+  };
+}
+
+/** A tiny driver: the supervision, the clock, and every effect seen. */
+function drive(initial: Supervision, start = T0): { s: Supervision; now: number; step(e: SupervisorEvent, advanceMs?: number): Decision } {
+  const d = {
+    s: initial,
+    now: start,
+    step(e: SupervisorEvent, advanceMs = 0): Decision {
+      d.now += advanceMs;
+      const out = decide(d.s, e, d.now);
+      d.s = out.supervision;
+      return out;
+    },
+  };
+  return d;
+}
+
+const crash: SupervisorEvent = { kind: 'exited', code: 1, signal: null, blocker: null, jitter: 0.5 };
+const schedules = (effects: Effect[]): Extract<Effect, { kind: 'schedule' }>[] => effects.filter((e): e is Extract<Effect, { kind: 'schedule' }> => e.kind === 'schedule');
+const spawned = (restarts: number): SupervisorEvent => ({ kind: 'spawned', spec, env: {}, owner: null, port: 20001, identity, marker: `m${restarts}`, restarts });
+
+test('backoff doubles from 200 ms after each crash, up to the 30 s cap', () => {
+  const d = drive(supervise(record({ healthySince: null })));
+  const delays: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const out = d.step(crash, 10);
+    assert.equal(d.s.record.state, 'backoff');
+    const retry = schedules(out.effects).find((e) => e.timer === 'retry');
+    assert.ok(retry, 'a retry is scheduled');
+    delays.push(retry.afterMs);
+    assert.match(d.s.record.detail ?? '', new RegExp(`restarting in ${retry.afterMs} ms \\(attempt ${i + 1}\\)`));
+    const start = d.step({ kind: 'retry-due' }, retry.afterMs);
+    assert.deepEqual(start.effects.at(-1), { kind: 'start', restarts: i + 1 });
+    d.step(spawned(i + 1), 5);
+  }
+  assert.deepEqual(delays.slice(0, 5), [200, 400, 800, 1600, 3200]);
+  assert.equal(delays.at(-1), BACKOFF_MAX_MS);
+});
+
+test('the backoff resets after 60 s healthy', () => {
+  const d = drive({ ...supervise(record({ healthySince: null })), attempt: 6 });
+  const short = d.step(crash);
+  assert.equal(schedules(short.effects).find((e) => e.timer === 'retry')?.afterMs, 200 * 2 ** 6);
+  // the next instance is healthy for a minute before it crashes
+  d.step({ kind: 'retry-due' }, 20_000);
+  d.step(spawned(1));
+  d.step({ kind: 'checked', depth: 'probe', ok: true, listener: 4242 }, 100);
+  assert.equal(d.s.record.state, 'healthy');
+  const after = d.step(crash, BACKOFF_RESET_AFTER_MS);
+  assert.equal(schedules(after.effects).find((e) => e.timer === 'retry')?.afterMs, 200);
+  assert.equal(d.s.attempt, 1);
+});
+
+test('max_restarts: the crash after the last allowed restart is a give-up, state failed', () => {
+  const d = drive(supervise(record({ spec: { ...spec, maxRestarts: 2 }, restarts: 2 })));
+  const out = d.step(crash);
+  assert.equal(d.s.record.state, 'failed');
+  assert.match(d.s.record.detail ?? '', /gave up after 2 restarts \(last: exit code 1\)/);
+  assert.ok(out.effects.some((e) => e.kind === 'record' && e.event.verb === 'give-up'));
+  assert.equal(schedules(out.effects).length, 0);
+});
+
+test('restart policies: never and on-failure with exit 0 leave it exited', () => {
+  for (const [restart, code] of [['never', 1], ['on-failure', 0]] as const) {
+    const d = drive(supervise(record({ spec: { ...spec, restart } })));
+    d.step({ ...crash, code } as SupervisorEvent);
+    assert.equal(d.s.record.state, 'exited', restart);
+  }
+});
+
+test(`a hung service is stopped after ${UNHEALTHY_CHECKS_BEFORE_RESTART} failed checks in a row, then restarted by policy`, () => {
+  const d = drive(supervise(record()));
+  const fail: SupervisorEvent = { kind: 'checked', depth: 'probe', ok: false, listener: 4242 };
+  assert.equal(d.step(fail, HEALTH_INTERVAL_MS).effects.some((e) => e.kind === 'stop-tree'), false);
+  assert.equal(d.s.record.state, 'unhealthy');
+  assert.equal(d.step(fail, HEALTH_INTERVAL_MS).effects.some((e) => e.kind === 'stop-tree'), false);
+  const third = d.step(fail, HEALTH_INTERVAL_MS);
+  assert.deepEqual(third.effects.find((e) => e.kind === 'stop-tree'), { kind: 'stop-tree', purpose: 'hung', graceMs: 2_000, reason: 'health check failed 3 times in a row' });
+  const killed = d.step({ kind: 'tree-stopped', purpose: 'hung', reason: 'health check failed 3 times in a row', outcome: { pids: [4242], killed: true, spared: [] } });
+  assert.ok(killed.effects.some((e) => e.kind === 'record' && e.event.verb === 'kill'));
+  d.step({ kind: 'exited', code: null, signal: 'SIGKILL', blocker: null, jitter: 0.5 });
+  assert.equal(d.s.record.state, 'backoff');
+  // a check that passes in between resets the count
+  const e = drive(supervise(record()));
+  e.step(fail);
+  e.step(fail);
+  e.step({ kind: 'checked', depth: 'probe', ok: true, listener: 4242 });
+  e.step(fail);
+  e.step(fail);
+  assert.equal(e.s.failures, 2);
+});
+
+test('a stranger on the port: retried as soon as the obstacle is gone, not at the end of the backoff', () => {
+  const d = drive({ ...supervise(record()), attempt: 8 });
+  const out = d.step({ ...crash, blocker: 'port 20001 held by pid 77: python3 -m http.server' });
+  assert.match(d.s.record.detail ?? '', /port 20001 held by pid 77.*retrying in \d+ ms/);
+  const watch = schedules(out.effects);
+  assert.deepEqual(watch.map((e) => [e.timer, e.afterMs]), [['obstacle', 500]]);
+  assert.deepEqual(d.step({ kind: 'obstacle-present' }, 500).effects, [{ kind: 'schedule', timer: 'obstacle', afterMs: 500 }]);
+  const gone = d.step({ kind: 'obstacle-gone' }, 500);
+  assert.deepEqual(gone.effects.at(-1), { kind: 'start', restarts: 1 });
+  assert.ok(d.now - T0 < 200 * 2 ** 8 * 0.8, 'well before the backoff delay');
+  // a start refused by the stranger again counts and keeps watching
+  const again = d.step({ kind: 'start-failed', cause: 'port 20001 held by pid 78: nc', blocked: true, jitter: 0.5, counted: true });
+  assert.equal(d.s.record.restarts, 1);
+  assert.equal(schedules(again.effects)[0]?.timer, 'obstacle');
+});
+
+test('adoption after daemon death: a live process is watched again; one that died meanwhile goes through the policy', () => {
+  const alive = decide(supervise(record()), { kind: 'adopted', alive: true, blocker: null, jitter: 0.5 }, T0);
+  assert.deepEqual(alive.effects.map((e) => e.kind), ['record', 'watch-liveness', 'schedule']);
+  assert.equal(alive.supervision.record.state, 'healthy');
+  const dead = decide(supervise(record()), { kind: 'adopted', alive: false, blocker: null, jitter: 0.5 }, T0);
+  assert.equal(dead.supervision.record.state, 'backoff');
+  assert.match(dead.supervision.record.detail ?? '', /died while the daemon was down; restarting in 200 ms/);
+  const waiting = decide(supervise(record({ state: 'backoff' })), { kind: 'adopted', alive: false, blocker: null, jitter: 0.5 }, T0);
+  assert.equal(schedules(waiting.effects)[0]?.timer, 'retry');
+  const stopping = decide(supervise(record({ state: 'stopping' })), { kind: 'adopted', alive: true, blocker: null, jitter: 0.5 }, T0);
+  assert.equal(stopping.effects[0]?.kind, 'stop-tree');
+  const stopped = decide(supervise(record({ state: 'stopped', identity: null })), { kind: 'adopted', alive: false, blocker: null, jitter: 0.5 }, T0);
+  assert.deepEqual(stopped.effects, []);
+});
+
+test('once healthy, HTTP is probed every 30 s; in between only listener ownership is watched, and a change probes at once', () => {
+  const d = drive(supervise(record({ state: 'starting', healthySince: null })));
+  const first = d.step({ kind: 'checked', depth: 'probe', ok: true, listener: 4242 });
+  assert.equal(d.s.record.state, 'healthy');
+  assert.equal(schedules(first.effects)[0]?.depth, 'ownership');
+  let probes = 0;
+  for (let t = 0; t < 60_000; t += HEALTH_INTERVAL_MS) {
+    const next = schedules(d.step({ kind: 'checked', depth: 'ownership', ok: true, listener: 4242 }, HEALTH_INTERVAL_MS).effects)[0]!;
+    if (next.depth === 'probe') {
+      probes++;
+      d.step({ kind: 'checked', depth: 'probe', ok: true, listener: 4242 }, HEALTH_INTERVAL_MS);
+    }
+  }
+  assert.ok(probes >= 1 && probes <= 60_000 / PROBE_INTERVAL_MS, `${probes} probes in a minute`);
+  const moved = d.step({ kind: 'checked', depth: 'ownership', ok: true, listener: 5555 });
+  assert.deepEqual(schedules(moved.effects), [{ kind: 'schedule', timer: 'check', afterMs: 0, depth: 'probe' }]);
+  const frozen = d.step({ kind: 'checked', depth: 'ownership', ok: true, listener: 5555, stopped: true });
+  assert.equal(schedules(frozen.effects)[0]?.depth, 'probe');
+  // nobody of it on the port any more fails at once
+  d.step({ kind: 'checked', depth: 'ownership', ok: false, listener: null });
+  assert.equal(d.s.record.state, 'unhealthy');
+});
+
+test('requests: stop of a live instance goes through stopping; late checks and retries after a stop change nothing', () => {
+  const out = decide(supervise(record()), { kind: 'stop-requested', reason: 'stopped by request', alive: true, graceMs: 5000 }, T0);
+  assert.equal(out.supervision.record.state, 'stopping');
+  assert.equal(out.effects.at(-1)?.kind, 'stop-tree');
+  const done = decide(out.supervision, { kind: 'tree-stopped', purpose: 'request', reason: 'stopped by request', outcome: { pids: [4242], killed: false, spared: [] } }, T0);
+  assert.equal(done.supervision.record.state, 'stopped');
+  const late = decide(supervise(record({ state: 'stopped' })), { kind: 'checked', depth: 'probe', ok: true, listener: 1 }, T0);
+  assert.deepEqual([late.supervision.record.state, late.effects], ['stopped', []]);
+  // a retry that fires after a stop is ignored
+  assert.deepEqual(decide(done.supervision, { kind: 'retry-due' }, T0).effects, []);
+});
