@@ -1,14 +1,6 @@
 // Imported first by the program, before anything loads node:sqlite.
 
-// On Node 22, node:sqlite announces itself as experimental on stderr: noise for berth's users
-// (and for agents parsing its output).
-// Node prints warnings through a 'warning' listener of its own; replace it with one that
-// skips that notice and prints the rest the same way.
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.name === 'ExperimentalWarning' && /SQLite/.test(warning.message)) return;
-  process.stderr.write(`(node:${process.pid}) ${warning.name}: ${warning.message}\n`);
-});
+import '../core/node-warnings.ts';
 
 // A reader that stops early (`berth ports | head`) closes the pipe: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -13,7 +13,7 @@ import { listHeldLocks } from '../core/locks/named-lock.ts';
 import { leasePort, releasePort, reservePort } from '../core/ports/ports.ts';
 import { listEvents } from '../core/registry/events.ts';
 import { logPath, tailLines } from '../core/supervisor/logs.ts';
-import { parseDuration, parseName, parsePort, parsePortRange, parseTarget } from '../core/validate.ts';
+import { parseDuration, parseName, parsePort, parseTarget } from '../core/validate.ts';
 import { whoHolds, whoListens } from '../core/who.ts';
 import { LineTransport } from './transport.ts';
 
@@ -131,7 +131,7 @@ export function createMcpServer(version: string): McpServer {
         const r = reservePort(s.registry(), s.caller, name, parsePort(a.reserve));
         return { doc: r as unknown as Doc, text: `${r.port} reserved for ${name}` };
       }
-      const r = leasePort(s.registry(), s.caller, name, { range: parsePortRange(process.env.BERTH_PORT_RANGE), ...(a.ttl ? { ttlMs: parseDuration(a.ttl, 'ttl') } : {}) });
+      const r = leasePort(s.registry(), s.caller, name, { range: s.settings.portRange, ...(a.ttl ? { ttlMs: parseDuration(a.ttl, 'ttl') } : {}) });
       return { doc: r as unknown as Doc, text: String(r.port) };
     },
   );

@@ -2,7 +2,7 @@
 import type { Context } from '../context.ts';
 import { UsageError } from '../../core/errors.ts';
 import { leasePort, releasePort, reservePort } from '../../core/ports/ports.ts';
-import { parseDuration, parseName, parsePort, parsePortRange } from '../../core/validate.ts';
+import { parseDuration, parseName, parsePort } from '../../core/validate.ts';
 
 interface PortOptions {
   ttl?: string;
@@ -30,7 +30,7 @@ export function run(ctx: Context, nameArg: string, portArg: string | undefined, 
   }
   if (portArg !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(portArg)}`, 'to reserve a port: berth port --reserve NAME PORT');
   const ttlMs = opts.ttl === undefined ? undefined : parseDuration(opts.ttl, '--ttl');
-  const range = parsePortRange(process.env.BERTH_PORT_RANGE);
+  const range = ctx.settings.portRange;
   const lease = leasePort(ctx.registry(), ctx.caller, name, { ...(ttlMs === undefined ? {} : { ttlMs }), range });
   // Plain output is the port alone, so that PORT=$(berth port web) works.
   if (ctx.json) ctx.out.json(lease);

@@ -15,6 +15,7 @@ import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
 import type { DaemonStatus, Requester, RestartRequest, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi } from './api.ts';
 import { BACKOFF_RESET_AFTER_MS, backoffDelay } from './backoff.ts';
+import type { Eviction } from '../evict.ts';
 import { clearTheWay, ConflictError, describeObstacleHolder, findObstacles } from './conflicts.ts';
 import { NotReadyError, ServiceExitedError, ServiceNotFoundError } from './errors.ts';
 import { checkHealth, expandPort } from './health.ts';
@@ -70,6 +71,8 @@ export class Supervisor implements SupervisorApi {
   private readonly startedAt = Date.now();
   private readonly runtimes = new Map<string, Runtime>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** strangers evicted for a run in progress, by service: reported in its RunResult */
+  private readonly evictedFor = new Map<string, Eviction[]>();
   private readonly self: Caller;
   private logTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -143,6 +146,7 @@ export class Supervisor implements SupervisorApi {
       const wasRetrying = existing?.state === 'backoff';
       this.cancelRestart(spec.name);
       const port = this.claimPort(spec, req);
+      this.evictedFor.set(spec.name, []);
       try {
         const instance = await this.startInstance(spec, req.env, req.owner, port, req, existing, 0, req.timeoutMs);
         return { outcome, instance };
@@ -151,12 +155,15 @@ export class Supervisor implements SupervisorApi {
         if (wasRetrying && loadService(this.registry, spec.name)?.state === 'backoff') {
           this.scheduleRetry(spec.name, this.runtime(spec.name).instance, err instanceof ConflictError ? err.brief : String(err), err instanceof ConflictError);
         }
+        this.evictedFor.delete(spec.name);
         throw err;
       }
     });
     // An instance that is already running but not ready yet is waited for too.
+    const evicted = this.evictedFor.get(spec.name) ?? [];
+    this.evictedFor.delete(spec.name);
     const readyMs = req.wait ? await this.waitReady(spec.name, instance, req.timeoutMs, t0) : null;
-    return { outcome, service: this.view(loadService(this.registry, spec.name)!), readyMs };
+    return { outcome, service: this.view(loadService(this.registry, spec.name)!), readyMs, evicted };
   }
 
   async stop(req: StopRequest): Promise<ServiceView> {
@@ -221,7 +228,7 @@ export class Supervisor implements SupervisorApi {
     if (spec.port.kind === 'none') return null;
     if (spec.port.kind === 'fixed') return reservePort(this.registry, who, spec.name, spec.port.port).port;
     if (existing?.kind === 'reservation') releasePort(this.registry, who, spec.name);
-    return leasePort(this.registry, who, spec.name, { range: this.range }).port;
+    return leasePort(this.registry, who, spec.name, { range: who.portRange ?? this.range }).port;
   }
 
   /**
@@ -230,7 +237,7 @@ export class Supervisor implements SupervisorApi {
    * Every process stopped is on the record with its pid, command, cwd and owner.
    */
   private async clearTheWay(spec: ServiceSpec, port: number | null, previous: Instance | null, who: Requester, waitMs: number): Promise<void> {
-    await clearTheWay({
+    const evicted = await clearTheWay({
       service: spec.name,
       port,
       locks: spec.locks ?? [],
@@ -239,24 +246,10 @@ export class Supervisor implements SupervisorApi {
       protect: who.protect ?? [],
       home: this.home,
       waitMs,
-      record: ({ verb, obstacle, process: p, owner, forced, pids }) =>
-        this.event(who, {
-          verb,
-          subject: spec.name,
-          outcome: 'ok',
-          details: {
-            reason: verb === 'kill' ? `an earlier instance held ${obstacle.subject}` : `a stranger held ${obstacle.subject} (on_conflict: evict)`,
-            ...(obstacle.port !== null ? { port: obstacle.port } : { path: obstacle.subject }),
-            pid: p.pid,
-            command: p.command,
-            cwd: p.cwd,
-            user: p.user,
-            owner: owner?.session ?? null,
-            forced,
-            pids,
-          },
-        }),
+      registry: this.registry,
+      record: (event) => this.event(who, event),
     });
+    this.evictedFor.get(spec.name)?.push(...evicted);
     if (port !== null) await this.waitPortFree(port);
   }
 
