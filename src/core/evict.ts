@@ -20,7 +20,7 @@ import { findFileHolders } from './inspect/holders.ts';
 import { findListeners } from './inspect/listeners.ts';
 import type { ProcessInfo } from './inspect/process.ts';
 import type { Owner } from './owner.ts';
-import { refusalFor, signalGuard } from './protect.ts';
+import { berthProcessCheck, refusalFor, signalGuard } from './protect.ts';
 import type { EventInput } from './registry/events.ts';
 import { type Guard, holderTree, type Spared, stopHolder } from './supervisor/process-tree.ts';
 import { serviceOf, type ServiceTree } from './supervisor/trees.ts';
@@ -102,6 +102,10 @@ export function evictionRefusal(p: ProcessInfo, scope: EvictionScope): EvictionR
   const me = process.getuid?.() ?? -1;
   if (p.uid !== me) return { pid: p.pid, reason: 'other_user', why: `it belongs to user ${p.user}` };
   const refusal = refusalFor(p.pid, scope);
+  if (refusal?.reason === 'ancestor' && berthProcessCheck(scope.home)(process.pid) === 'daemon') {
+    // acting inside the daemon, its ancestors are berth's: stopping one would take berth down
+    return { pid: p.pid, reason: 'ancestor_of_berth', why: `it is an ancestor of berth's daemon (pid ${process.pid})`, below: process.pid };
+  }
   if (refusal) return { pid: p.pid, reason: refusal.reason as EvictionRefusalReason, why: refusal.why };
   // Its descendants are stopped with it, but not berth's daemon (under a holder that is a
   // subreaper, or that started berth mcp): stopping the holder would then take berth down.
