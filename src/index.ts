@@ -8,7 +8,8 @@ import { findLockHolder, forgetLockHolder, recordLockHolder, tryBindLock } from 
 import { type Caller, detectOwner } from './core/owner.ts';
 import { leasePort as leaseInRegistry } from './core/ports/ports.ts';
 import { Registry } from './core/registry/registry.ts';
-import { parseName, parsePort, parsePortRange } from './core/validate.ts';
+import { parseName, parsePort } from './core/validate.ts';
+import { resolveSettings } from './core/settings.ts';
 import { whoHolds as holdersOf, whoListens as listenersOf, type FileAnswer, type PortAnswer } from './core/who.ts';
 
 export { BerthError } from './core/errors.ts';
@@ -92,7 +93,7 @@ export async function singleton(name: string, opts: LibraryOptions = {}): Promis
 export function leasePort(name: string, opts: LibraryOptions & { ttlMs?: number } = {}): number {
   parseName(name);
   return withRegistry(opts, (r) =>
-    leaseInRegistry(r, caller(), name, { range: parsePortRange(process.env.BERTH_PORT_RANGE), ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}) }).port,
+    leaseInRegistry(r, caller(), name, { range: resolveSettings().portRange, ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}) }).port,
   );
 }
 

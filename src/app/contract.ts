@@ -106,7 +106,23 @@ export const service = z.strictObject({
   detail: nullable(z.string()),
   logPath: z.string(),
 });
-export const runResult = z.strictObject({ outcome: z.enum(['started', 'already_running', 'replaced']), service, readyMs: nullable(z.number()) });
+const spared = z.strictObject({ pid: z.number().int(), reason: z.string() });
+const eviction = z.strictObject({
+  target: z.string(),
+  port: nullable(z.number().int()),
+  path: nullable(z.string()),
+  service: nullable(z.string()),
+  cause: z.enum(['free', 'on_conflict']),
+  pid: z.number().int(),
+  command: z.string(),
+  cwd: nullable(z.string()),
+  user: z.string(),
+  owner: nullable(z.string()),
+  forced: z.boolean(),
+  pids: z.array(z.number().int()),
+  spared: z.array(spared),
+});
+export const runResult = z.strictObject({ outcome: z.enum(['started', 'already_running', 'replaced']), service, readyMs: nullable(z.number()), evicted: z.array(eviction).optional() });
 const daemonStatusShape = { pid: z.number().int(), startedAt: iso, home: z.string(), version: z.string(), services: z.number().int(), rssBytes: z.number() };
 
 /** Every verb's document, by the name the tests and docs use. */

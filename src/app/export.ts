@@ -7,7 +7,6 @@ import { loadProject, startOrder } from '../core/config/load.ts';
 import { UsageError } from '../core/errors.ts';
 import { leasePort, reservePort } from '../core/ports/ports.ts';
 import { logPath } from '../core/supervisor/logs.ts';
-import { parsePortRange } from '../core/validate.ts';
 import { launchdPlist } from '../export/launchd.ts';
 import { type ExportedFile, systemdUnit } from '../export/systemd.ts';
 import type { Session } from './session.ts';
@@ -35,7 +34,7 @@ export function exportUnits(session: Session, dir: string, format: ExportFormat,
   const project = loadProject(dir);
   const chosen = names.length > 0 ? startOrder(project, names).filter((n) => names.includes(n)) : [...project.services.keys()];
   const registry = session.registry();
-  const range = parsePortRange(process.env.BERTH_PORT_RANGE);
+  const range = session.settings.portRange;
   const files: ExportedFile[] = [];
   for (const name of chosen) {
     const { spec, dependsOn } = project.services.get(name)!;

@@ -3,7 +3,7 @@
 // every door instead of one of them silently picking a meaning.
 import { UsageError } from '../core/errors.ts';
 import { type LeaseResult, leasePort, type PortRecord, releasePort, reservePort } from '../core/ports/ports.ts';
-import { parseDuration, parseName, parsePort, parsePortRange } from '../core/validate.ts';
+import { parseDuration, parseName, parsePort } from '../core/validate.ts';
 import type { Session } from './session.ts';
 
 export interface PortInput {
@@ -31,6 +31,6 @@ export function portVerb(session: Session, input: PortInput): PortResult {
   }
   if (input.port !== undefined) throw new UsageError(`unexpected port ${JSON.stringify(String(input.port))} without reserve`, 'to reserve a port: berth port --reserve NAME PORT');
   const ttlMs = input.ttl === undefined ? undefined : parseDuration(input.ttl, 'ttl');
-  const range = parsePortRange(process.env.BERTH_PORT_RANGE);
+  const range = session.settings.portRange;
   return { kind: 'lease', doc: leasePort(session.registry(), session.caller, name, { ...(ttlMs === undefined ? {} : { ttlMs }), range }) };
 }

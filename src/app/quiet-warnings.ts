@@ -1,10 +1,3 @@
-// Imported first by every entry point (the CLI's program, the daemon), before anything loads
-// node:sqlite. On Node 22, node:sqlite announces itself as experimental on stderr: noise for
-// berth's users (and for agents parsing its output), and for the daemon's log. Node prints
-// warnings through a 'warning' listener of its own; replace it with one that skips that notice
-// and prints the rest the same way.
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.name === 'ExperimentalWarning' && /SQLite/.test(warning.message)) return;
-  process.stderr.write(`(node:${process.pid}) ${warning.name}: ${warning.message}\n`);
-});
+// The CLI's door to berth's warning filter (src/core/node-warnings.ts), imported first by the
+// program: the CLI imports nothing from the core but types and errors, so it comes through here.
+import '../core/node-warnings.ts';

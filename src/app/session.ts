@@ -1,6 +1,7 @@
 // What every adapter (the CLI, the MCP server) needs to act for someone: where state lives,
 // who is asking, the registry, and the supervisor through the daemon.
 import { resolveHome } from '../core/home.ts';
+import { resolveSettings, type Settings } from '../core/settings.ts';
 import { ancestorsOf } from '../core/inspect/tree.ts';
 import { type Caller, detectOwner } from '../core/owner.ts';
 import { Registry } from '../core/registry/registry.ts';
@@ -13,10 +14,22 @@ export class Session {
   readonly actor: string;
   private opened: Registry | undefined;
   private callerCache: Caller | undefined;
+  private settingsCache: Settings | undefined;
+  private readonly env: NodeJS.ProcessEnv | undefined;
 
   constructor(opts: { actor: string; env?: NodeJS.ProcessEnv }) {
     this.actor = opts.actor;
+    this.env = opts.env;
     this.home = resolveHome(opts.env);
+  }
+
+  /**
+   * The settings of this process, resolved once (on first use: a bad BERTH_PORT_RANGE is an
+   * error of the verbs that use it, not of every verb).
+   */
+  get settings(): Settings {
+    this.settingsCache ??= resolveSettings(this.env);
+    return this.settingsCache;
   }
 
   /** The registry, created if needed: for verbs that change state. */
@@ -40,9 +53,12 @@ export class Session {
     return new DaemonClient(this.home);
   }
 
-  /** Who asks, for the daemon: the caller plus the pids it must never evict (us and our ancestors). */
+  /**
+   * Who asks, for the daemon: the caller, the pids it must never evict (us and our ancestors),
+   * and our port range, which a lease made for this request comes from (decision 0012).
+   */
   requester(): Requester {
-    return { ...this.caller, protect: [process.pid, ...ancestorsOf(process.pid)] };
+    return { ...this.caller, protect: [process.pid, ...ancestorsOf(process.pid)], portRange: this.settings.portRange };
   }
 
   get caller(): Caller {

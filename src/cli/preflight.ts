@@ -1,5 +1,5 @@
-// Imported first by the program, before anything loads node:sqlite: berth's warning filter, and
-// a quiet end when the reader of stdout goes away.
+// Imported first by the program, before anything loads node:sqlite.
+
 import '../app/quiet-warnings.ts';
 
 // A reader that stops early (`berth ports | head`) closes the pipe: that is not an error.

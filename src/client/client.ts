@@ -3,13 +3,17 @@
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import { buildId, daemonEntry } from '../core/package.ts';
 import { BerthError, EXIT, type ExitCode, isErrno, toErrorCode } from '../core/errors.ts';
+import type { FreeResult } from '../core/free.ts';
+import type { GcAction } from '../core/gc.ts';
 import { ensureHome } from '../core/home.ts';
+import { DAEMON_LOG_FILE, socketPathOf } from '../core/settings.ts';
 import { logPath, openLogFile, tailLinesQuietly } from '../core/supervisor/logs.ts';
 import type {
   DaemonStatus,
+  FreeRequest,
+  GcRequest,
   RestartRequest,
   RunRequest,
   RunResult,
@@ -25,7 +29,7 @@ const LOSER_GRACE_MS = 3_000;
 export class DaemonUnavailableError extends BerthError {
   constructor(home: string, why: string, hint?: string) {
     super('daemon_unavailable', `cannot reach berthd for ${home}: ${why}`, {
-      hint: hint ?? `see ${join(home, 'logs', 'berthd.log')}; berth daemon status`,
+      hint: hint ?? `see ${logPath(home, 'berthd')}; berth daemon status`,
       exitCode: EXIT.failure,
     });
   }
@@ -41,11 +45,11 @@ function connectionHint(home: string, code: string): { why: string; hint?: strin
   switch (code) {
     case 'EACCES':
     case 'EPERM':
-      return { why: `permission denied on ${join(home, 'berthd.sock')}`, hint: 'the socket belongs to another user, or BERTH_HOME is not yours: set BERTH_HOME to your own directory' };
+      return { why: `permission denied on ${socketPathOf(home)}`, hint: 'the socket belongs to another user, or BERTH_HOME is not yours: set BERTH_HOME to your own directory' };
     case 'ENOTDIR':
     case 'ENAMETOOLONG':
     case 'ELOOP':
-      return { why: `${join(home, 'berthd.sock')} is not a usable socket path (${code})`, hint: 'set BERTH_HOME to a short path of a directory you own' };
+      return { why: `${socketPathOf(home)} is not a usable socket path (${code})`, hint: 'set BERTH_HOME to a short path of a directory you own' };
     case 'ECONNRESET':
     case 'EPIPE':
       return { why: `the connection was closed mid-request (${code}): berthd may have exited` };
@@ -76,7 +80,16 @@ export class DaemonClient implements SupervisorApi {
 
   constructor(home: string) {
     this.home = home;
-    this.socket = join(home, 'berthd.sock');
+    this.socket = socketPathOf(home);
+  }
+
+  /** Frees a port or a file in the daemon (the single writer of evictions). */
+  free(req: FreeRequest): Promise<FreeResult> {
+    return this.call('POST', '/v1/free', req);
+  }
+  /** Collects garbage in the daemon. */
+  gc(req: GcRequest): Promise<{ dryRun: boolean; actions: GcAction[] }> {
+    return this.call('POST', '/v1/gc', req);
   }
 
   run(req: RunRequest): Promise<RunResult> {
@@ -118,7 +131,7 @@ export class DaemonClient implements SupervisorApi {
     const running = await this.probe();
     if (running) return running;
     ensureHome(this.home);
-    const log = openLogFile(this.home, 'berthd.log');
+    const log = openLogFile(this.home, DAEMON_LOG_FILE);
     let exitedAt: number | undefined;
     try {
       // Its own session, its output on its log: it outlives the CLI that started it.

@@ -1,5 +1,9 @@
 // `berth doctor`: the collision map. Every finding has a severity and the exact command that
-// fixes it.
+// fixes it. An error is a conflict berth refused to resolve (a stranger on a claimed port or
+// lock, a service kept down by one); `berth doctor` exits 3 exactly when it reports an error.
+// A service that failed for its own reasons (command not found, exits 1) is a warning: its log
+// says why. What stands in a failed service's way is looked up again (findObstacles), never read
+// back out of the `detail` text.
 import { existsSync } from 'node:fs';
 import type { Project } from './config/load.ts';
 import { isAlive } from './identity.ts';
@@ -7,7 +11,7 @@ import { findListeners } from './inspect/listeners.ts';
 import { isOwnerGone } from './owner.ts';
 import { listPortRecords } from './ports/ports.ts';
 import type { Registry } from './registry/registry.ts';
-import { findObstacles } from './supervisor/conflicts.ts';
+import { describeObstacleHolder, findObstacles } from './supervisor/conflicts.ts';
 import { isLive } from './supervisor/state.ts';
 import { loadServices } from './supervisor/store.ts';
 import { serviceTrees } from './supervisor/trees.ts';
@@ -17,7 +21,7 @@ export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
   severity: Severity;
-  kind: 'port_conflict' | 'port_ok' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop';
+  kind: 'port_conflict' | 'port_ok' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop' | 'service_failed';
   subject: string;
   message: string;
   fix: string | null;
@@ -25,6 +29,7 @@ export interface Finding {
 
 export interface DoctorReport {
   findings: Finding[];
+  /** the number of error findings: `berth doctor` exits 3 exactly when it is not 0 */
   conflicts: number;
   config: string | null;
 }
@@ -94,15 +99,16 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
       findings.push({ severity: 'warning', kind: 'stale_service', subject: s.spec.name, message: `"${s.spec.name}" is recorded as ${s.state}, but its process is gone and no daemon watches it`, fix: 'berth ps' });
     }
     if (s.state === 'backoff' || s.state === 'failed') {
-      const port = /port (\d+) held by/.exec(s.detail ?? '')?.[1];
-      const path = /(\S+) locked by/.exec(s.detail ?? '')?.[1];
-      findings.push({
-        severity: 'error',
-        kind: 'crash_loop',
-        subject: s.spec.name,
-        message: `"${s.spec.name}" is ${s.state === 'backoff' ? `in a crash loop (${s.restarts} restarts)` : 'failed'}: ${s.detail ?? 'see its log'}`,
-        fix: port ? `berth free ${port}` : path ? `berth free ${path}` : `berth logs ${s.spec.name}`,
-      });
+      const own = trees.find((t) => t.record.spec.name === s.spec.name)?.pids ?? new Set<number>();
+      // what holds its port or a declared lock now, other than its own processes: the conflict that keeps it down
+      const blocker = findObstacles(s.port, s.spec.locks ?? []).find((o) => o.hidden.length > 0 || o.holders.some((p) => !own.has(p.pid)));
+      const state = s.state === 'backoff' ? `in a crash loop (${s.restarts} restarts)` : 'failed';
+      if (blocker) {
+        const target = blocker.port !== null ? String(blocker.port) : blocker.subject;
+        findings.push({ severity: 'error', kind: 'crash_loop', subject: s.spec.name, message: `"${s.spec.name}" is ${state}: ${blocker.subject} is held by ${describeObstacleHolder(blocker)}`, fix: `berth free ${target}` });
+      } else {
+        findings.push({ severity: 'warning', kind: 'service_failed', subject: s.spec.name, message: `"${s.spec.name}" is ${state}: ${s.detail ?? 'see its log'}`, fix: `berth logs ${s.spec.name} (then fix it, or remove it: berth rm ${s.spec.name})` });
+      }
     }
   }
   for (const l of registry?.all<LockRow>('SELECT name, pid, start_ticks, boot_id FROM locks') ?? []) {

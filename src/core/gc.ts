@@ -58,3 +58,13 @@ export function applyGcLocally(home: string, registry: Registry, caller: Caller,
     }
   }
 }
+
+/** Plans and (unless dryRun) applies gc: services are stopped through stopService (the supervisor). */
+export async function runGc(home: string, registry: Registry | undefined, caller: Caller, dryRun: boolean, stopService: (name: string) => Promise<void>): Promise<{ dryRun: boolean; actions: GcAction[] }> {
+  const actions = planGc(home, registry);
+  if (!dryRun && registry) {
+    applyGcLocally(home, registry, caller, actions);
+    for (const a of actions) if (a.kind === 'stop-service') await stopService(a.subject);
+  }
+  return { dryRun, actions };
+}

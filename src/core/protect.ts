@@ -20,14 +20,18 @@ export interface GuardOptions {
 
 /** The refusal for one pid, or undefined when berth may signal it. */
 export function refusalFor(pid: number, opts: GuardOptions, isBerth: BerthCheck = berthProcessCheck(opts.home)): SignalRefusedError | undefined {
-  try {
-    assertSignallable(pid);
-  } catch (err) {
-    if (err instanceof SignalRefusedError) return err;
-    throw err;
+  // berth's own machinery is named as such first: inside the daemon (which frees and evicts when
+  // it runs) the daemon is also "self", and the more specific reason is the one that helps
+  const berth = pid > 1 ? isBerth(pid) : undefined;
+  if (berth === undefined) {
+    try {
+      assertSignallable(pid);
+    } catch (err) {
+      if (err instanceof SignalRefusedError) return err;
+      throw err;
+    }
+    if (opts.protect?.includes(pid)) return new SignalRefusedError(pid, 'requester', 'it is the process that asked, or one of its ancestors');
   }
-  if (opts.protect?.includes(pid)) return new SignalRefusedError(pid, 'requester', 'it is the process that asked, or one of its ancestors');
-  const berth = isBerth(pid);
   if (berth === 'daemon') return new SignalRefusedError(pid, 'daemon', `it is berth's daemon for ${opts.home}`);
   if (berth === 'registry') return new SignalRefusedError(pid, 'registry', `it has berth's registry open (${registryPath(opts.home!)}): berth itself, or a program using berth's library`);
   return undefined;

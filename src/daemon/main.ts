@@ -3,25 +3,22 @@
 // singleton lock (an abstract socket the kernel releases when the daemon dies), opens the
 // registry, adopts the services a previous daemon left running, and serves the API on
 // $BERTH_HOME/berthd.sock (0600, in a 0700 directory).
-import '../app/quiet-warnings.ts';
+import '../core/node-warnings.ts';
 import { chmodSync, rmSync } from 'node:fs';
 import { buildId, packageVersion } from '../core/package.ts';
-import { join } from 'node:path';
-import { ensureHome, registryPath as registryPathOf, resolveHome } from '../core/home.ts';
+import { ensureHome, registryPath as registryPathOf } from '../core/home.ts';
 import { abstractHolders, daemonAddress, tryBindAddress } from '../core/locks/named-lock.ts';
 import { Registry } from '../core/registry/registry.ts';
 import { Supervisor } from '../core/supervisor/supervisor.ts';
-import { parsePortRange } from '../core/validate.ts';
+import { resolveSettings } from '../core/settings.ts';
 import { createApiServer } from './server.ts';
 
 const REGISTRY_CHECK_MS = 1_000;
 
-export function socketPath(home: string): string {
-  return join(home, 'berthd.sock');
-}
-
 async function main(): Promise<number> {
-  const home = resolveHome();
+  // resolved once, here, and passed down: the socket, the logs, the lease range, the log cap
+  const settings = resolveSettings();
+  const { home } = settings;
   // Created 0700 if missing; an existing home is checked, never chmod'ed (it may be shared).
   ensureHome(home);
   const address = daemonAddress(home);
@@ -33,15 +30,8 @@ async function main(): Promise<number> {
   }
   const version = packageVersion();
   const registry = Registry.open(home);
-  const maxBytes = Number(process.env.BERTH_LOG_MAX_BYTES);
-  const supervisor = new Supervisor({
-    home,
-    registry,
-    version,
-    range: parsePortRange(process.env.BERTH_PORT_RANGE),
-    ...(maxBytes > 0 ? { logMaxBytes: maxBytes } : {}),
-  });
-  const sock = socketPath(home);
+  const supervisor = new Supervisor({ home, registry, version, range: settings.portRange, logMaxBytes: settings.logMaxBytes });
+  const sock = settings.socketPath;
   // We hold the singleton lock, so a socket file here is a dead daemon's: safe to remove.
   rmSync(sock, { force: true });
   let stopping = false;
@@ -57,7 +47,7 @@ async function main(): Promise<number> {
     registry.close();
     void held.close().then(() => resolveDone(0));
   };
-  const server = createApiServer({ api: supervisor, registry, home, onShutdown: shutdown, build: buildId() });
+  const server = createApiServer({ api: supervisor, registry, settings, onShutdown: shutdown, build: buildId() });
   await new Promise<void>((resolve) => server.listen(sock, resolve));
   chmodSync(sock, 0o600);
   await supervisor.adoptAll();

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { owner } from '../app/contract.ts';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { MAX_RESTARTS_LIMIT } from '../core/supervisor/spec.ts';
-import type { RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
+import type { FreeRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
 import { MAX_DURATION_MS } from '../core/validate.ts';
 
 /** A request body the daemon refuses: not JSON, the wrong shape, or a value out of range. */
@@ -50,6 +50,10 @@ const requester = {
   actor: text,
   owner,
   protect: z.array(z.number().int().positive()).max(10_000).optional(),
+  portRange: z
+    .strictObject({ low: port, high: port })
+    .refine((r) => r.low <= r.high, 'low must not be above high')
+    .optional(),
 };
 
 // The caller's environment: the base a service's variables go on top of. Any name the kernel
@@ -58,6 +62,9 @@ const callerEnv = z.record(z.string().min(1).regex(/^[^=\0]+$/, 'an environment 
 
 const runRequest = z.strictObject({ ...requester, spec, env: callerEnv, wait: z.boolean(), timeoutMs: durationMs });
 const stopRequest = z.strictObject({ ...requester, name, graceMs: durationMs });
+const freeTarget = z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('port'), port }), z.strictObject({ kind: z.literal('path'), path: absolutePath })]);
+const freeRequest = z.strictObject({ ...requester, target: freeTarget, force: z.boolean(), graceMs: durationMs });
+const gcRequest = z.strictObject({ ...requester, dryRun: z.boolean() });
 const restartRequest = z.strictObject({ ...requester, name, graceMs: durationMs, wait: z.boolean(), timeoutMs: durationMs });
 
 function parseWith<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
@@ -70,6 +77,8 @@ function parseWith<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
 
 export const parseRunRequest = (body: unknown): RunRequest => parseWith(runRequest, body, 'run') as RunRequest;
 export const parseStopRequest = (body: unknown): StopRequest => parseWith(stopRequest, body, 'stop') as StopRequest;
+export const parseFreeRequest = (body: unknown): FreeRequest => parseWith(freeRequest, body, 'free') as FreeRequest;
+export const parseGcRequest = (body: unknown): GcRequest => parseWith(gcRequest, body, 'gc') as GcRequest;
 export const parseRestartRequest = (body: unknown): RestartRequest => parseWith(restartRequest, body, 'restart') as RestartRequest;
 
 /** A whole-number query parameter (?n=, ?after=), or its default when absent. */

@@ -1,16 +1,23 @@
 // The daemon's API: HTTP + JSON over a Unix socket, one route per supervisor call, and
 // server-sent event streams for the audit log and service output. Errors go
 // out as {"error": {code, message, hint, details}, "exitCode"}: never a stack. Every body is
-// checked against its schema (requests.ts) before it reaches the supervisor.
+// checked against its schema (requests.ts) before it reaches the supervisor. `free` and `gc`
+// run here when a daemon runs, so that the daemon is the single writer of service state and
+// evictions (the CLI does them itself, with the same core modules, only when none runs).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { type Registry, translateOpenError } from '../core/registry/registry.ts';
-import type { SupervisorApi } from '../core/supervisor/api.ts';
-import { BadRequestError, parseRestartRequest, parseRunRequest, parseStopRequest, queryCount } from './requests.ts';
+import { applyFree } from '../core/free.ts';
+import { runGc } from '../core/gc.ts';
+import { recordEvent } from '../core/registry/events.ts';
+import type { Settings } from '../core/settings.ts';
+import type { Requester, SupervisorApi } from '../core/supervisor/api.ts';
+import { BadRequestError, parseFreeRequest, parseGcRequest, parseRestartRequest, parseRunRequest, parseStopRequest, queryCount } from './requests.ts';
 import { streamEvents, streamLogs } from './streams.ts';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_LOG_LINES = 1_000_000;
+const GC_STOP_GRACE_MS = 10_000;
 
 const HTTP_STATUS: Record<number, number> = { [EXIT.usage]: 400, [EXIT.conflict]: 409, [EXIT.notFound]: 404, [EXIT.failure]: 500 };
 
@@ -19,7 +26,7 @@ export interface ApiDeps {
   /** the build this daemon runs, sent with every answer so a client can tell it is outdated */
   build: string;
   registry: Registry;
-  home: string;
+  settings: Settings;
   onShutdown: () => void;
 }
 
@@ -29,7 +36,9 @@ export function createApiServer(deps: ApiDeps): Server {
   });
 }
 
-async function handle({ api, registry, home, onShutdown, build }: ApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { api, registry, settings, onShutdown, build } = deps;
+  const { home } = settings;
   res.setHeader('x-berth-build', build);
   try {
     const body = req.method === 'POST' ? await readBody(req) : undefined;
@@ -63,6 +72,16 @@ async function handle({ api, registry, home, onShutdown, build }: ApiDeps, req: 
       case 'POST /v1/rm':
         result = await api.remove(parseStopRequest(body));
         break;
+      case 'POST /v1/free': {
+        const r = parseFreeRequest(body);
+        result = await applyFree(r.target, { registry, record: (event) => recordEvent(registry, r, event), caller: r, home, protect: r.protect ?? [], force: r.force, graceMs: r.graceMs, stopService: stopper(api, r, r.graceMs) });
+        break;
+      }
+      case 'POST /v1/gc': {
+        const r = parseGcRequest(body);
+        result = await runGc(home, registry, r, r.dryRun, stopper(api, r, GC_STOP_GRACE_MS));
+        break;
+      }
       case 'POST /v1/shutdown':
         send(res, 200, { ok: true });
         onShutdown();
@@ -79,9 +98,16 @@ async function handle({ api, registry, home, onShutdown, build }: ApiDeps, req: 
       send(res, HTTP_STATUS[err.exitCode] ?? 500, { error: err.toDocument(), exitCode: err.exitCode });
     } else {
       process.stderr.write(`berthd: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
-      send(res, 500, { error: { code: 'internal', message: err instanceof Error ? err.message : String(err), hint: 'this is a bug in berth; see $BERTH_HOME/logs/berthd.log' }, exitCode: EXIT.failure });
+      send(res, 500, { error: { code: 'internal', message: err instanceof Error ? err.message : String(err), hint: `this is a bug in berth; see ${settings.daemonLogPath}` }, exitCode: EXIT.failure });
     }
   }
+}
+
+/** Stops a berth service through the supervisor, for the one who asked (ownership and protection go with it). */
+function stopper(api: SupervisorApi, who: Requester, graceMs: number): (name: string) => Promise<void> {
+  return async (name) => {
+    await api.stop({ name, graceMs, actor: who.actor, owner: who.owner, ...(who.protect ? { protect: who.protect } : {}) });
+  };
 }
 
 function parseUrl(raw: string | undefined): URL {

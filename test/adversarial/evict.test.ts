@@ -64,7 +64,7 @@ test('free: a holder leading the group of `berth free` itself is stopped alone, 
   const doc = JSON.parse(output);
   assert.deepEqual(doc.stopped.map((s: { pid: number }) => s.pid), [squatter.pid]);
   await waitFor(() => !isRunning(squatter.pid), { what: 'the squatter to be gone' });
-  const free = (await events(env)).find((e) => e.verb === 'free');
+  const free = (await events(env)).find((e) => e.verb === 'evict' && e.details.cause === 'free');
   assert.ok(free, 'a free event');
   assert.equal(free.subject, `:${port}`);
   assert.deepEqual(free.details.pids, [squatter.pid], 'free signalled the holder only (not itself, not its group)');

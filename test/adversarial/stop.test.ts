@@ -74,7 +74,7 @@ test('a holder that re-forks on SIGTERM: eviction gives up after a few rounds, f
   const free = await berth(['free', String(port), '--json'], { env });
   assert.equal(free.code, 3, `free does not claim success:\n${free}`);
   assert.equal(free.json().error.code, 'still_held');
-  const evictions = ok(await berth(['events', '--json'], { env })).json().events.filter((e: { verb: string }) => e.verb === 'evict');
+  const evictions = ok(await berth(['events', '--json'], { env })).json().events.filter((e: { verb: string; details: { cause?: string } }) => e.verb === 'evict' && e.details.cause === 'on_conflict');
   assert.ok(evictions.length <= 3, `a bounded number of evictions, not a loop: ${evictions.length}`);
   countHostile(t, 2, 'a holder that re-forks on SIGTERM');
   assertBystandersAlive(t, [bystander]);

@@ -3,7 +3,7 @@ import type { Context } from '../context.ts';
 import { type RunInput, runService } from '../../app/services.ts';
 import { BerthError } from '../../core/errors.ts';
 import { MAX_RESTARTS_LIMIT, parseCount, parseDuration } from '../../app/input.ts';
-import { where } from '../format/service.ts';
+import { evictionLines, where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 
 export interface RunOptions {
@@ -41,8 +41,12 @@ export async function run(ctx: Context, name: string, argv: string[], opts: RunO
   };
   try {
     const result = await withSpinner(ctx, `starting ${name}`, () => runService(ctx, input));
-    if (ctx.json) ctx.out.json(result);
-    else if (result.outcome === 'already_running') ctx.out.line(`already running (pid ${result.service.pid}) ${result.service.port !== null ? `on :${result.service.port}` : ''}`.trimEnd());
+    if (ctx.json) {
+      ctx.out.json(result);
+      return 0;
+    }
+    for (const line of evictionLines(result)) ctx.out.line(line);
+    if (result.outcome === 'already_running') ctx.out.line(`already running (pid ${result.service.pid}) ${result.service.port !== null ? `on :${result.service.port}` : ''}`.trimEnd());
     else {
       const ready = result.readyMs === null ? 'not waiting for it to be ready' : `${result.service.state} in ${(result.readyMs / 1000).toFixed(1)}s`;
       ctx.out.line(`${result.outcome === 'replaced' ? 'replaced' : 'started'} ${name} (${where(result.service)}), ${ready}`);

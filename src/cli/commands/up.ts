@@ -4,7 +4,7 @@ import type { Context } from '../context.ts';
 import { upProject } from '../../app/services.ts';
 import type { RunResult } from '../../core/supervisor/api.ts';
 import { parseDuration } from '../../app/input.ts';
-import { where } from '../format/service.ts';
+import { evictionLines, where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 import { printLogTail } from './run.ts';
 
@@ -13,6 +13,7 @@ export async function run(ctx: Context, names: string[], opts: { timeout?: strin
   const report = (r: RunResult): void => {
     if (ctx.json) return;
     const s = r.service;
+    for (const line of evictionLines(r)) ctx.out.line(`${s.name}: ${line}`);
     ctx.out.line(
       r.outcome === 'already_running'
         ? `${s.name}: already running (pid ${s.pid})${s.port !== null ? ` on :${s.port}` : ''}`

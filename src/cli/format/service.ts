@@ -1,5 +1,5 @@
 // How a service reads in one line, shared by run, stop, restart and ps.
-import type { ExitInfo, ServiceView } from '../../core/supervisor/api.ts';
+import type { ExitInfo, RunResult, ServiceView } from '../../core/supervisor/api.ts';
 import { span } from './time.ts';
 
 export function describeExit(exit: ExitInfo | null): string {
@@ -13,4 +13,9 @@ export function where(service: ServiceView): string {
 
 export function uptime(service: ServiceView): string {
   return service.uptimeMs === null ? '-' : span(service.uptimeMs);
+}
+
+/** One line per stranger evicted for a start: "evicted pid 4242 (python3 -m http.server) holding :8765, owner agent-b". */
+export function evictionLines(result: RunResult): string[] {
+  return (result.evicted ?? []).map((e) => `evicted pid ${e.pid} (${e.command}) holding ${e.target}, owner ${e.owner ?? 'unknown'}${e.forced ? ', killed after the grace' : ''}`);
 }

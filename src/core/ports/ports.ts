@@ -6,6 +6,8 @@ import { type Identity, isAlive } from '../identity.ts';
 import { busyPorts } from '../inspect/sockets.ts';
 import { type Caller, type Owner, parseOwner } from '../owner.ts';
 import { recordEvent } from '../registry/events.ts';
+import { isLive } from '../supervisor/state.ts';
+import { loadService } from '../supervisor/store.ts';
 import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
 
@@ -176,7 +178,13 @@ export function reservePort(registry: Registry, caller: Caller, name: string, po
   if ('created' in outcome) return outcome;
   // The refusal is recorded after the transaction, which stays free of the failed change.
   recordEvent(registry, caller, { verb: 'reserve', subject: name, outcome: 'refused', details: { port, heldBy: outcome.name, kind: outcome.kind } }, now);
-  throw new PortTakenError(port, { name: outcome.name });
+  throw new PortTakenError(port, { name: outcome.name }, supervised(registry, outcome.name) ? `it belongs to berth service "${outcome.name}", which is running or being restarted: pick another port (or --port auto), or see: berth ps ${outcome.name}` : undefined);
+}
+
+/** True when a berth service of that name is running or being restarted: its reservation is not one to release. */
+function supervised(registry: Registry, name: string): boolean {
+  const record = loadService(registry, name);
+  return record !== undefined && (record.state === 'backoff' || (isLive(record.state) && record.identity !== null && isAlive(record.identity)));
 }
 
 /** Releases name's lease or reservation. Throws NotFoundError if it has none. */

@@ -1,8 +1,10 @@
 // The supervisor's interface. The daemon implements it in process; the client implements the
 // same interface over the daemon's socket. The CLI (and later MCP and the dashboard) depend on
 // this interface only.
+import type { Eviction } from '../evict.ts';
 import type { Identity } from '../identity.ts';
 import type { Owner } from '../owner.ts';
+import type { PortRange } from '../validate.ts';
 import type { ServiceSpec } from './spec.ts';
 import type { ServiceState } from './state.ts';
 
@@ -42,6 +44,24 @@ export interface Requester {
   owner: Owner;
   /** pids berth must never evict for this request: the requester and its ancestors */
   protect?: number[];
+  /**
+   * the port range of the requester's settings (BERTH_PORT_RANGE where it runs): a lease made
+   * for this request comes from it, so `berth port X` and `run --port auto` agree. Absent: the
+   * daemon's own. See docs/decisions/0012-settings.md.
+   */
+  portRange?: PortRange;
+}
+
+/** `berth free` through the daemon. */
+export interface FreeRequest extends Requester {
+  target: { kind: 'port'; port: number } | { kind: 'path'; path: string };
+  force: boolean;
+  graceMs: number;
+}
+
+/** `berth gc` through the daemon. */
+export interface GcRequest extends Requester {
+  dryRun: boolean;
 }
 
 export interface RunRequest extends Requester {
@@ -59,6 +79,8 @@ export interface RunResult {
   service: ServiceView;
   /** how long it took to become ready, when berth waited */
   readyMs: number | null;
+  /** the strangers berth evicted for this start (on_conflict: evict), when it ran one */
+  evicted?: Eviction[];
 }
 
 export interface StopRequest extends Requester {

@@ -13,6 +13,7 @@ import { recordEvent, type EventInput } from '../registry/events.ts';
 import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
 import type { DaemonStatus, Requester, RestartRequest, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
+import type { Eviction } from '../evict.ts';
 import { clearTheWay, ConflictError, describeObstacleHolder, findObstacles } from './conflicts.ts';
 import { type CheckDepth, decide, decideRun, type Effect, type Supervision, type SupervisorEvent } from './decide.ts';
 import { ServiceNotFoundError } from './errors.ts';
@@ -80,6 +81,8 @@ export class Supervisor implements SupervisorApi {
   private readonly runtimes = new Map<string, Runtime>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly changes = new EventEmitter<{ change: [SupervisorChange] }>();
+  /** strangers evicted for a run in progress, by service: reported in its RunResult */
+  private readonly evictedFor = new Map<string, Eviction[]>();
   private readonly self: Caller;
   private logTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -147,18 +150,22 @@ export class Supervisor implements SupervisorApi {
       const wasRetrying = existing?.state === 'backoff';
       if (existing) await this.step(spec.name, { kind: 'start-requested' });
       const port = this.claimPort(spec, req);
+      this.evictedFor.set(spec.name, []);
       try {
         const instance = await this.startInstance(spec, req.env, req.owner, port, req, existing, 0, req.timeoutMs);
         return { outcome, instance };
       } catch (err) {
         // A supervised service that was waiting to restart keeps being retried.
         if (wasRetrying) await this.step(spec.name, this.startFailed(err, false));
+        this.evictedFor.delete(spec.name);
         throw err;
       }
     });
     // An instance that is already running but not ready yet is waited for too.
     const readyMs = req.wait ? await this.waitReady(spec.name, instance, req.timeoutMs, t0) : null;
-    return { outcome, service: this.view(loadService(this.registry, spec.name)!), readyMs };
+    const evicted = this.evictedFor.get(spec.name) ?? [];
+    this.evictedFor.delete(spec.name);
+    return { outcome, service: this.view(loadService(this.registry, spec.name)!), readyMs, evicted };
   }
 
   async stop(req: StopRequest): Promise<ServiceView> {
@@ -392,7 +399,7 @@ export class Supervisor implements SupervisorApi {
     if (spec.port.kind === 'none') return null;
     if (spec.port.kind === 'fixed') return reservePort(this.registry, who, spec.name, spec.port.port).port;
     if (existing?.kind === 'reservation') releasePort(this.registry, who, spec.name);
-    return leasePort(this.registry, who, spec.name, { range: this.range }).port;
+    return leasePort(this.registry, who, spec.name, { range: who.portRange ?? this.range }).port;
   }
 
   /**
@@ -401,7 +408,7 @@ export class Supervisor implements SupervisorApi {
    * Every process stopped is on the record with its pid, command, cwd and owner.
    */
   private async clearTheWay(spec: ServiceSpec, port: number | null, previous: Instance | null, who: Requester, waitMs: number): Promise<void> {
-    await clearTheWay({
+    const evicted = await clearTheWay({
       service: spec.name,
       port,
       locks: spec.locks ?? [],
@@ -410,24 +417,10 @@ export class Supervisor implements SupervisorApi {
       protect: who.protect ?? [],
       home: this.home,
       waitMs,
-      record: ({ verb, obstacle, process: p, owner, forced, pids }) =>
-        this.event(who, {
-          verb,
-          subject: spec.name,
-          outcome: 'ok',
-          details: {
-            reason: verb === 'kill' ? `an earlier instance held ${obstacle.subject}` : `a stranger held ${obstacle.subject} (on_conflict: evict)`,
-            ...(obstacle.port !== null ? { port: obstacle.port } : { path: obstacle.subject }),
-            pid: p.pid,
-            command: p.command,
-            cwd: p.cwd,
-            user: p.user,
-            owner: owner?.session ?? null,
-            forced,
-            pids,
-          },
-        }),
+      registry: this.registry,
+      record: (event) => this.event(who, event),
     });
+    this.evictedFor.get(spec.name)?.push(...evicted);
     if (port !== null) await waitPortFree(port);
   }
 
