@@ -1,15 +1,16 @@
-// The socket API's requests, as strict schemas checked at the boundary. A body is untrusted:
+// The socket API's requests, as strict shapes checked at the boundary (src/core/shape.ts, not
+// zod: it would cost the daemon ~14 MiB). A body is untrusted:
 // any local process of this user can write to the socket, and a client of another build may
 // send another shape. Before this, `{}` or `null` reached the supervisor and failed inside it
 // (a 500 with a stack in the log), and a spec with `restart: "bogus"` or port 70000 was stored
 // and crash-looped or broke the registry. Now a bad body is a 400 with the field named, and
 // nothing invalid is ever stored.
 import { isAbsolute } from 'node:path';
-import { z } from 'zod';
-import { owner } from '../app/contract.ts';
 import { BerthError, EXIT } from '../core/errors.ts';
+import { arr, bool, byKind, int, nullable, oneOf, optional, record, type Shape, ShapeError, str, strict } from '../core/shape.ts';
 import { MAX_RESTARTS_LIMIT } from '../core/supervisor/spec.ts';
 import type { FreeRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
+import type { PortRequest } from '../core/supervisor/spec.ts';
 import { MAX_DURATION_MS } from '../core/validate.ts';
 
 /** A request body the daemon refuses: not JSON, the wrong shape, or a value out of range. */
@@ -25,54 +26,63 @@ export class BadRequestError extends BerthError {
 
 // Strings that reach exec, the environment or a path: a NUL byte is never valid in them (Node
 // throws on it, synchronously, deep in spawn).
-const text = z.string().refine((s) => !s.includes('\0'), 'must not contain a NUL byte');
-const absolutePath = text.refine((s) => isAbsolute(s), 'must be an absolute path');
-const name = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a name is 1 to 64 of A-Z a-z 0-9 . _ -');
-const port = z.number().int().min(1).max(65535);
-const durationMs = z.number().int().min(0).max(MAX_DURATION_MS);
+const noNul = (s: string): string | undefined => (s.includes('\0') ? 'must not contain a NUL byte' : undefined);
+const text = str({ check: noNul });
+const absolutePath = str({ check: (s) => noNul(s) ?? (isAbsolute(s) ? undefined : 'must be an absolute path') });
+const name = str({ pattern: /^[A-Za-z0-9._-]{1,64}$/, message: 'a name is 1 to 64 of A-Z a-z 0-9 . _ -' });
+const port = int(1, 65535);
+const durationMs = int(0, MAX_DURATION_MS);
+const pid = int(1, Number.MAX_SAFE_INTEGER);
 
-const spec = z.strictObject({
+const spec = strict({
   name,
-  argv: z.array(text).min(1).max(10_000).refine((a) => a[0] !== '', 'the command is empty'),
+  argv: arr(text, { min: 1, max: 10_000, check: (a) => (a[0] === '' ? 'the command is empty' : undefined) }),
   cwd: absolutePath,
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), text),
-  port: z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('none') }), z.strictObject({ kind: z.literal('auto') }), z.strictObject({ kind: z.literal('fixed'), port })]),
-  health: text.regex(/^(https?:\/\/|tcp:|cmd:)/, 'health is http://…, tcp:PORT or cmd:COMMAND').nullable(),
-  restart: z.enum(['always', 'on-failure', 'never']),
-  maxRestarts: z.number().int().min(0).max(MAX_RESTARTS_LIMIT).nullable(),
-  purpose: text.nullable(),
-  ephemeral: z.boolean(),
-  onConflict: z.enum(['refuse', 'evict', 'wait']),
-  locks: z.array(absolutePath).max(1000),
+  env: record(str({ pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, message: 'an environment variable name' }), text),
+  port: byKind<PortRequest>({ none: strict({ kind: oneOf(['none']) }), auto: strict({ kind: oneOf(['auto']) }), fixed: strict({ kind: oneOf(['fixed']), port }) }),
+  health: nullable(str({ check: (s) => noNul(s) ?? (/^(https?:\/\/|tcp:|cmd:)/.test(s) ? undefined : 'health is http://…, tcp:PORT or cmd:COMMAND') })),
+  restart: oneOf(['always', 'on-failure', 'never']),
+  maxRestarts: nullable(int(0, MAX_RESTARTS_LIMIT)),
+  purpose: nullable(text),
+  ephemeral: bool,
+  onConflict: oneOf(['refuse', 'evict', 'wait']),
+  locks: arr(absolutePath, { max: 1000 }),
+});
+
+const identity = strict({ pid, startTicks: int(0, Number.MAX_SAFE_INTEGER), bootId: str() });
+const owner = strict({
+  session: str(),
+  source: oneOf(['env', 'agent', 'terminal', 'unknown']),
+  agent: optional(str()),
+  process: optional(identity),
+  user: str(),
 });
 
 const requester = {
   actor: text,
   owner,
-  protect: z.array(z.number().int().positive()).max(10_000).optional(),
-  portRange: z
-    .strictObject({ low: port, high: port })
-    .refine((r) => r.low <= r.high, 'low must not be above high')
-    .optional(),
+  protect: optional(arr(pid, { max: 10_000 })),
+  portRange: optional(strict({ low: port, high: port }, (r) => (r.low <= r.high ? undefined : 'low must not be above high'))),
 };
 
 // The caller's environment: the base a service's variables go on top of. Any name the kernel
 // takes (no '=' and no NUL).
-const callerEnv = z.record(z.string().min(1).regex(/^[^=\0]+$/, 'an environment variable name'), text);
+const callerEnv = record(str({ pattern: /^[^=\0]+$/, message: 'an environment variable name' }), text);
 
-const runRequest = z.strictObject({ ...requester, spec, env: callerEnv, wait: z.boolean(), timeoutMs: durationMs });
-const stopRequest = z.strictObject({ ...requester, name, graceMs: durationMs });
-const freeTarget = z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('port'), port }), z.strictObject({ kind: z.literal('path'), path: absolutePath })]);
-const freeRequest = z.strictObject({ ...requester, target: freeTarget, force: z.boolean(), graceMs: durationMs });
-const gcRequest = z.strictObject({ ...requester, dryRun: z.boolean() });
-const restartRequest = z.strictObject({ ...requester, name, graceMs: durationMs, wait: z.boolean(), timeoutMs: durationMs });
+const runRequest = strict({ ...requester, spec, env: callerEnv, wait: bool, timeoutMs: durationMs });
+const stopRequest = strict({ ...requester, name, graceMs: durationMs });
+const freeTarget = byKind<FreeRequest['target']>({ port: strict({ kind: oneOf(['port']), port }), path: strict({ kind: oneOf(['path']), path: absolutePath }) });
+const freeRequest = strict({ ...requester, target: freeTarget, force: bool, graceMs: durationMs });
+const gcRequest = strict({ ...requester, dryRun: bool });
+const restartRequest = strict({ ...requester, name, graceMs: durationMs, wait: bool, timeoutMs: durationMs });
 
-function parseWith<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = issue.path.map(String).join('.');
-  throw new BadRequestError(`invalid ${what} request${field ? ` at ${field}` : ''}: ${issue.message}`, field || undefined);
+function parseWith<T>(shape: Shape<T>, body: unknown, what: string): T {
+  try {
+    return shape(body, '');
+  } catch (err) {
+    if (!(err instanceof ShapeError)) throw err;
+    throw new BadRequestError(`invalid ${what} request${err.path ? ` at ${err.path}` : ''}: ${err.message}`, err.path || undefined);
+  }
 }
 
 export const parseRunRequest = (body: unknown): RunRequest => parseWith(runRequest, body, 'run') as RunRequest;
