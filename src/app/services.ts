@@ -6,7 +6,7 @@ import type { loadProject as LoadProject, startOrder as StartOrder } from '../co
 import { BerthError, UsageError } from '../core/errors.ts';
 import { ServiceNotFoundError } from '../core/supervisor/errors.ts';
 import type { RunResult, ServiceView } from '../core/supervisor/api.ts';
-import { MAX_RESTARTS_LIMIT, parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
+import { checkHealthSpec, MAX_RESTARTS_LIMIT, parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
 import { parseName, parsePort } from '../core/validate.ts';
 import type { Session } from './session.ts';
 
@@ -42,12 +42,14 @@ export function specFromInput(input: RunInput, baseDir = process.cwd()): Service
   if (input.maxRestarts !== undefined && !(Number.isInteger(input.maxRestarts) && input.maxRestarts >= 0 && input.maxRestarts <= MAX_RESTARTS_LIMIT)) {
     throw new UsageError(`invalid max restarts ${JSON.stringify(input.maxRestarts)}: a whole number`, undefined, 'invalid_max_restarts');
   }
+  const port = parsePortRequest(input.port);
+  if (input.health !== undefined) checkHealthSpec(input.health, port.kind !== 'none');
   return {
     name: parseName(input.name, 'service name'),
     argv: input.argv,
     cwd,
     env: parseEnvPairs(input.env ?? []),
-    port: parsePortRequest(input.port),
+    port,
     health: input.health ?? null,
     restart: parseRestart(input.restart ?? 'on-failure'),
     maxRestarts: input.maxRestarts ?? null,

@@ -16,6 +16,7 @@ import { isLive } from './supervisor/state.ts';
 import { loadServices } from './supervisor/store.ts';
 import { serviceTrees } from './supervisor/trees.ts';
 import { judgeClaim } from './who.ts';
+import { oneLine } from './text.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -50,7 +51,8 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
 
   for (const claim of records.map((r) => judgeClaim(r, listeners, trees))) {
     if (claim.status === 'conflict') {
-      const who = claim.strangers.map((pid) => `pid ${pid}: ${listeners.find((l) => l.processes.some((p) => p.pid === pid))?.processes.find((p) => p.pid === pid)?.command ?? '?'}`).join('; ');
+      const commandOf = (pid: number): string => listeners.flatMap((l) => l.processes).find((p) => p.pid === pid)?.command ?? '?';
+      const who = claim.strangers.map((pid) => `pid ${pid}: ${oneLine(commandOf(pid))}`).join('; ');
       findings.push({ severity: 'error', kind: 'port_conflict', subject: `:${claim.port}`, message: `port ${claim.port}, ${claim.kind === 'reservation' ? 'reserved' : 'leased'} for "${claim.name}", is held by ${who}`, fix: `berth free ${claim.port}` });
     } else if (claim.status === 'ok' || claim.status === 'idle') {
       const pids = listeners.filter((l) => l.port === claim.port).flatMap((l) => l.processes.map((p) => p.pid));
@@ -74,7 +76,7 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
       const holders = listeners.filter((l) => l.port === port && l.protocol === 'tcp').flatMap((l) => l.processes);
       const strangers = holders.filter((p) => !mine(p.pid));
       if (strangers.length > 0 && !records.some((r) => r.port === port)) {
-        findings.push({ severity: 'error', kind: 'declared_port', subject: `:${port}`, message: `port ${port}, declared for "${name}" in ${project!.file}, is held by pid ${strangers[0]!.pid}: ${strangers[0]!.command}`, fix: svc.spec.onConflict === 'evict' ? `berth up ${name}` : `berth free ${port}` });
+        findings.push({ severity: 'error', kind: 'declared_port', subject: `:${port}`, message: `port ${port}, declared for "${name}" in ${project!.file}, is held by pid ${strangers[0]!.pid}: ${oneLine(strangers[0]!.command)}`, fix: svc.spec.onConflict === 'evict' ? `berth up ${name}` : `berth free ${port}` });
       }
     }
     for (const path of svc.spec.locks) {
@@ -83,7 +85,7 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
       if (!obstacle) continue;
       const strangers = obstacle.holders.filter((p) => !mine(p.pid));
       if (strangers.length > 0) {
-        findings.push({ severity: 'error', kind: 'lock_held', subject: path, message: `${path}, declared by "${name}", is locked by pid ${strangers[0]!.pid}: ${strangers[0]!.command}`, fix: `berth free ${path}` });
+        findings.push({ severity: 'error', kind: 'lock_held', subject: path, message: `${path}, declared by "${name}", is locked by pid ${strangers[0]!.pid}: ${oneLine(strangers[0]!.command)}`, fix: `berth free ${path}` });
       } else {
         findings.push({ severity: 'info', kind: 'lock_ok', subject: path, message: `${path} is held by "${name}" (pid ${obstacle.holders[0]!.pid})`, fix: null });
       }

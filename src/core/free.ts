@@ -13,6 +13,7 @@ import { type Caller, detectOwner, isOwnerGone, type Owner } from './owner.ts';
 import type { EventInput } from './registry/events.ts';
 import type { Registry } from './registry/registry.ts';
 import { liveServiceTrees, serviceOf } from './supervisor/trees.ts';
+import { oneLine } from './text.ts';
 
 export type FreeTarget = EvictTarget;
 export { targetLabel };
@@ -34,7 +35,7 @@ export class FreeRefusedError extends BerthError {
 export class StillHeldError extends BerthError {
   constructor(target: FreeTarget, holders: ProcessInfo[]) {
     const h = holders[0];
-    super('still_held', `${targetLabel(target)} is still held${h ? ` by pid ${h.pid} (${h.command})` : ''} after berth stopped its holders`, {
+    super('still_held', `${targetLabel(target)} is still held${h ? ` by pid ${h.pid} (${oneLine(h.command)})` : ''} after berth stopped its holders`, {
       hint: `it came back under a new pid; see: berth who ${targetArg(target)}`,
       exitCode: EXIT.conflict,
       details: { target: targetLabel(target), holders: holders.map((p) => ({ pid: p.pid, command: p.command, user: p.user })) },
@@ -90,15 +91,15 @@ function refusedFree(target: FreeTarget, p: ProcessInfo, refusal: EvictionRefusa
   const label = targetLabel(target);
   switch (refusal.reason) {
     case 'other_user':
-      return new FreeRefusedError(label, `pid ${p.pid} (${p.command}) belongs to user ${p.user}`, 'berth never signals another user\'s process; ask them, or run berth as that user', { pid: p.pid, user: p.user, reason: refusal.reason });
+      return new FreeRefusedError(label, `pid ${p.pid} (${oneLine(p.command)}) belongs to user ${p.user}`, 'berth never signals another user\'s process; ask them, or run berth as that user', { pid: p.pid, user: p.user, reason: refusal.reason });
     case 'ancestor_of_berth':
-      return new FreeRefusedError(label, `pid ${p.pid} (${p.command}) ${refusal.why}`, 'berth will not stop its own ancestors; stop it yourself if you mean to', { pid: p.pid, reason: refusal.reason });
+      return new FreeRefusedError(label, `pid ${p.pid} (${oneLine(p.command)}) ${refusal.why}`, 'berth will not stop its own ancestors; stop it yourself if you mean to', { pid: p.pid, reason: refusal.reason });
     case 'daemon':
-      return new FreeRefusedError(label, `pid ${p.pid} (${p.command}): ${refusal.why}`, 'stop the daemon with: berth daemon stop', { pid: p.pid, reason: refusal.reason });
+      return new FreeRefusedError(label, `pid ${p.pid} (${oneLine(p.command)}): ${refusal.why}`, 'stop the daemon with: berth daemon stop', { pid: p.pid, reason: refusal.reason });
     case 'registry':
-      return new FreeRefusedError(label, `pid ${p.pid} (${p.command}): ${refusal.why}`, `if it is not berth, check it (berth who ${targetArg(target)}) and stop it yourself by its pid`, { pid: p.pid, reason: refusal.reason });
+      return new FreeRefusedError(label, `pid ${p.pid} (${oneLine(p.command)}): ${refusal.why}`, `if it is not berth, check it (berth who ${targetArg(target)}) and stop it yourself by its pid`, { pid: p.pid, reason: refusal.reason });
     default:
-      return new FreeRefusedError(label, `pid ${p.pid} (${p.command}): ${refusal.why}`, 'berth never signals this process', { pid: p.pid, reason: refusal.reason });
+      return new FreeRefusedError(label, `pid ${p.pid} (${oneLine(p.command)}): ${refusal.why}`, 'berth never signals this process', { pid: p.pid, reason: refusal.reason });
   }
 }
 

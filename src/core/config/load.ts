@@ -5,7 +5,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } fr
 import type { z } from 'zod';
 import { readBoundedText, UnreadableFileError } from '../bounded-read.ts';
 import { BerthError, EXIT } from '../errors.ts';
-import type { ServiceSpec } from '../supervisor/spec.ts';
+import { checkHealthSpec, type ServiceSpec } from '../supervisor/spec.ts';
 import { commandToArgv } from './command.ts';
 import { configSchema, type ServiceConfig } from './schema.ts';
 
@@ -131,6 +131,14 @@ export function loadYaml(file: string): Project {
     }
     const cwd = svc.cwd ? resolve(dir, svc.cwd) : dir;
     if (svc.cwd) checkCwd(cwd, (msg) => new ConfigError(at(offsetOf(['services', name, 'cwd']), `services.${name}.cwd`), msg));
+    if (svc.health !== undefined) {
+      try {
+        checkHealthSpec(svc.health, svc.port !== undefined);
+      } catch (err) {
+        if (!(err instanceof BerthError)) throw err;
+        throw new ConfigError(at(offsetOf(['services', name, 'health']), `services.${name}.health`), err.message, err.hint);
+      }
+    }
     services.set(name, {
       spec: {
         name,

@@ -20,6 +20,7 @@ import { toPortHolder } from './errors.ts';
 import { type Instance, instanceTree, type StopOutcome, stopInstanceTree } from './process-tree.ts';
 import type { OnConflict } from './spec.ts';
 import { liveServiceTrees } from './trees.ts';
+import { oneLine } from '../text.ts';
 
 export { type HiddenHolder, hiddenHolders };
 
@@ -45,7 +46,7 @@ export interface Obstacle {
 /** "pid 4242: python3 -m http.server" or "a process of user root (uid 0) that berth cannot see" */
 export function describeObstacleHolder(o: Obstacle): string {
   const h = o.holders[0];
-  if (h) return `pid ${h.pid}: ${h.command}`;
+  if (h) return `pid ${h.pid}: ${oneLine(h.command)}`;
   const hidden = o.hidden[0];
   return hidden ? hiddenText(hidden) : 'another process';
 }
@@ -60,7 +61,7 @@ export class ConflictError extends BerthError {
   readonly brief: string;
   constructor(service: string, obstacle: Obstacle, holders: PortHolder[], why?: string, refusal?: { pid: number; reason: string }) {
     const h = holders[0];
-    const facts = h ? [h.command, `cwd ${h.cwd ?? '?'}`, `user ${h.user}`, `started ${h.startedAt}`, ...(h.owner ? [`owner ${h.owner.session}`] : [])] : [];
+    const facts = h ? [oneLine(h.command), `cwd ${oneLine(h.cwd ?? '?')}`, `user ${h.user}`, `started ${h.startedAt}`, ...(h.owner ? [`owner ${h.owner.session}`] : [])] : [];
     const target = obstacle.kind === 'port' ? String(obstacle.port) : obstacle.subject;
     const hidden = obstacle.hidden[0];
     const by = h ? `pid ${h.pid} (${facts.join(', ')})` : hidden ? hiddenText(hidden) : 'another process';

@@ -99,6 +99,8 @@ export async function checkHealth(health: string | null, port: number | null, in
     const checkPort = Number(p);
     return listensInTree(checkPort, instance) && (await tcpConnects(host || '127.0.0.1', checkPort));
   }
+  // a record stored before its check was validated must not bring the daemon down
+  if (!URL.canParse(spec)) return false;
   const url = new URL(spec);
   const urlPort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   if (!listensInTree(urlPort, instance)) return false;

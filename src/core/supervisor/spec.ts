@@ -60,8 +60,29 @@ export function parseEnvPairs(pairs: string[]): Record<string, string> {
 export function validateSpec(spec: ServiceSpec): ServiceSpec {
   parseName(spec.name, 'service name');
   if (spec.argv.length === 0 || spec.argv[0] === '') throw new UsageError('no command given', 'berth run NAME -- CMD [ARGS…]', 'empty_command');
-  if (spec.health !== null && !/^(https?:\/\/|tcp:|cmd:)/.test(spec.health)) {
-    throw new UsageError(`invalid health check ${JSON.stringify(spec.health)}`, 'use http://HOST:PORT/PATH, tcp:PORT or cmd:COMMAND', 'invalid_health');
-  }
+  if (spec.health !== null) checkHealthSpec(spec.health, spec.port.kind !== 'none');
   return spec;
+}
+
+const HEALTH_HINT = 'use http://HOST:PORT/PATH, tcp:PORT or cmd:COMMAND ($PORT stands for the service\'s port)';
+
+/**
+ * Refuses a health check that could never pass or could not be run: an unknown scheme, an http
+ * URL that does not parse, a tcp: target that is not [HOST:]PORT, or $PORT in a service without a port.
+ */
+export function checkHealthSpec(health: string, hasPort: boolean): void {
+  const bad = (why: string): never => {
+    throw new UsageError(`invalid health check ${JSON.stringify(health)}: ${why}`, HEALTH_HINT, 'invalid_health');
+  };
+  if (!/^(https?:\/\/|tcp:|cmd:)/.test(health)) bad('an unknown kind of check');
+  if (health.startsWith('cmd:')) return;
+  if (/\$\{?PORT\b/.test(health) && !hasPort) bad('it uses $PORT but the service has no port (add --port auto, or a number)');
+  const expanded = health.replaceAll('${PORT}', '1').replaceAll('$PORT', '1');
+  if (expanded.startsWith('tcp:')) {
+    const target = expanded.slice(4);
+    const port = target.slice(target.lastIndexOf(':') + 1);
+    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) bad('tcp: takes [HOST:]PORT');
+    return;
+  }
+  if (!URL.canParse(expanded)) bad('not a URL');
 }
