@@ -14,6 +14,9 @@ const ARG = String.raw`(?!-)([^\s,;()]*[^\s,;().:])`;
 const MCP_FORMS: Array<[RegExp, (...m: string[]) => string]> = [
   [new RegExp(String.raw`\bberth run ${ARG} -- (.+)$`), (name, cmd) => `run ${JSON.stringify({ name, command: cmd!.split(' ') })}`],
   [new RegExp(String.raw`\bberth port --release ${ARG}`, 'g'), (name) => `port ${JSON.stringify({ name, release: true })}`],
+  [/\bberth port --reserve NAME PORT\b/g, () => `port {"name":"NAME","port":PORT,"reserve":true}`],
+  [/\bberth stop --mine\b/g, () => `stop {"mine":true}`],
+  [/\bberth stop --session S\b/g, () => `stop {"session":"S"}`],
   [/\bberth ps --all\b/g, () => `ps {"all":true}`],
   [new RegExp(String.raw`\bberth (logs|ps|stop|rm|restart) ${ARG}`, 'g'), (tool, name) => `${tool} ${JSON.stringify({ name })}`],
   [new RegExp(String.raw`\bberth free ${ARG}(?: --force)?`, 'g'), (target) => `free ${JSON.stringify({ target })}`],
