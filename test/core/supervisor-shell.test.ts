@@ -16,25 +16,13 @@ import type { ServiceSpec } from '../../src/core/supervisor/spec.ts';
 import { loadService, saveService, type ServiceRecord } from '../../src/core/supervisor/store.ts';
 import { Supervisor } from '../../src/core/supervisor/supervisor.ts';
 import { tempHome } from '../helpers/home.ts';
+import { testSpec } from '../helpers/spec.ts';
 
 const T0 = 1_700_000_000_000;
 const owner = { session: 'unit', source: 'env' as const, user: 'test' };
 const who = { actor: 'test', owner };
 
-const baseSpec: ServiceSpec = {
-  name: 'web',
-  argv: ['fake-server'],
-  cwd: '/',
-  env: {},
-  port: { kind: 'none' },
-  health: null,
-  restart: 'always',
-  maxRestarts: null,
-  purpose: null,
-  ephemeral: false,
-  onConflict: 'refuse',
-  locks: [],
-};
+const baseSpec = testSpec({ argv: ['fake-server'], cwd: '/', port: { kind: 'none' } });
 
 /** Timers that fire only when the test advances the clock; jitter fixed at the middle. */
 class FakeClock implements SupervisorClock {
