@@ -16,23 +16,10 @@ import {
   type SupervisorEvent,
   UNHEALTHY_CHECKS_BEFORE_RESTART,
 } from '../../src/core/supervisor/decide.ts';
-import type { ServiceSpec } from '../../src/core/supervisor/spec.ts';
 import type { ServiceRecord } from '../../src/core/supervisor/store.ts';
+import { testSpec } from '../helpers/spec.ts';
 
-const spec: ServiceSpec = {
-  name: 'web',
-  argv: ['node', 'server.js'],
-  cwd: '/srv',
-  env: {},
-  port: { kind: 'auto' },
-  health: 'http://127.0.0.1:$PORT/',
-  restart: 'always',
-  maxRestarts: null,
-  purpose: null,
-  ephemeral: false,
-  onConflict: 'refuse',
-  locks: [],
-};
+const spec = testSpec({ health: 'http://127.0.0.1:$PORT/' });
 
 const T0 = 1_700_000_000_000;
 const identity = { pid: 4242, startTicks: 1, bootId: 'b' };

@@ -1,18 +1,15 @@
 // Spawning one instance of a service: its environment (with the BERTH_INSTANCE marker that
 // later proves which processes are its own, decision 0009), its private TMPDIR, its log as
 // stdout and stderr, its own session. Kept apart from the supervisor's rules: this is the one
-// place a service's process comes into being.
+// place a service's process comes into being (the shell reaches it through deps.ts's Spawner).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync } from 'node:fs';
-import { findListeners } from '../inspect/listeners.ts';
 import { expandPort } from './health.ts';
 import { openLog } from './logs.ts';
 import { INSTANCE_ENV } from './process-tree.ts';
 import type { ServiceSpec } from './spec.ts';
 import { ensureServiceTmp } from './tmpdir.ts';
-
-const PORT_FREE_WAIT_MS = 10_000;
 
 /** Spawns the service's command; the caller awaits the spawn (awaitSpawn) and watches the child. */
 export function spawnInstance(home: string, spec: ServiceSpec, env: Record<string, string>, port: number | null, restarts: number): { child: ChildProcess; marker: string } {
@@ -40,10 +37,4 @@ export function spawnInstance(home: string, spec: ServiceSpec, env: Record<strin
   } finally {
     closeSync(fd);
   }
-}
-
-/** Waits (bounded) until nothing listens on the port any more: a stopped tree's sockets close a moment after it exits. */
-export async function waitPortFree(port: number): Promise<void> {
-  const deadline = Date.now() + PORT_FREE_WAIT_MS;
-  while (findListeners({ port }).listeners.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
 }

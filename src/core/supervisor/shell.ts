@@ -1,0 +1,394 @@
+// The supervisor's shell: the loop event -> decide() -> effects. It turns child exits, timers,
+// checks and requests into events for decide (decide.ts, the rules) and performs the effects it
+// returns through injected dependencies (deps.ts: spawner, process table, obstacles, health
+// probe, clock, store), so that the loop itself is unit-tested with fakes in milliseconds
+// (test/core/supervisor-shell.test.ts). What is about concurrency, not rules, stays here: the
+// per-name serial queue, and the instance counter that makes callbacks of an older instance
+// be ignored. Listeners (waitReady, the daemon's event stream) are told of every change.
+import { EventEmitter } from 'node:events';
+import { CommandFailedToStartError } from '../spawn.ts';
+import type { Caller } from '../owner.ts';
+import { recordEvent, type EventInput } from '../registry/events.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { Eviction } from '../evict.ts';
+import type { Requester, RunRequest, SupervisorChange } from './api.ts';
+import { ConflictError } from './conflicts.ts';
+import { type CheckDepth, decide, type Effect, type Supervision, type SupervisorEvent } from './decide.ts';
+import type { SpawnedChild, SupervisorDeps } from './deps.ts';
+import { waitReady } from './ready.ts';
+import { checkLogWritable } from './logs.ts';
+import { removeServiceTmp } from './tmpdir.ts';
+import type { Instance } from './process-tree.ts';
+import type { ServiceSpec } from './spec.ts';
+import { isLive } from './state.ts';
+import { instanceOf, type ServiceRecord } from './store.ts';
+
+const ADOPTED_POLL_MS = 250;
+
+interface Runtime {
+  /** bumped at every start: callbacks of an older instance are ignored */
+  instance: number;
+  child: SpawnedChild | null;
+  timers: Map<string, NodeJS.Timeout>;
+  /** what decide keeps in memory between events (the record itself is reloaded from the store) */
+  memory: Omit<Supervision, 'record'>;
+}
+
+export interface ShellOptions {
+  home: string;
+  /** where audit events are recorded */
+  registry: Registry;
+  deps: SupervisorDeps;
+  /** the daemon itself, the actor of what it does on its own (restarts, adoption) */
+  self: Caller;
+}
+
+export class SupervisorShell {
+  private readonly home: string;
+  private readonly registry: Registry;
+  private readonly deps: SupervisorDeps;
+  private readonly self: Caller;
+  private readonly runtimes = new Map<string, Runtime>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly changes = new EventEmitter<{ change: [SupervisorChange] }>();
+  /** strangers evicted for a run in progress, by service: reported in its RunResult */
+  private readonly evictedFor = new Map<string, Eviction[]>();
+  private closed = false;
+
+  constructor(opts: ShellOptions) {
+    this.home = opts.home;
+    this.registry = opts.registry;
+    this.deps = opts.deps;
+    this.self = opts.self;
+    // every stream and waiter listens; none is a leak
+    this.changes.setMaxListeners(0);
+  }
+
+  subscribe(listener: (change: SupervisorChange) => void): () => void {
+    this.changes.on('change', listener);
+    return () => this.changes.off('change', listener);
+  }
+
+  /** Tells the listeners that a service's record changed (or went). */
+  announce(name: string): void {
+    this.changes.emit('change', { kind: 'service', name });
+  }
+
+  /** A record found by a new daemon: watched if its process is alive, else brought back by policy. */
+  async adopt(record: ServiceRecord): Promise<void> {
+    const { clock, processes } = this.deps;
+    await this.serial(record.spec.name, async () => {
+      const alive = record.identity !== null && processes.isAlive(record.identity);
+      this.runtime(record.spec.name).instance++;
+      await this.step(record.spec.name, { kind: 'adopted', alive, blocker: alive ? null : this.blocker(record), jitter: clock.random() });
+    });
+  }
+
+  /** Stops watching (the daemon is going away); services keep running. */
+  close(): void {
+    this.closed = true;
+    for (const rt of this.runtimes.values()) {
+      for (const timer of rt.timers.values()) this.deps.clock.clearTimeout(timer);
+      rt.timers.clear();
+      rt.child?.release();
+    }
+  }
+
+  /** The services this shell knows (started or adopted). */
+  names(): string[] {
+    return [...this.runtimes.keys()];
+  }
+
+  forget(name: string): void {
+    this.runtimes.delete(name);
+  }
+
+  /** The current instance number of a service (what waitReady waits for). */
+  instanceOf(name: string): number {
+    return this.runtime(name).instance;
+  }
+
+  beginEvictions(name: string): void {
+    this.evictedFor.set(name, []);
+  }
+
+  takeEvictions(name: string): Eviction[] {
+    const evicted = this.evictedFor.get(name) ?? [];
+    this.evictedFor.delete(name);
+    return evicted;
+  }
+
+  // ---- the loop: event -> decide -> effects --------------------------------------------------
+
+  /** Feeds one event to decide for a service and performs what it returns. */
+  async step(name: string, event: SupervisorEvent, who?: Requester, base?: ServiceRecord): Promise<void> {
+    const record = this.deps.store.load(name) ?? base;
+    if (!record) return;
+    const rt = this.runtime(name);
+    const { supervision, effects } = decide({ ...rt.memory, record }, event, this.deps.clock.now());
+    const { record: next, ...memory } = supervision;
+    rt.memory = memory;
+    for (const effect of effects) await this.perform(name, rt, next, effect, who);
+  }
+
+  private async perform(name: string, rt: Runtime, record: ServiceRecord, effect: Effect, who: Requester | undefined): Promise<void> {
+    switch (effect.kind) {
+      case 'save':
+        this.deps.store.save(record, this.deps.clock.now());
+        this.announce(name);
+        return;
+      case 'record':
+        this.event(effect.as === 'requester' && who ? who : this.callerFor(record), effect.event);
+        return;
+      case 'cancel':
+        this.cancelTimer(rt, effect.timer);
+        return;
+      case 'schedule':
+        this.schedule(name, rt, effect.timer, effect.afterMs, effect.depth ?? 'probe');
+        return;
+      case 'watch-liveness':
+        this.watchLiveness(name, rt.instance);
+        return;
+      case 'remove-tmp':
+        removeServiceTmp(this.home, name);
+        return;
+      case 'start':
+        await this.restartAfterCrash(name, effect.restarts);
+        return;
+      case 'stop-tree': {
+        const instance = instanceOf(record);
+        // an adopted process is not our child: no exit callback will come for it
+        const adopted = rt.child === null;
+        const before = rt.instance;
+        const outcome = instance ? await this.deps.processes.stopTree(instance, effect.graceMs) : { pids: [], killed: false, spared: [] };
+        if (effect.purpose === 'request') {
+          if (record.port !== null) await this.deps.processes.waitPortFree(record.port);
+          rt.instance++; // the old instance's exit callback must not restart it
+          rt.child = null;
+        }
+        await this.step(name, { kind: 'tree-stopped', purpose: effect.purpose, reason: effect.reason, outcome }, who);
+        if (effect.purpose === 'hung' && adopted) {
+          // its end goes through the restart policy here (exited ignores it if already handled)
+          await this.exited(name, before, null, 'SIGKILL', `stopped after ${rt.memory.failures} failed health checks`);
+        }
+        return;
+      }
+    }
+  }
+
+  private schedule(name: string, rt: Runtime, timer: string, afterMs: number, depth: CheckDepth): void {
+    this.cancelTimer(rt, timer);
+    if (this.closed) return;
+    const instance = rt.instance;
+    const fire = (): void => {
+      rt.timers.delete(timer);
+      if (this.closed || rt.instance !== instance) return;
+      if (timer === 'check') void this.runCheck(name, instance, depth);
+      else if (timer === 'retry') void this.serial(name, () => this.step(name, { kind: 'retry-due' })).catch(() => {});
+      else void this.serial(name, () => this.pollObstacle(name)).catch(() => {});
+    };
+    rt.timers.set(timer, this.deps.clock.setTimeout(fire, afterMs));
+  }
+
+  private cancelTimer(rt: Runtime, timer: string): void {
+    const t = rt.timers.get(timer);
+    if (t) this.deps.clock.clearTimeout(t);
+    rt.timers.delete(timer);
+  }
+
+  /** Runs one check of the depth decide asked for, and feeds its result back. */
+  private async runCheck(name: string, instance: number, depth: CheckDepth): Promise<void> {
+    const { store, processes, health } = this.deps;
+    const rt = this.runtime(name);
+    const record = store.load(name);
+    if (!record?.identity || !isLive(record.state) || record.state === 'stopping') return;
+    if (rt.child === null && !processes.isAlive(record.identity)) {
+      await this.exited(name, instance, null, null, 'exited (not a child of this daemon: status unknown)');
+      return;
+    }
+    const tree = instanceOf(record)!;
+    let result: { ok: boolean; listener: number | null; stopped?: boolean };
+    if (depth === 'settle') result = { ok: true, listener: null };
+    else if (depth === 'ownership') result = health.ownership(record.spec.health, record.port, tree);
+    else {
+      const ok = await health.probe(record.spec.health, record.port, tree, { ...record.env, ...record.spec.env });
+      result = { ok, listener: ok ? health.ownership(record.spec.health, record.port, tree).listener : null };
+    }
+    if (this.closed || rt.instance !== instance) return;
+    await this.step(name, { kind: 'checked', depth, ...result });
+  }
+
+  /** An adopted process is not our child: its end is noticed by polling its identity (one stat read). */
+  private watchLiveness(name: string, instance: number): void {
+    const { clock, store, processes } = this.deps;
+    const rt = this.runtime(name);
+    const poll = (): void => {
+      if (this.closed || rt.instance !== instance || rt.child !== null) return;
+      const record = store.load(name);
+      if (!record?.identity || !isLive(record.state) || record.state === 'stopping') return;
+      if (!processes.isAlive(record.identity)) {
+        void this.exited(name, instance, null, null, 'exited (not a child of this daemon: status unknown)');
+        return;
+      }
+      clock.setTimeout(poll, ADOPTED_POLL_MS).unref?.();
+    };
+    clock.setTimeout(poll, ADOPTED_POLL_MS).unref?.();
+  }
+
+  private async pollObstacle(name: string): Promise<void> {
+    const record = this.deps.store.load(name);
+    if (!record || record.state !== 'backoff') return;
+    const gone = this.deps.obstacles.blocker(record.port, record.spec.locks ?? []) === null;
+    await this.step(name, { kind: gone ? 'obstacle-gone' : 'obstacle-present' });
+  }
+
+  /** The end of an instance (its exit, or found dead), once. */
+  private async exited(name: string, instance: number, code: number | null, signal: string | null, note?: string): Promise<void> {
+    const rt = this.runtime(name);
+    if (rt.instance !== instance || this.closed) return;
+    rt.child = null;
+    rt.instance++; // later callbacks of this instance (its exit, a liveness poll) are ignored
+    const record = this.deps.store.load(name);
+    if (!record) return;
+    await this.step(name, { kind: 'exited', code, signal, ...(note ? { note } : {}), blocker: this.blocker(record), jitter: this.deps.clock.random() });
+  }
+
+  /** Who now holds the service's port or a declared lock, as text, if anyone. */
+  private blocker(record: ServiceRecord): string | null {
+    if (!isLive(record.state) && record.state !== 'backoff') return null;
+    return this.deps.obstacles.blocker(record.port, record.spec.locks ?? []);
+  }
+
+  startFailed(err: unknown, counted: boolean): SupervisorEvent {
+    const cause = err instanceof ConflictError ? err.brief : err instanceof Error ? err.message : String(err);
+    return { kind: 'start-failed', cause, blocked: err instanceof ConflictError, jitter: this.deps.clock.random(), counted };
+  }
+
+  private async restartAfterCrash(name: string, restarts: number): Promise<void> {
+    const record = this.deps.store.load(name);
+    if (!record || record.state !== 'backoff' || this.closed) return;
+    const who = this.callerFor(record);
+    try {
+      await this.startInstance(record.spec, record.env, record.owner ?? this.self.owner, record.port, who, record, restarts);
+    } catch (err) {
+      // e.g. failed: the command is gone; else counted as a crash, with the cause in the state
+      if (this.deps.store.load(name)?.state !== 'backoff') return;
+      await this.step(name, this.startFailed(err, true));
+    }
+  }
+
+  waitReady(name: string, instance: number, timeoutMs: number, t0: number): Promise<number> {
+    return waitReady({
+      name,
+      home: this.home,
+      clock: this.deps.clock,
+      load: () => this.deps.store.load(name),
+      current: () => this.runtime(name).instance === instance,
+      subscribe: (listener) => this.subscribe(listener),
+      timeoutMs,
+      t0,
+    });
+  }
+
+  // ---- starting and stopping -------------------------------------------------------------------
+
+  /**
+   * Clears the port and declared lock files for a new instance: an earlier instance's
+   * leftovers are stopped; a stranger is refused, waited for or evicted per on_conflict.
+   * Every process stopped is on the record with its pid, command, cwd and owner.
+   */
+  private async clearTheWay(spec: ServiceSpec, port: number | null, previous: Instance | null, who: Requester, waitMs: number): Promise<void> {
+    const evicted = await this.deps.obstacles.clear({
+      service: spec.name,
+      port,
+      locks: spec.locks ?? [],
+      policy: spec.onConflict ?? 'refuse',
+      previous,
+      protect: who.protect ?? [],
+      home: this.home,
+      waitMs,
+      registry: this.registry,
+      record: (event) => this.event(who, event),
+    });
+    this.evictedFor.get(spec.name)?.push(...evicted);
+    if (port !== null) await this.deps.processes.waitPortFree(port);
+  }
+
+  /** Clears the way and spawns one instance; resolves to its instance number. */
+  async startInstance(
+    spec: ServiceSpec,
+    env: Record<string, string>,
+    owner: RunRequest['owner'],
+    port: number | null,
+    who: Requester,
+    previous: ServiceRecord | undefined,
+    restarts: number,
+    waitMs = 0,
+  ): Promise<number> {
+    const name = spec.name;
+    // before clearing the way (a stranger may be evicted for this start): an unsafe log refuses it first
+    checkLogWritable(this.home, name);
+    await this.clearTheWay(spec, port, previous ? instanceOf(previous) : null, who, waitMs);
+    const base = previous ?? newRecord(spec, env, owner, port, this.deps.clock.now());
+    const facts = { spec, env, owner, port, restarts };
+    let child: SpawnedChild;
+    try {
+      child = await this.deps.spawner.spawn({ home: this.home, spec, env, port, restarts });
+    } catch (err) {
+      // only a command that could not start is a failed start; anything else (an unsafe tmp/) is thrown as it is
+      if (!(err instanceof CommandFailedToStartError)) throw err;
+      await this.step(name, { kind: 'spawn-failed', ...facts, message: err.message, errno: String(err.details?.errno ?? 'no pid') }, who, base);
+      throw err;
+    }
+    const rt = this.runtime(name);
+    rt.instance++;
+    rt.child = child;
+    const instance = rt.instance;
+    child.onExit((code, signal) => void this.exited(name, instance, code, signal));
+    await this.step(name, { kind: 'spawned', ...facts, identity: child.identity, marker: child.marker }, who, base);
+    return instance;
+  }
+
+  async stopInstance(record: ServiceRecord, who: Requester, graceMs: number, reason: string): Promise<void> {
+    const instance = instanceOf(record);
+    const alive = instance !== null && this.deps.processes.treeAlive(instance);
+    await this.step(record.spec.name, { kind: 'stop-requested', reason, alive, graceMs }, who);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  /** Runs fn after every earlier operation on the same service: one change at a time per name. */
+  serial<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(name) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => {});
+    this.queues.set(name, settled);
+    void settled.then(() => {
+      if (this.queues.get(name) === settled) this.queues.delete(name);
+    });
+    return next;
+  }
+
+  private runtime(name: string): Runtime {
+    let rt = this.runtimes.get(name);
+    if (!rt) {
+      rt = { instance: 0, child: null, timers: new Map(), memory: { attempt: 0, failures: 0, probedAt: null, listener: null, retryAt: null } };
+      this.runtimes.set(name, rt);
+    }
+    return rt;
+  }
+
+  private callerFor(record: ServiceRecord): Caller {
+    return { actor: this.self.actor, owner: record.owner ?? this.self.owner };
+  }
+
+  event(who: Requester, event: EventInput): void {
+    recordEvent(this.registry, who, event);
+    this.changes.emit('change', { kind: 'event' });
+  }
+}
+
+/** The record of a service berth has not run before (decide moves it to starting, or failed). */
+function newRecord(spec: ServiceSpec, env: Record<string, string>, owner: ServiceRecord['owner'], port: number | null, now: number): ServiceRecord {
+  return { spec, state: 'stopped', identity: null, instance: null, port, owner, restarts: 0, lastExit: null, env, startedAt: null, healthySince: null, detail: null, createdAt: now };
+}
