@@ -68,8 +68,8 @@ export class OwnedElsewhereError extends BerthError {
 }
 
 /** Checks the rule for a request; returns the owner force overrode (or null), else throws OwnedElsewhereError. */
-export function assertOwnership(service: OwnedService, acting: Owner, opts: { force?: boolean }, request: OwnedRequest, now = Date.now()): Owner | null {
-  const verdict = checkOwnership(service.owner, acting, opts);
+export function assertOwnership(service: OwnedService, acting: Owner, opts: { force?: boolean }, request: OwnedRequest, now = Date.now(), isGone: (o: Owner) => boolean = isOwnerGone): Owner | null {
+  const verdict = checkOwnership(service.owner, acting, opts, isGone);
   if (!verdict.allowed) throw new OwnedElsewhereError(service, verdict.reason, request, now);
   return verdict.forcedOver;
 }
