@@ -18,8 +18,10 @@ const MCP_FORMS: Array<[RegExp, (...m: string[]) => string]> = [
   [/\bberth stop --mine\b/g, () => `stop {"mine":true}`],
   [/\bberth stop --session S\b/g, () => `stop {"session":"S"}`],
   [/\bberth ps --all\b/g, () => `ps {"all":true}`],
+  [new RegExp(String.raw`\bberth (run|stop|rm|restart) ${ARG} --force`, 'g'), (tool, name) => `${tool} ${JSON.stringify({ name, force: true })}`],
+  [/\bberth (up|down) --force\b/g, (tool) => `${tool} {"force":true}`],
   [new RegExp(String.raw`\bberth (logs|ps|stop|rm|restart) ${ARG}`, 'g'), (tool, name) => `${tool} ${JSON.stringify({ name })}`],
-  [new RegExp(String.raw`\bberth free ${ARG}(?: --force)?`, 'g'), (target) => `free ${JSON.stringify({ target })}`],
+  [new RegExp(String.raw`\bberth free ${ARG}( --force)?`, 'g'), (target, force) => `free ${JSON.stringify(force ? { target, force: true } : { target })}`],
   [new RegExp(String.raw`\bberth who ${ARG}`, 'g'), (target) => `who ${JSON.stringify({ target })}`],
   [/\bberth (ps|doctor|gc|ports|locks|events|up|down)(?=$|[\s,;.)])/g, (tool) => `${tool} {}`],
 ];

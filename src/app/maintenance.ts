@@ -39,8 +39,8 @@ export async function freeTarget(session: Session, target: FreeTarget, force: bo
     protect: req.protect ?? [],
     force,
     graceMs,
-    stopService: async (name) => {
-      await client.stop({ name, graceMs, ...req });
+    stopService: async (name, force) => {
+      await client.stop({ name, graceMs, force, ...req });
     },
   });
 }

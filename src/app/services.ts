@@ -27,6 +27,8 @@ export interface RunInput {
   locks?: string[];
   wait?: boolean;
   timeoutMs?: number;
+  /** replace it even if another live session owns it (recorded) */
+  force?: boolean;
 }
 
 export function parsePortRequest(value: string | number | undefined): PortRequest {
@@ -105,7 +107,7 @@ export async function runService(session: Session, input: RunInput, baseDir?: st
   const spec = specFromInput(input, baseDir);
   checkCommandSplit(spec.name, spec.argv, spec.cwd);
   const client = await session.client();
-  return client.run({ spec, env: callerEnv(), wait: input.wait !== false, timeoutMs: input.timeoutMs ?? 60_000, ...session.requester() });
+  return client.run({ spec, env: callerEnv(), wait: input.wait !== false, timeoutMs: input.timeoutMs ?? 60_000, force: input.force === true, ...session.requester() });
 }
 
 export interface UpResult {
@@ -114,14 +116,14 @@ export interface UpResult {
 }
 
 /** Starts a project's services (or some and their dependencies), each after its dependencies are ready. */
-export async function upProject(session: Session, dir: string, names: string[], timeoutMs: number, onStarted?: (result: RunResult) => void): Promise<UpResult> {
+export async function upProject(session: Session, dir: string, names: string[], timeoutMs: number, onStarted?: (result: RunResult) => void, opts: { force?: boolean } = {}): Promise<UpResult> {
   const { loadProject, startOrder } = await config();
   const project = loadProject(dir);
   const order = startOrder(project, names);
   const client = await session.client();
   const services: RunResult[] = [];
   for (const name of order) {
-    const result = await client.run({ spec: project.services.get(name)!.spec, env: callerEnv(), wait: true, timeoutMs, ...session.requester() });
+    const result = await client.run({ spec: project.services.get(name)!.spec, env: callerEnv(), wait: true, timeoutMs, force: opts.force === true, ...session.requester() });
     services.push(result);
     onStarted?.(result);
   }
@@ -134,14 +136,14 @@ export interface DownResult {
 }
 
 /** Stops a project's services, dependents first; those never started are skipped. */
-export async function downProject(session: Session, dir: string, names: string[], graceMs: number): Promise<DownResult> {
+export async function downProject(session: Session, dir: string, names: string[], graceMs: number, opts: { force?: boolean } = {}): Promise<DownResult> {
   const { loadProject, startOrder } = await config();
   const project = loadProject(dir);
   const client = await session.client();
   const services: ServiceView[] = [];
   for (const name of startOrder(project, names).reverse()) {
     try {
-      services.push(await client.stop({ name, graceMs, ...session.requester() }));
+      services.push(await client.stop({ name, graceMs, force: opts.force === true, ...session.requester() }));
     } catch (err) {
       if (err instanceof BerthError && err.code === 'not_found') continue;
       throw err;
@@ -167,35 +169,36 @@ export async function listServices(session: Session, opts: { all?: boolean; mine
 }
 
 /** Stops every running service of a session (`berth stop --mine`, `--session S`): the stop-session document. */
-export async function stopSession(session: Session, owner: string, graceMs: number): Promise<{ session: string; services: ServiceView[] }> {
+export async function stopSession(session: Session, owner: string, graceMs: number, force = false): Promise<{ session: string; services: ServiceView[] }> {
   const client = await session.client();
   const targets = (await client.list()).filter((s) => s.owner?.session === owner && s.state !== 'stopped' && s.state !== 'exited');
   const stopped: ServiceView[] = [];
-  for (const s of targets) stopped.push(await client.stop({ name: s.name, graceMs, ...session.requester() }));
+  for (const s of targets) stopped.push(await client.stop({ name: s.name, graceMs, force, ...session.requester() }));
   return { session: owner, services: stopped };
 }
 
 /** `stop NAME`: the service's whole process tree, TERM then KILL after the grace. */
-export async function stopService(session: Session, name: string, graceMs: number): Promise<{ service: ServiceView }> {
-  const service = await (await session.client()).stop({ name: parseName(name, 'service name'), graceMs, ...session.requester() });
+export async function stopService(session: Session, name: string, graceMs: number, force = false): Promise<{ service: ServiceView }> {
+  const service = await (await session.client()).stop({ name: parseName(name, 'service name'), graceMs, force, ...session.requester() });
   return { service };
 }
 
 /** `stop` with a name, or every service of a session (`mine` is the caller's). */
-export async function stopVerb(session: Session, input: { name?: string; mine?: boolean; session?: string; graceMs: number }): Promise<{ service: ServiceView } | { session: string; services: ServiceView[] }> {
+export async function stopVerb(session: Session, input: { name?: string; mine?: boolean; session?: string; graceMs: number; force?: boolean }): Promise<{ service: ServiceView } | { session: string; services: ServiceView[] }> {
   const bySession = input.mine ? session.caller.owner.session : input.session;
   if ((input.name === undefined) === (bySession === undefined)) throw new UsageError('give a service name, or mine, or a session', 'berth stop NAME | berth stop --mine | berth stop --session S');
-  return bySession !== undefined ? stopSession(session, bySession, input.graceMs) : stopService(session, input.name!, input.graceMs);
+  const force = input.force === true;
+  return bySession !== undefined ? stopSession(session, bySession, input.graceMs, force) : stopService(session, input.name!, input.graceMs, force);
 }
 
-/** `restart NAME`: stop and start it with its recorded spec. */
-export async function restartService(session: Session, input: { name: string; graceMs: number; wait: boolean; timeoutMs: number }): Promise<RunResult> {
+/** `restart NAME`: stop and start it with its recorded spec; it keeps its owner unless `take`. */
+export async function restartService(session: Session, input: { name: string; graceMs: number; wait: boolean; timeoutMs: number; force?: boolean; take?: boolean }): Promise<RunResult> {
   const name = parseName(input.name, 'service name');
-  return (await session.client()).restart({ name, graceMs: input.graceMs, wait: input.wait, timeoutMs: input.timeoutMs, ...session.requester() });
+  return (await session.client()).restart({ name, graceMs: input.graceMs, wait: input.wait, timeoutMs: input.timeoutMs, force: input.force === true, take: input.take === true, ...session.requester() });
 }
 
 /** `rm NAME`: stop it and forget it; its leased port is released. */
-export async function removeService(session: Session, name: string, graceMs: number): Promise<{ removed: ServiceView }> {
-  const removed = await (await session.client()).remove({ name: parseName(name, 'service name'), graceMs, ...session.requester() });
+export async function removeService(session: Session, name: string, graceMs: number, force = false): Promise<{ removed: ServiceView }> {
+  const removed = await (await session.client()).remove({ name: parseName(name, 'service name'), graceMs, force, ...session.requester() });
   return { removed };
 }

@@ -46,6 +46,8 @@ function build(): Command {
     .configureOutput({ outputError: () => {} })
     .addHelpText('after', '\nEvery verb takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 conflict refused, 4 not found.\nState lives in $BERTH_HOME (default ~/.local/state/berth). Docs: docs/cli.md');
   const json = (): Option => new Option('--json', 'print one JSON document on stdout');
+  // the ownership rule (src/core/ownership.ts): another live session's service needs it
+  const force = (): Option => new Option('--force', "act on another live session's service too (the override is recorded)");
 
   lazy(
     program
@@ -63,6 +65,7 @@ function build(): Command {
       .option('--ephemeral', 'stop it when its owner session is gone (berth gc)')
       .option('--on-conflict <policy>', 'when a stranger holds its port or a lock file: refuse (default), evict, or wait')
       .option('--lock <path>', 'a file it must hold alone, e.g. a database (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .addOption(force())
       .option('--no-wait', 'return once started, without waiting until ready')
       .option('--timeout <duration>', 'how long to wait until ready (default 60s)')
       .addOption(json()),
@@ -75,6 +78,7 @@ function build(): Command {
       .argument('[name]', 'the service name')
       .option('--mine', 'stop every service of my session')
       .option('--session <id>', 'stop every service of that session')
+      .addOption(force())
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
       .addOption(json()),
     () => import('./commands/stop.ts'),
@@ -84,6 +88,8 @@ function build(): Command {
       .command('restart')
       .description('stop and start a service with its recorded spec')
       .argument('<name>', 'the service name')
+      .addOption(force())
+      .option('--take', 'make the restarted service mine (it keeps its owner otherwise; recorded)')
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
       .option('--no-wait', 'return once started, without waiting until ready')
       .option('--timeout <duration>', 'how long to wait until ready (default 60s)')
@@ -95,6 +101,7 @@ function build(): Command {
       .command('rm')
       .description('stop a service and forget it; its leased port is released')
       .argument('<name>', 'the service name')
+      .addOption(force())
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
       .addOption(json()),
     () => import('./commands/rm.ts'),
@@ -132,6 +139,7 @@ function build(): Command {
       .command('up')
       .description('start what berth.yaml (or a Procfile) here declares, dependencies first; idempotent')
       .argument('[names...]', 'only these services (and their dependencies)')
+      .addOption(force())
       .option('--timeout <duration>', 'how long to wait for each to be ready (default 60s)')
       .addOption(json()),
     () => import('./commands/up.ts'),
@@ -141,6 +149,7 @@ function build(): Command {
       .command('down')
       .description('stop what berth.yaml declares, dependents first')
       .argument('[names...]', 'only these services')
+      .addOption(force())
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
       .addOption(json()),
     () => import('./commands/down.ts'),

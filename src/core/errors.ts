@@ -23,7 +23,7 @@ export const ERROR_CODES = [
   'invalid_on_conflict', 'invalid_format', 'invalid_agent', 'invalid_payload', 'empty_command', 'command_not_split',
   'config_invalid', 'config_not_found', 'file_unreadable', 'path_not_found', 'home_unwritable', 'home_unsafe', 'state_unsafe',
   // conflicts (exit 3)
-  'port_taken', 'port_held', 'lock_held', 'already_running', 'free_refused', 'signal_refused', 'still_held',
+  'port_taken', 'port_held', 'lock_held', 'already_running', 'free_refused', 'owned_elsewhere', 'signal_refused', 'still_held',
   // not found (exit 4)
   'not_found', 'process_gone',
   // failures (exit 1)

@@ -9,7 +9,8 @@
 import { BerthError, EXIT } from './errors.ts';
 import { type EvictionRefusal, type EvictionScope, type EvictTarget, evictionEvent, evictionRefusal, evictProcess, findHolders, targetArg, targetLabel } from './evict.ts';
 import type { ProcessInfo } from './inspect/process.ts';
-import { type Caller, detectOwner, isOwnerGone, type Owner } from './owner.ts';
+import { type Caller, detectOwner, type Owner } from './owner.ts';
+import { assertOwnership } from './ownership.ts';
 import type { EventInput } from './registry/events.ts';
 import type { Registry } from './registry/registry.ts';
 import { liveServiceTrees, serviceOf } from './supervisor/trees.ts';
@@ -23,6 +24,8 @@ export interface FreeStep {
   owner: Owner | null;
   /** the berth service it belongs to: stopped through the supervisor */
   service: string | null;
+  /** stopping that service overrides its live owner (--force): the supervisor records it */
+  force: boolean;
 }
 
 export class FreeRefusedError extends BerthError {
@@ -59,30 +62,24 @@ export function holdersOf(target: FreeTarget): ProcessInfo[] {
 }
 
 /**
- * What freeing the target would do, or FreeRefusedError: a service of another live session
- * needs --force; what the eviction rule protects is never touched.
+ * What freeing the target would do, or a refusal: a berth service follows the ownership rule
+ * (ownership.ts: another live session's needs --force, another user's never); what the
+ * eviction rule protects is never touched.
  */
 export function planFree(target: FreeTarget, registry: Registry | undefined, me: Owner, force: boolean, home?: string, protect: readonly number[] = []): FreeStep[] {
-  const label = targetLabel(target);
   const trees = liveServiceTrees(registry);
   const steps: FreeStep[] = [];
   for (const p of holdersOf(target)) {
     const svc = serviceOf(trees, p.pid);
     if (svc) {
-      const owner = svc.record.owner;
-      if (owner && owner.session !== me.session && !isOwnerGone(owner) && !force) {
-        throw new FreeRefusedError(label, `it is berth service "${svc.record.spec.name}" of session ${owner.session}, which is still alive`, `ask its owner, or if you are sure: berth free ${targetArg(target)} --force`, {
-          service: svc.record.spec.name,
-          owner: owner.session,
-          pid: p.pid,
-        });
-      }
-      if (!steps.some((s) => s.service === svc.record.spec.name)) steps.push({ process: p, owner, service: svc.record.spec.name });
+      const { spec, owner, startedAt } = svc.record;
+      const forcedOver = assertOwnership({ name: spec.name, owner, startedAt }, me, { force }, { action: 'free', command: `berth free ${targetArg(target)} --force` });
+      if (!steps.some((s) => s.service === spec.name)) steps.push({ process: p, owner, service: spec.name, force: forcedOver !== null });
       continue;
     }
     const refusal = evictionRefusal(p, { home, protect, trees });
     if (refusal) throw refusedFree(target, p, refusal);
-    steps.push({ process: p, owner: detectOwner(p.pid), service: null });
+    steps.push({ process: p, owner: detectOwner(p.pid), service: null, force: false });
   }
   return steps;
 }
@@ -119,8 +116,8 @@ export interface FreeOptions {
   protect: readonly number[];
   force: boolean;
   graceMs: number;
-  /** stops a berth service that holds the target (through the supervisor) */
-  stopService: (name: string) => Promise<void>;
+  /** stops a berth service that holds the target (through the supervisor; force: over its live owner) */
+  stopService: (name: string, force: boolean) => Promise<void>;
 }
 
 const FREE_SETTLE_MS = 2_000;
@@ -131,7 +128,7 @@ export async function applyFree(target: FreeTarget, opts: FreeOptions): Promise<
   const stopped: FreeResult['stopped'] = [];
   for (const step of steps) {
     if (step.service) {
-      await opts.stopService(step.service);
+      await opts.stopService(step.service, step.force);
       stopped.push({ pid: step.process.pid, command: step.process.command, service: step.service, forced: false });
     } else {
       const scope: EvictionScope = { home: opts.home, protect: opts.protect, trees: liveServiceTrees(opts.registry) };

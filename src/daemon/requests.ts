@@ -69,12 +69,12 @@ const requester = {
 // takes (no '=' and no NUL).
 const callerEnv = record(str({ pattern: /^[^=\0]+$/, message: 'an environment variable name' }), text);
 
-const runRequest = strict({ ...requester, spec, env: callerEnv, wait: bool, timeoutMs: durationMs });
-const stopRequest = strict({ ...requester, name, graceMs: durationMs });
+const runRequest = strict({ ...requester, spec, env: callerEnv, wait: bool, timeoutMs: durationMs, force: optional(bool) });
+const stopRequest = strict({ ...requester, name, graceMs: durationMs, force: optional(bool) });
 const freeTarget = byKind<FreeRequest['target']>({ port: strict({ kind: oneOf(['port']), port }), path: strict({ kind: oneOf(['path']), path: absolutePath }) });
 const freeRequest = strict({ ...requester, target: freeTarget, force: bool, graceMs: durationMs });
 const gcRequest = strict({ ...requester, dryRun: bool });
-const restartRequest = strict({ ...requester, name, graceMs: durationMs, wait: bool, timeoutMs: durationMs });
+const restartRequest = strict({ ...requester, name, graceMs: durationMs, wait: bool, timeoutMs: durationMs, force: optional(bool), take: optional(bool) });
 
 function parseWith<T>(shape: Shape<T>, body: unknown, what: string): T {
   try {

@@ -104,9 +104,9 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
 }
 
 /** Stops a berth service through the supervisor, for the one who asked (ownership and protection go with it). */
-function stopper(api: SupervisorApi, who: Requester, graceMs: number): (name: string) => Promise<void> {
-  return async (name) => {
-    await api.stop({ name, graceMs, actor: who.actor, owner: who.owner, ...(who.protect ? { protect: who.protect } : {}) });
+function stopper(api: SupervisorApi, who: Requester, graceMs: number): (name: string, force?: boolean) => Promise<void> {
+  return async (name, force = false) => {
+    await api.stop({ name, graceMs, force, actor: who.actor, owner: who.owner, ...(who.protect ? { protect: who.protect } : {}) });
   };
 }
 

@@ -19,6 +19,7 @@ const dir = z.string().optional().describe('the directory whose berth.yaml (or P
 const grace = z.number().min(0).optional().describe('seconds to wait after TERM before KILL (default 10)');
 const timeout = z.number().positive().optional().describe('seconds to wait until ready (default 60)');
 const doc = (value: object): Doc => value as Doc;
+const force = z.boolean().optional().describe("act on a service another live agent session owns (refused without it; the override is recorded). Only when you are sure it is not in use");
 
 export function registerTools(tool: DefineTool): void {
   tool({
@@ -40,6 +41,7 @@ export function registerTools(tool: DefineTool): void {
       ephemeral: z.boolean().optional().describe('stop it (berth gc) once this agent session is gone'),
       wait: z.boolean().optional().describe('wait until ready (default true)'),
       timeout_seconds: timeout,
+      force,
     },
     output: ['run'],
     annotations: { destructiveHint: true, idempotentHint: true },
@@ -59,6 +61,7 @@ export function registerTools(tool: DefineTool): void {
         ephemeral: a.ephemeral === true,
         wait: a.wait !== false,
         timeoutMs: secondsToMs(a.timeout_seconds, 60),
+        force: a.force === true,
       });
       const svc = r.service;
       return { doc: doc(r), text: `${a.name}: ${r.outcome.replace('_', ' ')} (pid ${svc.pid ?? '-'}${svc.port !== null ? ` on port ${svc.port}` : ''}), ${svc.state}` };
@@ -67,55 +70,55 @@ export function registerTools(tool: DefineTool): void {
   tool({
     name: 'up',
     description: 'Start the services a berth.yaml (or Procfile) declares, dependencies first; idempotent. Use this instead of starting a project\'s processes one by one in a shell.',
-    input: { dir, names: z.array(serviceName).optional().describe('only these services and their dependencies'), timeout_seconds: timeout },
+    input: { dir, names: z.array(serviceName).optional().describe('only these services and their dependencies'), timeout_seconds: timeout, force },
     output: ['up'],
     annotations: { destructiveHint: true, idempotentHint: true },
     work: async (a, s) => {
-      const r = await upProject(s, resolve(a.dir ?? '.'), a.names ?? [], secondsToMs(a.timeout_seconds, 60));
+      const r = await upProject(s, resolve(a.dir ?? '.'), a.names ?? [], secondsToMs(a.timeout_seconds, 60), undefined, { force: a.force === true });
       return { doc: doc(r), text: r.services.map((x) => `${x.service.name}: ${x.outcome.replace('_', ' ')} (${x.service.state}${x.service.port !== null ? `, port ${x.service.port}` : ''})`).join('\n') };
     },
   });
   tool({
     name: 'down',
     description: 'Stop the services a berth.yaml declares, dependents first. Use this instead of stopping a project\'s processes one by one.',
-    input: { dir, names: z.array(serviceName).optional(), grace_seconds: grace },
+    input: { dir, names: z.array(serviceName).optional(), grace_seconds: grace, force },
     output: ['down'],
     annotations: { destructiveHint: true, idempotentHint: true },
     work: async (a, s) => {
-      const r = await downProject(s, resolve(a.dir ?? '.'), a.names ?? [], secondsToMs(a.grace_seconds, 10));
+      const r = await downProject(s, resolve(a.dir ?? '.'), a.names ?? [], secondsToMs(a.grace_seconds, 10), { force: a.force === true });
       return { doc: doc(r), text: r.services.length ? `stopped ${r.services.map((x) => x.name).join(', ')}` : 'nothing to stop' };
     },
   });
   tool({
     name: 'stop',
     description: "Stop a service's whole process tree (TERM, then KILL after the grace) and free its port; or, with mine, every service of this agent session. Use this instead of kill, pkill or killall.",
-    input: { name: serviceName.optional(), mine: z.boolean().optional().describe("every running service of this agent session"), session: z.string().optional().describe('every running service of that session'), grace_seconds: grace },
+    input: { name: serviceName.optional(), mine: z.boolean().optional().describe("every running service of this agent session"), session: z.string().optional().describe('every running service of that session'), grace_seconds: grace, force },
     output: ['stop', 'stop-session'],
     annotations: { destructiveHint: true, idempotentHint: true },
     work: async (a, s) => {
-      const r = await stopVerb(s, { ...(a.name !== undefined ? { name: a.name } : {}), mine: a.mine === true, ...(a.session !== undefined ? { session: a.session } : {}), graceMs: secondsToMs(a.grace_seconds, 10) });
+      const r = await stopVerb(s, { ...(a.name !== undefined ? { name: a.name } : {}), mine: a.mine === true, ...(a.session !== undefined ? { session: a.session } : {}), graceMs: secondsToMs(a.grace_seconds, 10), force: a.force === true });
       return { doc: doc(r), text: 'service' in r ? `stopped ${r.service.name}` : r.services.length ? `stopped ${r.services.map((x) => x.name).join(', ')}` : `no running services of session ${r.session}` };
     },
   });
   tool({
     name: 'restart',
-    description: 'Stop and start a service with its recorded command; waits until ready. Use this instead of killing and re-running it by hand.',
-    input: { name: serviceName, grace_seconds: grace, wait: z.boolean().optional().describe('wait until ready (default true)'), timeout_seconds: timeout },
+    description: 'Stop and start a service with its recorded command; waits until ready. It keeps its owner session unless take. Use this instead of killing and re-running it by hand.',
+    input: { name: serviceName, grace_seconds: grace, wait: z.boolean().optional().describe('wait until ready (default true)'), timeout_seconds: timeout, force, take: z.boolean().optional().describe('make this agent session its owner (recorded)') },
     output: ['restart'],
     annotations: { destructiveHint: true },
     work: async (a, s) => {
-      const r = await restartService(s, { name: a.name, graceMs: secondsToMs(a.grace_seconds, 10), wait: a.wait !== false, timeoutMs: secondsToMs(a.timeout_seconds, 60) });
+      const r = await restartService(s, { name: a.name, graceMs: secondsToMs(a.grace_seconds, 10), wait: a.wait !== false, timeoutMs: secondsToMs(a.timeout_seconds, 60), force: a.force === true, take: a.take === true });
       return { doc: doc(r), text: `restarted ${r.service.name} (pid ${r.service.pid ?? '-'}), ${r.service.state}` };
     },
   });
   tool({
     name: 'rm',
     description: 'Stop a service and forget it; its leased port is released. Use this when a service is no longer wanted (a failed one stays listed until removed).',
-    input: { name: serviceName, grace_seconds: grace },
+    input: { name: serviceName, grace_seconds: grace, force },
     output: ['rm'],
     annotations: { destructiveHint: true },
     work: async (a, s) => {
-      const r = await removeService(s, a.name, secondsToMs(a.grace_seconds, 10));
+      const r = await removeService(s, a.name, secondsToMs(a.grace_seconds, 10), a.force === true);
       return { doc: doc(r), text: `removed ${r.removed.name}${r.removed.port !== null ? ` (port ${r.removed.port} released)` : ''}` };
     },
   });

@@ -9,6 +9,10 @@ test('hints through MCP name tool calls only', () => {
     ['berth stop NAME | berth stop --mine | berth stop --session S', 'the stop {"name":"NAME"} tool call | the stop {"mine":true} tool call | the stop {"session":"S"} tool call'],
     ['to reserve a port: berth port --reserve NAME PORT', 'to reserve a port: the port {"name":"NAME","port":PORT,"reserve":true} tool call'],
     ['see berth logs web', 'see the logs {"name":"web"} tool call'],
+    ['if you are sure: berth stop web --force (the override is recorded)', 'if you are sure: the stop {"name":"web","force":true} tool call (the override is recorded)'],
+    ['if you are sure: berth up --force, or berth run web --force with the command', 'if you are sure: the up {"force":true} tool call, or the run {"name":"web","force":true} tool call with the command'],
+    ['if you are sure: berth free 8080 --force', 'if you are sure: the free {"target":"8080","force":true} tool call'],
+    ['see: berth free 8080 (or berth who 8080)', 'see: the free {"target":"8080"} tool call (or the who {"target":"8080"} tool call)'],
   ];
   for (const [cli, mcp] of cases) {
     assert.equal(renderHint(cli, 'cli'), cli);

@@ -166,7 +166,7 @@ test('free refuses another live session\'s service without --force; gc reaps onl
   const theirs = ok(await berth(['run', 'theirs', '--port', 'auto', '--json', '--', node, SERVICE, '--http'], { env: other })).json().service;
   const refused = await berth(['free', String(theirs.port)], { env });
   assert.equal(refused.code, 3, refused.toString());
-  assert.match(refused.stderr, /berth service "theirs" of session other-session/);
+  assert.match(refused.stderr, /will not free "theirs": it belongs to session other-session, which is still alive, running for \d+s/);
   assert.match(refused.stderr, /--force/);
   assert.ok(isRunning(theirs.pid));
   const forced = ok(await berth(['free', String(theirs.port), '--force'], { env }));

@@ -31,7 +31,7 @@ export function daemonHome(t: TestContext): { home: string; env: NodeJS.ProcessE
   t.after(async () => {
     const ps = await berth(['ps', '--all', '--json'], { env, timeoutMs: 20_000 }).catch(() => undefined);
     const names: string[] = ps && ps.code === 0 ? ps.json().services.map((s: { name: string }) => s.name) : [];
-    await Promise.all(names.map((n) => berth(['rm', n, '--grace', '2s'], { env, timeoutMs: 20_000 }).catch(() => undefined)));
+    await Promise.all(names.map((n) => berth(['rm', n, '--force', '--grace', '2s'], { env, timeoutMs: 20_000 }).catch(() => undefined)));
     await berth(['daemon', 'stop'], { env, timeoutMs: 10_000 }).catch(() => undefined);
     await stopAll(t);
     await Promise.all(pidsWithEnv(`BERTH_HOME=${home}`).map((pid) => stopPid(pid, 2000)));

@@ -19,6 +19,7 @@ export interface RunOptions {
   lock?: string[];
   wait?: boolean;
   timeout?: string;
+  force?: boolean;
 }
 
 export async function run(ctx: Context, name: string, argv: string[], opts: RunOptions): Promise<number> {
@@ -38,6 +39,7 @@ export async function run(ctx: Context, name: string, argv: string[], opts: RunO
     ephemeral: opts.ephemeral === true,
     wait: opts.wait !== false,
     timeoutMs: parseDuration(opts.timeout ?? '60s', '--timeout'),
+    force: opts.force === true,
   };
   try {
     const result = await withSpinner(ctx, `starting ${name}`, () => runService(ctx, input));

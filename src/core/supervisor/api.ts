@@ -64,7 +64,15 @@ export interface GcRequest extends Requester {
   dryRun: boolean;
 }
 
-export interface RunRequest extends Requester {
+/**
+ * Acting on another live session's service (the ownership rule, src/core/ownership.ts): refused
+ * unless force, and then the override is recorded. Checked in the daemon, the single writer.
+ */
+export interface Override {
+  force?: boolean;
+}
+
+export interface RunRequest extends Requester, Override {
   spec: ServiceSpec;
   /** the caller's environment, the base the service's own variables go on top of */
   env: Record<string, string>;
@@ -83,13 +91,15 @@ export interface RunResult {
   evicted?: Eviction[];
 }
 
-export interface StopRequest extends Requester {
+export interface StopRequest extends Requester, Override {
   name: string;
   graceMs: number;
 }
 
-export interface RestartRequest extends Requester {
+export interface RestartRequest extends Requester, Override {
   name: string;
+  /** the restarted service becomes the requester's (else it keeps its owner) */
+  take?: boolean;
   graceMs: number;
   wait: boolean;
   timeoutMs: number;

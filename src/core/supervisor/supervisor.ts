@@ -5,6 +5,7 @@
 // inside the daemon; everything decided is saved in the registry, so a new daemon can carry on
 // where a dead one stopped.
 import { type Caller, detectOwner } from '../owner.ts';
+import { assertOwnership, type OwnedAction, overrideDetails } from '../ownership.ts';
 import { findPortRecord, leasePort, releasePort, reservePort } from '../ports/ports.ts';
 import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
@@ -96,7 +97,10 @@ export class Supervisor implements SupervisorApi {
       if (decision === 'already_running') return { outcome: 'already_running' as const, instance: shell.instanceOf(spec.name) };
       // a log berth must not write refuses the start before the running instance is stopped for it
       checkLogWritable(this.home, spec.name);
-      if (decision === 'replace') await shell.stopInstance(existing!, req, 10_000, 'replaced by a new spec');
+      if (decision === 'replace') {
+        this.authorize(existing!, req, 'replace', `berth up --force, or berth run ${spec.name} --force with the command`);
+        await shell.stopInstance(existing!, req, 10_000, 'replaced by a new spec');
+      }
       const outcome: RunResult['outcome'] = decision === 'replace' ? 'replaced' : 'started';
       const wasRetrying = existing?.state === 'backoff';
       if (existing) await shell.step(spec.name, { kind: 'start-requested' });
@@ -121,6 +125,8 @@ export class Supervisor implements SupervisorApi {
   async stop(req: StopRequest): Promise<ServiceView> {
     return this.shell.serial(req.name, async () => {
       const record = this.mustLoad(req.name);
+      // a service that is not running is not taken from anyone by stopping it
+      if (isLive(record.state) || record.state === 'backoff') this.authorize(record, req, 'stop', `berth stop ${req.name} --force`);
       await this.shell.stopInstance(record, req, req.graceMs, 'stopped by request');
       return this.view(this.store.load(req.name)!);
     });
@@ -130,10 +136,16 @@ export class Supervisor implements SupervisorApi {
     const t0 = this.clock.now();
     const instance = await this.shell.serial(req.name, async () => {
       const record = this.mustLoad(req.name);
+      this.authorize(record, req, 'restart', `berth restart ${req.name} --force`);
       checkLogWritable(this.home, req.name);
+      // restart keeps the owner; --take makes the requester the owner, on the record
+      const owner = req.take === true || record.owner === null ? req.owner : record.owner;
+      if (req.take === true && record.owner !== null && record.owner.session !== req.owner.session) {
+        this.shell.event(req, { verb: 'take', subject: req.name, outcome: 'ok', details: { from: record.owner.session, to: req.owner.session } });
+      }
       await this.shell.stopInstance(record, req, req.graceMs, 'restart requested');
       const port = this.claimPort(record.spec, req);
-      return this.shell.startInstance(record.spec, record.env, req.owner, port, req, this.store.load(req.name), 0, req.timeoutMs);
+      return this.shell.startInstance(record.spec, record.env, owner, port, req, this.store.load(req.name), 0, req.timeoutMs);
     });
     const readyMs = req.wait ? await this.shell.waitReady(req.name, instance, req.timeoutMs, t0) : null;
     return { outcome: 'started', service: this.view(this.store.load(req.name)!), readyMs };
@@ -142,6 +154,7 @@ export class Supervisor implements SupervisorApi {
   async remove(req: StopRequest): Promise<ServiceView> {
     return this.shell.serial(req.name, async () => {
       const record = this.mustLoad(req.name);
+      this.authorize(record, req, 'rm', `berth rm ${req.name} --force`);
       await this.shell.stopInstance(record, req, req.graceMs, 'removed');
       const view = this.view(this.store.load(req.name)!);
       this.registry.transaction(() => {
@@ -179,6 +192,17 @@ export class Supervisor implements SupervisorApi {
     if (spec.port.kind === 'fixed') return reservePort(this.registry, who, spec.name, spec.port.port).port;
     if (existing?.kind === 'reservation') releasePort(this.registry, who, spec.name);
     return leasePort(this.registry, who, spec.name, { range: who.portRange ?? this.range }).port;
+  }
+
+  /**
+   * The ownership rule for one request on one service (throws OwnedElsewhereError): checked
+   * here, in the daemon, inside the service's serial queue, so the owner it sees is the one
+   * the action changes. An override is recorded with both sessions.
+   */
+  private authorize(record: ServiceRecord, req: Requester & { force?: boolean }, action: OwnedAction, forceHint: string): void {
+    const service = { name: record.spec.name, owner: record.owner, startedAt: isLive(record.state) ? record.startedAt : null };
+    const forcedOver = assertOwnership(service, req.owner, { force: req.force === true }, { action, command: forceHint }, this.clock.now());
+    if (forcedOver) this.shell.event(req, { verb: 'override', subject: record.spec.name, outcome: 'ok', details: overrideDetails(action, forcedOver, req.owner) });
   }
 
   private isAlive(record: ServiceRecord): boolean {
