@@ -1,6 +1,8 @@
 // What a service is: the spec a user gives to `berth run` (or berth.yaml). Two specs are the
-// same service when command, cwd, env and port agree; anything else is a new spec, which
-// replaces the running one.
+// same service when every field a user can set agrees (command, cwd, env, port, health,
+// restart, purpose, on_conflict, locks…); a spec that differs in any of them replaces the
+// running instance, so an edited berth.yaml takes effect at the next `berth up`
+// (docs/decisions/0015-config-drift.md).
 import { isDeepStrictEqual } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { parseName } from '../validate.ts';
@@ -25,7 +27,29 @@ export interface ServiceSpec {
   onConflict: OnConflict;
   /** files the service must hold alone (absolute paths) */
   locks: string[];
+  /** the berth.yaml (or Procfile) that declared it, when `berth up` started it: not part of what it is */
+  configFile?: string;
 }
+
+/** What ps and doctor say beside a running service whose berth.yaml entry differs from what runs. */
+export const DRIFT_HINT = 'config changed: berth up applies it';
+
+/** A spec field a user sets, by the name berth.yaml gives it (`run` is the command). */
+export type SpecField = 'run' | 'cwd' | 'env' | 'port' | 'health' | 'restart' | 'max_restarts' | 'purpose' | 'ephemeral' | 'on_conflict' | 'locks';
+
+const FIELDS: ReadonlyArray<[SpecField, (s: ServiceSpec) => unknown]> = [
+  ['run', (s) => s.argv],
+  ['cwd', (s) => s.cwd],
+  ['env', (s) => s.env],
+  ['port', (s) => s.port],
+  ['health', (s) => s.health],
+  ['restart', (s) => s.restart],
+  ['max_restarts', (s) => s.maxRestarts ?? null],
+  ['purpose', (s) => s.purpose ?? null],
+  ['ephemeral', (s) => s.ephemeral === true],
+  ['on_conflict', (s) => s.onConflict ?? 'refuse'],
+  ['locks', (s) => s.locks ?? []],
+];
 
 /** The largest max_restarts berth takes (beyond it, say nothing: never give up). */
 export const MAX_RESTARTS_LIMIT = 1_000_000;
@@ -35,9 +59,14 @@ export function parseOnConflict(text: string): OnConflict {
   throw new UsageError(`invalid --on-conflict ${JSON.stringify(text)}`, 'use refuse, evict or wait', 'invalid_on_conflict');
 }
 
-/** The parts of a spec that make it a different service when they change (command, cwd, env, port, health, locks). */
+/** The fields in which two specs of one service differ (none: the same service), in berth.yaml's words. */
+export function specChanges(recorded: ServiceSpec, declared: ServiceSpec): SpecField[] {
+  return FIELDS.filter(([, get]) => !isDeepStrictEqual(get(recorded), get(declared))).map(([field]) => field);
+}
+
+/** Whether a running instance already is this spec: every field a user sets agrees. */
 export function sameService(a: ServiceSpec, b: ServiceSpec): boolean {
-  return isDeepStrictEqual([a.argv, a.cwd, a.env, a.port, a.health, a.locks ?? []], [b.argv, b.cwd, b.env, b.port, b.health, b.locks ?? []]);
+  return specChanges(a, b).length === 0;
 }
 
 export function parseRestart(text: string): RestartPolicy {
