@@ -1,7 +1,7 @@
-// What a service is: the spec a user gives to `berth run` (or berth.yaml). Two specs are the
-// same service when every field a user can set agrees (command, cwd, env, port, health,
-// restart, purpose, on_conflict, locks…); a spec that differs in any of them replaces the
-// running instance, so an edited berth.yaml takes effect at the next `berth up`
+// What a service is: the spec a user gives to `berth run` (or berth.yaml). For `berth run`, two
+// specs are the same service when command, cwd, env, port, health and locks agree; a spec from
+// berth.yaml that differs in any field (restart, purpose, on_conflict too) replaces the running
+// instance, so an edited berth.yaml takes effect at the next `berth up`
 // (docs/decisions/0015-config-drift.md).
 import { isDeepStrictEqual } from 'node:util';
 import { UsageError } from '../errors.ts';
@@ -59,14 +59,26 @@ export function parseOnConflict(text: string): OnConflict {
   throw new UsageError(`invalid --on-conflict ${JSON.stringify(text)}`, 'use refuse, evict or wait', 'invalid_on_conflict');
 }
 
-/** The fields in which two specs of one service differ (none: the same service), in berth.yaml's words. */
-export function specChanges(recorded: ServiceSpec, declared: ServiceSpec): SpecField[] {
-  return FIELDS.filter(([, get]) => !isDeepStrictEqual(get(recorded), get(declared))).map(([field]) => field);
+/** What makes a service started by `berth run` another one: repeating `run` with fewer flags (no --purpose) keeps it running. */
+const RUN_FIELDS: ReadonlySet<SpecField> = new Set(['run', 'cwd', 'env', 'port', 'health', 'locks']);
+
+/** The fields in which two specs of one service differ, in berth.yaml's words; `fields` limits the comparison. */
+export function specChanges(recorded: ServiceSpec, declared: ServiceSpec, fields?: ReadonlySet<SpecField>): SpecField[] {
+  return FIELDS.filter(([field, get]) => (fields === undefined || fields.has(field)) && !isDeepStrictEqual(get(recorded), get(declared))).map(([field]) => field);
 }
 
-/** Whether a running instance already is this spec: every field a user sets agrees. */
+/**
+ * What differs between a running instance and a new spec for it: every field a user sets when
+ * the new spec comes from a berth.yaml (an edit there is applied by `berth up`), the command,
+ * cwd, env, port, health and locks when it comes from `berth run`.
+ */
+export function runChanges(recorded: ServiceSpec, spec: ServiceSpec): SpecField[] {
+  return specChanges(recorded, spec, spec.configFile === undefined ? RUN_FIELDS : undefined);
+}
+
+/** Whether `berth run` finds this spec already running (command, cwd, env, port, health, locks agree). */
 export function sameService(a: ServiceSpec, b: ServiceSpec): boolean {
-  return specChanges(a, b).length === 0;
+  return specChanges(a, b, RUN_FIELDS).length === 0;
 }
 
 export function parseRestart(text: string): RestartPolicy {

@@ -14,7 +14,7 @@ import { type ProcessOps, resolveDeps, type ServiceStore, type SupervisorClock, 
 import { ServiceNotFoundError } from './errors.ts';
 import { checkLogWritable, DEFAULT_LOG_MAX_BYTES, logPath, rotateLog } from './logs.ts';
 import { SupervisorShell } from './shell.ts';
-import { type ServiceSpec, type SpecField, specChanges, validateSpec } from './spec.ts';
+import { runChanges, type ServiceSpec, type SpecField, validateSpec } from './spec.ts';
 import { isLive } from './state.ts';
 import type { ServiceRecord } from './store.ts';
 import { toView } from './view.ts';
@@ -92,7 +92,7 @@ export class Supervisor implements SupervisorApi {
     const { outcome, instance, changed } = await shell.serial(spec.name, async () => {
       const existing = this.store.load(spec.name);
       const alive = existing?.identity ? isLive(existing.state) && this.isAlive(existing) : false;
-      const changed = existing !== undefined ? specChanges(existing.spec, spec) : [];
+      const changed = existing !== undefined ? runChanges(existing.spec, spec) : [];
       const decision = decideRun(existing, alive, existing !== undefined && changed.length === 0);
       if (decision === 'already_running') return { outcome: 'already_running' as const, instance: shell.instanceOf(spec.name), changed };
       // a log berth must not write refuses the start before the running instance is stopped for it
