@@ -49,7 +49,7 @@ const portRecordShape = {
 };
 export const portRecord = z.strictObject(portRecordShape);
 export const claim = z.strictObject({ ...portRecordShape, status: z.enum(['ok', 'conflict', 'idle', 'lapsed']), strangers: z.array(z.number().int()) });
-const known = z.record(z.string(), z.array(z.strictObject({ kind: z.enum(['lock', 'lease', 'reservation', 'service']), name: z.string() })));
+const known = z.record(z.string(), z.array(z.strictObject({ kind: z.enum(['lock', 'lease', 'reservation', 'service']), name: z.string(), declared: z.boolean().optional() })));
 const fileLockShape = {
   id: z.number().int(),
   kind: z.enum(['POSIX', 'FLOCK', 'OFD', 'LEASE', 'DELEG', 'UNKNOWN']),
@@ -84,6 +84,7 @@ export const event = z.strictObject({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 export const exitInfo = z.strictObject({ code: nullable(z.number().int()), signal: nullable(z.string()), at: iso });
+const specField = z.enum(['run', 'cwd', 'env', 'port', 'health', 'restart', 'max_restarts', 'purpose', 'ephemeral', 'on_conflict', 'locks']);
 export const service = z.strictObject({
   name: z.string(),
   state: z.enum(['starting', 'running', 'healthy', 'unhealthy', 'backoff', 'stopping', 'stopped', 'exited', 'failed']),
@@ -99,6 +100,9 @@ export const service = z.strictObject({
   cwd: z.string(),
   restartPolicy: z.enum(['always', 'on-failure', 'never']),
   ephemeral: z.boolean(),
+  onConflict: z.enum(['refuse', 'evict', 'wait']),
+  configFile: nullable(z.string()),
+  configChanged: z.array(specField).optional(),
   startedAt: nullable(iso),
   uptimeMs: nullable(z.number()),
   restarts: z.number().int(),
@@ -122,7 +126,13 @@ const eviction = z.strictObject({
   pids: z.array(z.number().int()),
   spared: z.array(spared),
 });
-export const runResult = z.strictObject({ outcome: z.enum(['started', 'already_running', 'replaced']), service, readyMs: nullable(z.number()), evicted: z.array(eviction).optional() });
+export const runResult = z.strictObject({
+  outcome: z.enum(['started', 'already_running', 'replaced', 'recreated']),
+  service,
+  readyMs: nullable(z.number()),
+  evicted: z.array(eviction).optional(),
+  changed: z.array(specField).optional(),
+});
 const daemonStatusShape = { pid: z.number().int(), startedAt: iso, home: z.string(), version: z.string(), services: z.number().int(), rssBytes: z.number() };
 
 /** Every verb's document, by the name the tests and docs use. */

@@ -6,6 +6,7 @@ import type { loadProject as LoadProject, startOrder as StartOrder } from '../co
 import { BerthError, UsageError } from '../core/errors.ts';
 import { ServiceNotFoundError } from '../core/supervisor/errors.ts';
 import type { RunResult, ServiceView } from '../core/supervisor/api.ts';
+export { DRIFT_HINT } from '../core/supervisor/spec.ts';
 import { checkHealthSpec, MAX_RESTARTS_LIMIT, parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
 import { parseName, parsePort } from '../core/validate.ts';
 import type { Session } from './session.ts';
@@ -158,7 +159,7 @@ export async function downProject(session: Session, dir: string, names: string[]
  */
 export async function listServices(session: Session, opts: { all?: boolean; mine?: boolean; name?: string }): Promise<{ services: ServiceView[]; total: number }> {
   const name = opts.name === undefined ? undefined : parseName(opts.name, 'service name');
-  const everything = await (await session.client()).list();
+  const everything = await markDrift(session, await (await session.client()).list());
   if (name !== undefined) {
     const one = everything.find((s) => s.name === name);
     if (!one) throw new ServiceNotFoundError(name);
@@ -166,6 +167,17 @@ export async function listServices(session: Session, opts: { all?: boolean; mine
   }
   const mine = opts.mine ? everything.filter((s) => s.owner?.session === session.caller.owner.session) : everything;
   return { services: opts.all ? mine : mine.filter((s) => s.state !== 'stopped' && s.state !== 'exited'), total: mine.length };
+}
+
+/** Marks the running services whose berth.yaml entry differs from what runs (configChanged). */
+async function markDrift(session: Session, views: ServiceView[]): Promise<ServiceView[]> {
+  const running = new Set(views.filter((v) => v.configFile !== null && v.pid !== null).map((v) => v.name));
+  const registry = running.size > 0 ? session.existingRegistry() : undefined;
+  if (!registry) return views;
+  const { configDrift } = await import('../core/config/drift.ts');
+  const { loadServices } = await import('../core/supervisor/store.ts');
+  const drift = configDrift(loadServices(registry).filter((r) => running.has(r.spec.name)).map((r) => r.spec));
+  return views.map((v) => (drift.has(v.name) ? { ...v, configChanged: drift.get(v.name)! } : v));
 }
 
 /** Stops every running service of a session (`berth stop --mine`, `--session S`): the stop-session document. */

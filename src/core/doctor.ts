@@ -5,6 +5,8 @@
 // says why. What stands in a failed service's way is looked up again (findObstacles), never read
 // back out of the `detail` text.
 import { existsSync } from 'node:fs';
+import { configDrift } from './config/drift.ts';
+import { DRIFT_HINT } from './supervisor/spec.ts';
 import type { Project } from './config/load.ts';
 import { isAlive } from './identity.ts';
 import { findListeners } from './inspect/listeners.ts';
@@ -22,7 +24,7 @@ export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
   severity: Severity;
-  kind: 'port_conflict' | 'port_ok' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop' | 'service_failed';
+  kind: 'port_conflict' | 'port_ok' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop' | 'service_failed' | 'config_changed';
   subject: string;
   message: string;
   fix: string | null;
@@ -49,7 +51,8 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
   const records = registry ? listPortRecords(registry) : [];
   const services = registry ? loadServices(registry) : [];
 
-  for (const claim of records.map((r) => judgeClaim(r, listeners, trees))) {
+  const declared = new Set(project?.services.keys() ?? []);
+  for (const claim of records.map((r) => judgeClaim(r, listeners, trees, declared))) {
     if (claim.status === 'conflict') {
       const commandOf = (pid: number): string => listeners.flatMap((l) => l.processes).find((p) => p.pid === pid)?.command ?? '?';
       const who = claim.strangers.map((pid) => `pid ${pid}: ${oneLine(commandOf(pid))}`).join('; ');
@@ -92,6 +95,11 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
     }
   }
 
+  const drift = configDrift(services.filter((s) => isLive(s.state) && s.identity !== null && isAlive(s.identity)).map((s) => s.spec));
+  for (const [name, changed] of drift) {
+    const file = services.find((s) => s.spec.name === name)!.spec.configFile!;
+    findings.push({ severity: 'warning', kind: 'config_changed', subject: name, message: `"${name}" runs a spec that ${file} no longer declares (${changed.join(', ')} changed): ${DRIFT_HINT}`, fix: `berth up ${name}` });
+  }
   for (const s of services) {
     const alive = s.identity !== null && isAlive(s.identity);
     if (isLive(s.state) && alive && s.owner && isOwnerGone(s.owner)) {

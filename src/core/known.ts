@@ -6,6 +6,8 @@ import type { Registry } from './registry/registry.ts';
 export interface KnownAs {
   kind: 'lock' | 'lease' | 'reservation' | 'service';
   name: string;
+  /** a service holding a file: whether it declares the file under locks: */
+  declared?: boolean;
 }
 
 /** For each of the pids that berth has on record, what it is to berth. */

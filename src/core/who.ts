@@ -1,4 +1,5 @@
 // The answers to "who holds this port?" and "who holds this file?", joined with what berth knows.
+import { realpathSync } from 'node:fs';
 import { type Identity, isAlive } from './identity.ts';
 import { findFileHolders, type HoldersReport } from './inspect/holders.ts';
 import { type KnownAs, knownProcesses } from './known.ts';
@@ -49,31 +50,49 @@ export function whoListens(port: number, registry?: Registry): PortAnswer {
   const pids = listeners.flatMap((l) => l.processes.map((p) => p.pid));
   // which service a listener belongs to matters only when something listens
   const trees = pids.length > 0 ? serviceTrees(registry) : [];
-  const known = knownProcesses(registry, pids);
-  for (const pid of pids) {
-    const svc = serviceOf(trees, pid);
-    if (svc) (known[pid] ??= []).push({ kind: 'service', name: svc.record.spec.name });
-  }
-  return { port, listeners, claim: record ? judgeClaim(record, listeners, trees) : null, known, owners: ownersOf(pids), unreadable };
+  const { known, owners } = joinServices(registry, trees, pids);
+  return { port, listeners, claim: record ? judgeClaim(record, listeners, trees) : null, known, owners, unreadable };
 }
 
 /** Who holds a file open or locked (and its SQLite companions), and what berth knows them as. */
 export function whoHolds(path: string, registry?: Registry): FileAnswer {
   const report = findFileHolders(path);
   const pids = [report, ...report.companions].flatMap((f) => f.holders.map((h) => h.process.pid));
-  return { ...report, known: knownProcesses(registry, pids), owners: ownersOf(pids) };
+  const trees = pids.length > 0 ? serviceTrees(registry) : [];
+  return { ...report, ...joinServices(registry, trees, pids, report.path) };
+}
+
+/**
+ * What berth knows each pid as, with the berth service whose tree it is in (and, for a file,
+ * whether that service declares it under locks:); a service's processes run for the service's
+ * owner session, not for the daemon's terminal they descend from.
+ */
+function joinServices(registry: Registry | undefined, trees: ServiceTree[], pids: number[], path?: string): { known: Record<number, KnownAs[]>; owners: Record<number, Owner> } {
+  const known = knownProcesses(registry, pids);
+  const owners = ownersOf(pids);
+  for (const pid of new Set(pids)) {
+    const svc = serviceOf(trees, pid);
+    if (!svc) continue;
+    const declared = path !== undefined ? { declared: (svc.record.spec.locks ?? []).some((lock) => sameFile(lock, path)) } : {};
+    (known[pid] ??= []).push({ kind: 'service', name: svc.record.spec.name, ...declared });
+    if (svc.record.owner) owners[pid] = svc.record.owner;
+  }
+  return { known, owners };
 }
 
 /**
  * Compares a reservation or lease with the processes actually listening on its port. Its
- * owner is, in order: the berth service of the same name (its process tree, if running), the
- * holder process the lease records (its tree), or else any process of the owner's session.
+ * owner is, in order: the berth service of the same name, recorded or `declared` (its process
+ * tree, none when it is not running), the holder process the lease records (its tree), or else
+ * (a reservation made by hand with `berth port --reserve`) any process of the owner's session.
  */
-export function judgeClaim(record: PortRecord, listeners: Listener[], trees: ServiceTree[] = []): PortClaim {
+export function judgeClaim(record: PortRecord, listeners: Listener[], trees: ServiceTree[] = [], declared: ReadonlySet<string> = new Set()): PortClaim {
   const pids = [...new Set(listeners.filter((l) => l.port === record.port).flatMap((l) => l.processes.map((p) => p.pid)))];
   if (leaseLapse(record) !== undefined) return { ...record, status: 'lapsed', strangers: pids };
   if (pids.length === 0) return { ...record, status: 'idle', strangers: [] };
-  const service = trees.find((t) => t.record.spec.name === record.name);
+  // a service's port (recorded, or declared in berth.yaml though never started) is held rightly
+  // by its own tree only: a process of the same session is not the service (issue 12)
+  const service = trees.find((t) => t.record.spec.name === record.name) ?? (declared.has(record.name) ? { pids: new Set<number>() } : undefined);
   const strangers = service
     ? pids.filter((pid) => !service.pids.has(pid))
     : record.holder
@@ -94,4 +113,14 @@ function outsideSession(record: PortRecord, pids: number[]): number[] {
   const session = record.owner?.session;
   if (session === undefined) return [];
   return pids.filter((pid) => detectOwner(pid).session !== session);
+}
+
+/** A declared lock path (as written, resolved) against a holder report's real path. */
+function sameFile(declared: string, real: string): boolean {
+  if (declared === real) return true;
+  try {
+    return realpathSync(declared) === real;
+  } catch {
+    return false;
+  }
 }

@@ -47,6 +47,7 @@ const spec = strict({
   ephemeral: bool,
   onConflict: oneOf(['refuse', 'evict', 'wait']),
   locks: arr(absolutePath, { max: 1000 }),
+  configFile: optional(absolutePath),
 });
 
 const identity = strict({ pid, startTicks: int(0, Number.MAX_SAFE_INTEGER), bootId: str() });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, backoffDelay } from '../../src/core/supervisor/backoff.ts';
-import { parseEnvPairs, sameService, type ServiceSpec, validateSpec } from '../../src/core/supervisor/spec.ts';
+import { parseEnvPairs, runChanges, sameService, type ServiceSpec, specChanges, validateSpec } from '../../src/core/supervisor/spec.ts';
 import { InvalidTransitionError, SERVICE_STATES, transition } from '../../src/core/supervisor/state.ts';
 import { UsageError } from '../../src/core/errors.ts';
 
@@ -37,11 +37,29 @@ const spec: ServiceSpec = {
   locks: [],
 };
 
-test('a spec is the same service unless command, cwd, env, port or health change', () => {
-  assert.ok(sameService(spec, { ...spec, purpose: 'other', restart: 'always' }));
-  for (const change of [{ argv: ['node', 'other.js'] }, { cwd: '/tmp' }, { env: { A: '2' } }, { port: { kind: 'fixed' as const, port: 8080 } }, { health: 'tcp:1' }]) {
-    assert.ok(!sameService(spec, { ...spec, ...change }), JSON.stringify(change));
+test('a spec is the same service unless a field a user sets changes; specChanges names them in berth.yaml\'s words', () => {
+  assert.ok(sameService(spec, { ...spec, configFile: '/elsewhere/berth.yaml' }), 'where it was declared is not what it is');
+  assert.ok(sameService(spec, { ...spec, purpose: 'other', restart: 'always' }), 'berth run again with fewer flags keeps it running');
+  const declared = { ...spec, configFile: '/p/berth.yaml' };
+  assert.deepEqual(runChanges(declared, { ...declared, restart: 'always', purpose: 'other' }), ['restart', 'purpose'], 'from berth.yaml every field counts');
+  assert.deepEqual(runChanges(spec, { ...spec, restart: 'always', purpose: 'other' }), [], 'from berth run: not these');
+  const changes: Array<[Partial<ServiceSpec>, string]> = [
+    [{ argv: ['node', 'other.js'] }, 'run'],
+    [{ cwd: '/tmp' }, 'cwd'],
+    [{ env: { A: '2' } }, 'env'],
+    [{ port: { kind: 'fixed' as const, port: 8080 } }, 'port'],
+    [{ health: 'tcp:1' }, 'health'],
+    [{ restart: 'always' }, 'restart'],
+    [{ maxRestarts: 3 }, 'max_restarts'],
+    [{ purpose: 'other' }, 'purpose'],
+    [{ ephemeral: true }, 'ephemeral'],
+    [{ onConflict: 'evict' }, 'on_conflict'],
+    [{ locks: ['/tmp/x.db'] }, 'locks'],
+  ];
+  for (const [change, field] of changes) {
+    assert.deepEqual(specChanges(spec, { ...spec, ...change }), [field]);
   }
+  assert.deepEqual(specChanges(spec, { ...spec, restart: 'never', purpose: 'x' }), ['restart', 'purpose']);
 });
 
 test('specs and --env pairs are validated', () => {

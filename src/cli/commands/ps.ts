@@ -1,6 +1,6 @@
 // berth ps [NAME] [--all] [--mine]
 import type { Context } from '../context.ts';
-import { listServices } from '../../app/services.ts';
+import { DRIFT_HINT, listServices } from '../../app/services.ts';
 import { table } from '../format/table.ts';
 import { describeExit, uptime } from '../format/service.ts';
 
@@ -28,5 +28,6 @@ export async function run(ctx: Context, name: string | undefined, opts: { all?: 
   ]);
   for (const line of table(['NAME', 'STATE', 'PID', 'PORT', 'HEALTH', 'OWNER', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'PURPOSE'], rows, 40)) ctx.out.line(line);
   for (const s of services) if (s.detail && ['backoff', 'failed', 'unhealthy'].includes(s.state)) ctx.out.line(`  ${s.name}: ${s.detail}`);
+  for (const s of services) if (s.configChanged) ctx.out.line(`  ${s.name}: ${DRIFT_HINT} (${s.configChanged.join(', ')} changed in ${s.configFile})`);
   return 0;
 }

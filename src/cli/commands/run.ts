@@ -3,7 +3,7 @@ import type { Context } from '../context.ts';
 import { type RunInput, runService } from '../../app/services.ts';
 import { BerthError } from '../../core/errors.ts';
 import { MAX_RESTARTS_LIMIT, parseCount, parseDuration } from '../../app/input.ts';
-import { evictionLines, where } from '../format/service.ts';
+import { changedText, evictionLines, where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 
 export interface RunOptions {
@@ -51,7 +51,7 @@ export async function run(ctx: Context, name: string, argv: string[], opts: RunO
     if (result.outcome === 'already_running') ctx.out.line(`already running (pid ${result.service.pid}) ${result.service.port !== null ? `on :${result.service.port}` : ''}`.trimEnd());
     else {
       const ready = result.readyMs === null ? 'not waiting for it to be ready' : `${result.service.state} in ${(result.readyMs / 1000).toFixed(1)}s`;
-      ctx.out.line(`${result.outcome === 'replaced' ? 'replaced' : 'started'} ${name} (${where(result.service)}), ${ready}`);
+      ctx.out.line(`${result.outcome} ${name} (${where(result.service)}), ${ready}${changedText(result)}`);
     }
     return 0;
   } catch (err) {

@@ -4,7 +4,7 @@ import type { Context } from '../context.ts';
 import { upProject } from '../../app/services.ts';
 import type { RunResult } from '../../core/supervisor/api.ts';
 import { parseDuration } from '../../app/input.ts';
-import { evictionLines, where } from '../format/service.ts';
+import { changedText, evictionLines, where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 import { printLogTail } from './run.ts';
 
@@ -17,7 +17,7 @@ export async function run(ctx: Context, names: string[], opts: { timeout?: strin
     ctx.out.line(
       r.outcome === 'already_running'
         ? `${s.name}: already running (pid ${s.pid})${s.port !== null ? ` on :${s.port}` : ''}`
-        : `${s.name}: ${r.outcome} (${where(s)}), ${s.state} in ${((r.readyMs ?? 0) / 1000).toFixed(1)}s`,
+        : `${s.name}: ${r.outcome} (${where(s)}), ${s.state} in ${((r.readyMs ?? 0) / 1000).toFixed(1)}s${changedText(r)}`,
     );
   };
   try {

@@ -25,7 +25,7 @@ function processRow(p: ProcessInfo, owners: Record<number, Owner>): string[] {
 const PROCESS_HEADERS = ['PID', 'USER', 'STARTED', 'SESSION', 'CWD', 'COMMAND'];
 
 function printKnown(ctx: Context, known: Record<number, KnownAs[]>): void {
-  for (const [pid, list] of Object.entries(known)) ctx.out.line(`berth: pid ${pid} holds ${list.map((k) => `${k.kind} "${k.name}"`).join(', ')}`);
+  for (const [pid, list] of Object.entries(known)) ctx.out.line(`berth: pid ${pid} holds ${list.map((k) => `${k.kind} "${k.name}"${k.declared ? ' (declared under its locks:)' : ''}`).join(', ')}`);
 }
 
 function whoPort(ctx: Context, answer: PortAnswer): number {

@@ -19,3 +19,8 @@ export function uptime(service: ServiceView): string {
 export function evictionLines(result: RunResult): string[] {
   return (result.evicted ?? []).map((e) => `evicted pid ${e.pid} (${e.command}) holding ${e.target}, owner ${e.owner ?? 'unknown'}${e.forced ? ', killed after the grace' : ''}`);
 }
+
+/** After a replaced or recreated service: which fields of its spec changed (compose's "Recreating"). */
+export function changedText(result: RunResult): string {
+  return result.changed && result.changed.length > 0 ? ` (changed: ${result.changed.join(', ')})` : '';
+}

@@ -153,6 +153,7 @@ export function loadYaml(file: string): Project {
         ephemeral: svc.ephemeral ?? false,
         onConflict: svc.on_conflict ?? 'refuse',
         locks: (svc.locks ?? []).map((p) => (isAbsolute(p) ? p : resolve(dir, p))),
+        configFile: file,
       },
       dependsOn: svc.depends_on ?? [],
     });
@@ -305,6 +306,7 @@ export function loadProcfile(file: string): Project {
         ephemeral: false,
         onConflict: 'refuse',
         locks: [],
+        configFile: file,
       },
       dependsOn: [],
     });

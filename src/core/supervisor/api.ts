@@ -5,7 +5,7 @@ import type { Eviction } from '../evict.ts';
 import type { Identity } from '../identity.ts';
 import type { Owner } from '../owner.ts';
 import type { PortRange } from '../validate.ts';
-import type { ServiceSpec } from './spec.ts';
+import type { ServiceSpec, SpecField } from './spec.ts';
 import type { ServiceState } from './state.ts';
 
 export interface ExitInfo {
@@ -30,6 +30,11 @@ export interface ServiceView {
   cwd: string;
   restartPolicy: ServiceSpec['restart'];
   ephemeral: boolean;
+  onConflict: ServiceSpec['onConflict'];
+  /** the berth.yaml (or Procfile) `berth up` started it from, or null (`berth run`) */
+  configFile: string | null;
+  /** `ps`: how its berth.yaml entry differs from what runs ("config changed: berth up applies it"); absent when it does not */
+  configChanged?: SpecField[];
   startedAt: string | null;
   uptimeMs: number | null;
   restarts: number;
@@ -80,7 +85,7 @@ export interface RunRequest extends Requester, Override {
   timeoutMs: number;
 }
 
-export type RunOutcome = 'started' | 'already_running' | 'replaced';
+export type RunOutcome = 'started' | 'already_running' | 'replaced' | 'recreated';
 
 export interface RunResult {
   outcome: RunOutcome;
@@ -89,6 +94,8 @@ export interface RunResult {
   readyMs: number | null;
   /** the strangers berth evicted for this start (on_conflict: evict), when it ran one */
   evicted?: Eviction[];
+  /** replaced or recreated: the fields of the spec that changed (none when a stopping instance was replaced by the same spec) */
+  changed?: SpecField[];
 }
 
 export interface StopRequest extends Requester, Override {

@@ -1,6 +1,8 @@
-// What a service is: the spec a user gives to `berth run` (or berth.yaml). Two specs are the
-// same service when command, cwd, env and port agree; anything else is a new spec, which
-// replaces the running one.
+// What a service is: the spec a user gives to `berth run` (or berth.yaml). For `berth run`, two
+// specs are the same service when command, cwd, env, port, health and locks agree; a spec from
+// berth.yaml that differs in any field (restart, purpose, on_conflict too) replaces the running
+// instance, so an edited berth.yaml takes effect at the next `berth up`
+// (docs/decisions/0015-config-drift.md).
 import { isDeepStrictEqual } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { parseName } from '../validate.ts';
@@ -25,7 +27,29 @@ export interface ServiceSpec {
   onConflict: OnConflict;
   /** files the service must hold alone (absolute paths) */
   locks: string[];
+  /** the berth.yaml (or Procfile) that declared it, when `berth up` started it: not part of what it is */
+  configFile?: string;
 }
+
+/** What ps and doctor say beside a running service whose berth.yaml entry differs from what runs. */
+export const DRIFT_HINT = 'config changed: berth up applies it';
+
+/** A spec field a user sets, by the name berth.yaml gives it (`run` is the command). */
+export type SpecField = 'run' | 'cwd' | 'env' | 'port' | 'health' | 'restart' | 'max_restarts' | 'purpose' | 'ephemeral' | 'on_conflict' | 'locks';
+
+const FIELDS: ReadonlyArray<[SpecField, (s: ServiceSpec) => unknown]> = [
+  ['run', (s) => s.argv],
+  ['cwd', (s) => s.cwd],
+  ['env', (s) => s.env],
+  ['port', (s) => s.port],
+  ['health', (s) => s.health],
+  ['restart', (s) => s.restart],
+  ['max_restarts', (s) => s.maxRestarts ?? null],
+  ['purpose', (s) => s.purpose ?? null],
+  ['ephemeral', (s) => s.ephemeral === true],
+  ['on_conflict', (s) => s.onConflict ?? 'refuse'],
+  ['locks', (s) => s.locks ?? []],
+];
 
 /** The largest max_restarts berth takes (beyond it, say nothing: never give up). */
 export const MAX_RESTARTS_LIMIT = 1_000_000;
@@ -35,9 +59,26 @@ export function parseOnConflict(text: string): OnConflict {
   throw new UsageError(`invalid --on-conflict ${JSON.stringify(text)}`, 'use refuse, evict or wait', 'invalid_on_conflict');
 }
 
-/** The parts of a spec that make it a different service when they change (command, cwd, env, port, health, locks). */
+/** What makes a service started by `berth run` another one: repeating `run` with fewer flags (no --purpose) keeps it running. */
+const RUN_FIELDS: ReadonlySet<SpecField> = new Set(['run', 'cwd', 'env', 'port', 'health', 'locks']);
+
+/** The fields in which two specs of one service differ, in berth.yaml's words; `fields` limits the comparison. */
+export function specChanges(recorded: ServiceSpec, declared: ServiceSpec, fields?: ReadonlySet<SpecField>): SpecField[] {
+  return FIELDS.filter(([field, get]) => (fields === undefined || fields.has(field)) && !isDeepStrictEqual(get(recorded), get(declared))).map(([field]) => field);
+}
+
+/**
+ * What differs between a running instance and a new spec for it: every field a user sets when
+ * the new spec comes from a berth.yaml (an edit there is applied by `berth up`), the command,
+ * cwd, env, port, health and locks when it comes from `berth run`.
+ */
+export function runChanges(recorded: ServiceSpec, spec: ServiceSpec): SpecField[] {
+  return specChanges(recorded, spec, spec.configFile === undefined ? RUN_FIELDS : undefined);
+}
+
+/** Whether `berth run` finds this spec already running (command, cwd, env, port, health, locks agree). */
 export function sameService(a: ServiceSpec, b: ServiceSpec): boolean {
-  return isDeepStrictEqual([a.argv, a.cwd, a.env, a.port, a.health, a.locks ?? []], [b.argv, b.cwd, b.env, b.port, b.health, b.locks ?? []]);
+  return specChanges(a, b, RUN_FIELDS).length === 0;
 }
 
 export function parseRestart(text: string): RestartPolicy {

@@ -9,13 +9,13 @@ import { assertOwnership, type OwnedAction, overrideDetails } from '../ownership
 import { findPortRecord, leasePort, releasePort, reservePort } from '../ports/ports.ts';
 import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
-import type { DaemonStatus, Requester, RestartRequest, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
+import type { DaemonStatus, Requester, RestartRequest, RunOutcome, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
 import { decideRun } from './decide.ts';
 import { type ProcessOps, resolveDeps, type ServiceStore, type SupervisorClock, type SupervisorDeps } from './deps.ts';
 import { ServiceNotFoundError } from './errors.ts';
 import { checkLogWritable, DEFAULT_LOG_MAX_BYTES, logPath, rotateLog } from './logs.ts';
 import { SupervisorShell } from './shell.ts';
-import { sameService, type ServiceSpec, validateSpec } from './spec.ts';
+import { runChanges, type ServiceSpec, type SpecField, validateSpec } from './spec.ts';
 import { isLive } from './state.ts';
 import type { ServiceRecord } from './store.ts';
 import { toView } from './view.ts';
@@ -90,25 +90,26 @@ export class Supervisor implements SupervisorApi {
     const spec = validateSpec(req.spec);
     const t0 = this.clock.now();
     const shell = this.shell;
-    const { outcome, instance } = await shell.serial(spec.name, async () => {
+    const { outcome, instance, changed } = await shell.serial(spec.name, async () => {
       const existing = this.store.load(spec.name);
       const alive = existing?.identity ? isLive(existing.state) && this.isAlive(existing) : false;
-      const decision = decideRun(existing, alive, existing !== undefined && sameService(existing.spec, spec));
-      if (decision === 'already_running') return { outcome: 'already_running' as const, instance: shell.instanceOf(spec.name) };
+      const changed = existing !== undefined ? runChanges(existing.spec, spec) : [];
+      const decision = decideRun(existing, alive, existing !== undefined && changed.length === 0);
+      if (decision === 'already_running') return { outcome: 'already_running' as const, instance: shell.instanceOf(spec.name), changed };
       // a log berth must not write refuses the start before the running instance is stopped for it
       checkLogWritable(this.home, spec.name);
       if (decision === 'replace') {
         this.authorize(existing!, req, 'replace', `berth up --force, or berth run ${spec.name} --force with the command`);
         await shell.stopInstance(existing!, req, 10_000, 'replaced by a new spec');
       }
-      const outcome: RunResult['outcome'] = decision === 'replace' ? 'replaced' : 'started';
+      const outcome: RunOutcome = decision === 'replace' ? replaceOutcome(existing!.spec, spec, changed) : 'started';
       const wasRetrying = existing?.state === 'backoff';
       if (existing) await shell.step(spec.name, { kind: 'start-requested' });
       const port = this.claimPort(spec, req);
       shell.beginEvictions(spec.name);
       try {
         const instance = await shell.startInstance(spec, req.env, req.owner, port, req, existing, 0, req.timeoutMs);
-        return { outcome, instance };
+        return { outcome, instance, changed };
       } catch (err) {
         // A supervised service that was waiting to restart keeps being retried.
         if (wasRetrying) await shell.step(spec.name, shell.startFailed(err, false));
@@ -119,7 +120,7 @@ export class Supervisor implements SupervisorApi {
     // An instance that is already running but not ready yet is waited for too.
     const readyMs = req.wait ? await shell.waitReady(spec.name, instance, req.timeoutMs, t0) : null;
     const evicted = shell.takeEvictions(spec.name);
-    return { outcome, service: this.view(this.store.load(spec.name)!), readyMs, evicted };
+    return { outcome, service: this.view(this.store.load(spec.name)!), readyMs, evicted, ...(outcome === 'started' || outcome === 'already_running' ? {} : { changed }) };
   }
 
   async stop(req: StopRequest): Promise<ServiceView> {
@@ -229,4 +230,13 @@ export class Supervisor implements SupervisorApi {
   private view(record: ServiceRecord): ServiceView {
     return toView(record, this.home);
   }
+}
+
+/**
+ * A live instance stopped for a new spec: `recreated` when the same berth.yaml declared both
+ * (an edit applied by `berth up`, compose's "Recreating"), else `replaced` (another spec took
+ * the name, e.g. `berth run` with another command).
+ */
+function replaceOutcome(recorded: ServiceSpec, spec: ServiceSpec, changed: SpecField[]): 'recreated' | 'replaced' {
+  return changed.length > 0 && recorded.configFile !== undefined && recorded.configFile === spec.configFile ? 'recreated' : 'replaced';
 }

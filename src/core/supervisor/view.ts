@@ -27,6 +27,8 @@ export function toView(record: ServiceRecord, home: string): ServiceView {
     cwd: spec.cwd,
     restartPolicy: spec.restart,
     ephemeral: spec.ephemeral,
+    onConflict: spec.onConflict ?? 'refuse',
+    configFile: spec.configFile ?? null,
     startedAt: live && record.startedAt !== null ? new Date(record.startedAt).toISOString() : null,
     uptimeMs: live && record.startedAt !== null ? Date.now() - record.startedAt : null,
     restarts: record.restarts,
