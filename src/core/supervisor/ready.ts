@@ -39,15 +39,19 @@ export function waitReady(w: ReadyWait): Promise<number> {
       }
       if (record.state === 'healthy' || record.state === 'running') return finish(() => resolve(w.clock.now() - w.t0));
       if (record.state === 'stopped' || record.state === 'stopping') return finish(() => reject(new ServiceExitedError(w.name, null, null, [])));
-      if (w.clock.now() >= deadline) {
+      const left = deadline - w.clock.now();
+      if (left <= 0) {
         const check = record.spec.health ?? (record.port !== null ? `a process of it to listen on :${record.port}` : 'it to run');
         return finish(() => reject(new NotReadyError(w.name, w.timeoutMs, tail(), check)));
       }
+      // (re)arm the deadline: a timer can fire a millisecond before the clock reaches it, and
+      // one that found nothing to do must not be the last look
+      if (timer) w.clock.clearTimeout(timer);
+      timer = w.clock.setTimeout(evaluate, Math.max(1, left));
     };
     unsubscribe = w.subscribe((change) => {
       if (change.kind === 'service' && change.name === w.name) evaluate();
     });
-    timer = w.clock.setTimeout(evaluate, Math.max(0, deadline - w.clock.now()));
     evaluate();
   });
 }
