@@ -30,6 +30,7 @@ function lazy(cmd: Command, load: () => Promise<{ run: Verb }>): Command {
       const code = await (run as (...a: unknown[]) => Promise<number | void>)(ctx, ...args.slice(0, -1));
       verbExitCode = code ?? EXIT.ok;
     } finally {
+      for (const text of ctx.notices) ctx.out.note(`berth: ${text}`);
       ctx.close();
     }
   });
@@ -65,6 +66,7 @@ function build(): Command {
       .option('--lock <path>', 'a file it must hold alone, e.g. a database (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
       .option('--no-wait', 'return once started, without waiting until ready')
       .option('--timeout <duration>', 'how long to wait until ready (default 60s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/run.ts'),
   );
@@ -76,6 +78,7 @@ function build(): Command {
       .option('--mine', 'stop every service of my session')
       .option('--session <id>', 'stop every service of that session')
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/stop.ts'),
   );
@@ -87,6 +90,7 @@ function build(): Command {
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
       .option('--no-wait', 'return once started, without waiting until ready')
       .option('--timeout <duration>', 'how long to wait until ready (default 60s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/restart.ts'),
   );
@@ -96,6 +100,7 @@ function build(): Command {
       .description('stop a service and forget it; its leased port is released')
       .argument('<name>', 'the service name')
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/rm.ts'),
   );
@@ -106,6 +111,7 @@ function build(): Command {
       .argument('[name]', 'only this service, whatever its state (exit 4 if berth knows none)')
       .option('-a, --all', 'include stopped and exited services')
       .option('--mine', 'only the services of my session')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/ps.ts'),
   );
@@ -116,6 +122,7 @@ function build(): Command {
       .argument('<name>', 'the service name')
       .option('-f, --follow', 'keep printing what it writes')
       .option('-n, --lines <count>', 'how many of the last lines (default 100)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/logs.ts'),
   );
@@ -133,6 +140,7 @@ function build(): Command {
       .description('start what berth.yaml (or a Procfile) here declares, dependencies first; idempotent')
       .argument('[names...]', 'only these services (and their dependencies)')
       .option('--timeout <duration>', 'how long to wait for each to be ready (default 60s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/up.ts'),
   );
@@ -142,6 +150,7 @@ function build(): Command {
       .description('stop what berth.yaml declares, dependents first')
       .argument('[names...]', 'only these services')
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/down.ts'),
   );
@@ -221,6 +230,7 @@ function build(): Command {
       .option('--ttl <duration>', 'the lease ends after this long unless renewed (e.g. 30m, 2h)')
       .option('--reserve', 'reserve PORT for NAME: berth never hands it to anyone else')
       .option('--release', "release NAME's lease or reservation")
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/port.ts'),
   );

@@ -8,7 +8,7 @@ import { evictionLines, where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 import { printLogTail } from './run.ts';
 
-export async function run(ctx: Context, names: string[], opts: { timeout?: string }): Promise<number> {
+export async function run(ctx: Context, names: string[], opts: { timeout?: string; project?: string }): Promise<number> {
   const timeoutMs = parseDuration(opts.timeout ?? '60s', '--timeout');
   const report = (r: RunResult): void => {
     if (ctx.json) return;
@@ -21,7 +21,7 @@ export async function run(ctx: Context, names: string[], opts: { timeout?: strin
     );
   };
   try {
-    const result = await withSpinner(ctx, 'starting', () => upProject(ctx, process.cwd(), names, timeoutMs, report));
+    const result = await withSpinner(ctx, 'starting', () => upProject(ctx, process.cwd(), names, timeoutMs, report, { project: opts.project }));
     if (ctx.json) ctx.out.json(result);
     return 0;
   } catch (err) {
