@@ -76,7 +76,8 @@ test('two worktrees each declaring web: both run on their own ports; a bare name
   assert.equal(isAlive(b.identity!), false);
   assert.equal(isAlive(a.identity!), true, "the other checkout's web still runs");
 
-  // now unique across projects: a bare name from / resolves; the explicit form always does
+  // once the worktree's is removed, the name is unique across projects: a bare name from / resolves
+  assert.equal(ok(await berth(['rm', 'web', '--json'], { env, cwd: other })).json().removed.fullName, 'shop-b/web');
   assert.equal((ok(await berth(['ps', 'web', '--json'], { env, cwd: '/' })).json().services[0] as Svc).fullName, 'shop/web');
   ok(await berth(['stop', 'shop/web'], { env, cwd: '/' }));
   assert.equal(isAlive(a.identity!), false);
