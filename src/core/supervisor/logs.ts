@@ -49,7 +49,8 @@ export function openLogFile(home: string, file: string): number {
 /** Whether the directories a log sits in (logs/, and logs/<project> for a project's service) are berth's own. */
 function logDirsPrivate(path: string): boolean {
   const dir = dirname(path);
-  return checkPrivateDir(dir) && (basename(dir) === 'logs' || checkPrivateDir(dirname(dir)));
+  // logs/ first: a logs/ that is a link is refused (thrown), whether or not logs/<project> exists
+  return (basename(dir) === 'logs' || checkPrivateDir(dirname(dir))) && checkPrivateDir(dir);
 }
 
 /** logs/ and, for a project's service (logs/<project>/<service>.log), logs/<project>: each berth's own real directory. */
