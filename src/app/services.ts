@@ -109,7 +109,7 @@ export function checkCommandSplit(name: string, argv: string[], cwd: string): vo
 export async function runService(session: Session, input: RunInput, baseDir?: string): Promise<RunResult> {
   const name = await nameToCreate(session, input.name, { project: input.project, cwd: baseDir });
   const spec = specFromInput({ ...input, name }, baseDir);
-  checkCommandSplit(spec.name, spec.argv, spec.cwd);
+  checkCommandSplit(input.name, spec.argv, spec.cwd);
   const client = await session.client();
   return client.run({ spec, env: callerEnv(), wait: input.wait !== false, timeoutMs: input.timeoutMs ?? 60_000, ...session.requester() });
 }
