@@ -3,8 +3,7 @@
 // around the caller's directory, the enclosing git worktree, or the directory itself
 // (decision 0014). Verbs that create (run, up, port) record the directory's project; verbs that
 // act on what exists only look it up, and fall back to a name unique across projects.
-import { basename, dirname } from 'node:path';
-import { assignProject, joinName, knownProjectOf, gitTopOf, projectNameOf, resolveName } from '../core/project.ts';
+import { assignProject, joinName, knownProjectOf, resolveName } from '../core/project.ts';
 import { parseName } from '../core/validate.ts';
 import type { Session } from './session.ts';
 
@@ -15,21 +14,10 @@ export interface NameContext {
   cwd?: string | undefined;
 }
 
-/** The directory that makes the project, and the project name it asks for. */
+/** The directory that makes the project (loaded lazily: it reads berth.yaml). */
 async function projectDir(cwd: string): Promise<{ dir: string; wanted: string } | undefined> {
-  const { findConfig, loadProject } = await import('../core/config/load.ts');
-  const file = findConfig(cwd);
-  if (file !== undefined) {
-    let named: string | undefined;
-    try {
-      named = loadProject(cwd).name;
-    } catch {
-      // a broken berth.yaml still names its directory; `up` reports what is wrong with it
-    }
-    return { dir: dirname(file), wanted: named ?? projectNameOf(dirname(file)) };
-  }
-  const top = gitTopOf(cwd) ?? cwd;
-  return basename(top) === '' ? undefined : { dir: top, wanted: projectNameOf(top) };
+  const { projectDirOf } = await import('../core/project-dir.ts');
+  return projectDirOf(cwd);
 }
 
 /** The project of the caller: explicit (flag, environment), or its directory's (recorded when `create`). */
