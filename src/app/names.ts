@@ -1,7 +1,7 @@
 // The one place a typed service name becomes a full name (project/service), for every verb and
 // every door: the project comes from --project (MCP: project), BERTH_PROJECT, the berth.yaml
 // around the caller's directory, the enclosing git worktree, or the directory itself
-// (decision 0014). Verbs that create (run, up, port) record the directory's project; verbs that
+// (decision 0016). Verbs that create (run, up, port) record the directory's project; verbs that
 // act on what exists only look it up, and fall back to a name unique across projects.
 import { assignProject, joinName, knownProjectOf, resolveName } from '../core/project.ts';
 import { parseName } from '../core/validate.ts';

@@ -4,7 +4,7 @@
 // unambiguously); it is the key of the service's record, its lease, its log and its tmp dir.
 // Which directory is which project is remembered in the registry, so that two directories whose
 // names agree get two projects (the second with a stable suffix from its real path), and the
-// same directory always gets the same one. See docs/decisions/0014-projects.md.
+// same directory always gets the same one. See docs/decisions/0016-projects.md.
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';

@@ -42,7 +42,7 @@ function mkHome(home: string, mode = 0o700): void {
 
 test('a log that is a symlink or a hard link is never written; rotation never truncates or copies over a file berth did not create', async (t) => {
   const { home, env: base } = daemonHome(t);
-  // the project is fixed, so that the logs are logs/p/<service>.log (decision 0014)
+  // the project is fixed, so that the logs are logs/p/<service>.log (decision 0016)
   const env = { ...base, BERTH_LOG_MAX_BYTES: '256', BERTH_PROJECT: 'p' };
   const logs = join(home, 'logs', 'p');
   mkHome(join(home, 'logs'));

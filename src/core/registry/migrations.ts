@@ -67,7 +67,7 @@ export const MIGRATIONS: ReadonlyArray<string | ((registry: Registry) => void)> 
   `
   ALTER TABLE services ADD COLUMN instance TEXT;
   `,
-  // 4: projects: every service's name becomes project/service (decision 0014)
+  // 4: projects: every service's name becomes project/service (decision 0016)
   migrateToProjects,
 ];
 

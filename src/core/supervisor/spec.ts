@@ -10,7 +10,7 @@ export type OnConflict = 'refuse' | 'evict' | 'wait';
 export type PortRequest = { kind: 'none' } | { kind: 'auto' } | { kind: 'fixed'; port: number };
 
 export interface ServiceSpec {
-  /** the full name, project/service (decision 0014): the key of its record, lease, log and tmp dir */
+  /** the full name, project/service (decision 0016): the key of its record, lease, log and tmp dir */
   name: string;
   argv: string[];
   cwd: string;
