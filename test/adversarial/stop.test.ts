@@ -35,7 +35,7 @@ test('stop ends descendants that cleared their environment (no marker), while th
 });
 
 test('a double-forked leftover of an earlier run is the service\'s own: replaced on the next start, not refused as a stranger', async (t) => {
-  const env = { ...daemonHome(t).env, BERTH_PROJECT: 'p' }; // BERTH_SERVICE is the full name, p/dfp (decision 0016)
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' }; // BERTH_SERVICE is the full name, p/dfp (decision 0016)
   const port = await freePort();
   const args = ['run', 'dfp', '--restart', 'never', '--port', String(port), '--json', '--', 'sh', '-c', `setsid ${node} ${LISTEN} --port $PORT & sleep 0.5`];
   ok(await berth(args, { env }));

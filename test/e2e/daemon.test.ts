@@ -78,7 +78,7 @@ test('one daemon per home: a second start names the running pid; socket 0600 in 
 
 test('a service gets PORT, BERTH_SERVICE, BERTH_HOME, its --env and --cwd, and a private TMPDIR removed when it stops', async (t) => {
   const { home, env: base } = daemonHome(t);
-  const env = { ...base, BERTH_PROJECT: 'p' };
+  const env: NodeJS.ProcessEnv = { ...base, BERTH_PROJECT: 'p' };
   const cwd = tempDir(t);
   const script = 'console.log("ENV " + JSON.stringify({ port: process.env.PORT, service: process.env.BERTH_SERVICE, home: process.env.BERTH_HOME, tmp: process.env.TMPDIR, color: process.env.COLOR, cwd: process.cwd() })); setInterval(() => {}, 1e9)';
   const r = ok(await berth(['run', 'envy', '--port', 'auto', '--env', 'COLOR=blue', '--cwd', cwd, '--no-wait', '--json', '--', node, '-e', script], { env })).json();
@@ -93,7 +93,7 @@ test('a service gets PORT, BERTH_SERVICE, BERTH_HOME, its --env and --cwd, and a
 });
 
 test('not ready in time: exit 1 with the last 20 log lines; logs are capped by rotation', async (t) => {
-  const env = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
   const chatty = 'for (let i = 1; i <= 30; i++) console.log("line " + i); setInterval(() => {}, 1e9)';
   const r = await berth(['run', 'mute', '--port', 'auto', '--timeout', '1s', '--', node, '-e', chatty], { env });
   assert.equal(r.code, 1, r.toString());
@@ -118,7 +118,7 @@ test('not ready in time: exit 1 with the last 20 log lines; logs are capped by r
 
 test('event and log streams over the socket (server-sent events)', async (t) => {
   const { home, env: base } = daemonHome(t);
-  const env = { ...base, BERTH_PROJECT: 'p' };
+  const env: NodeJS.ProcessEnv = { ...base, BERTH_PROJECT: 'p' };
   ok(await berth(['daemon', 'start'], { env }));
   const sock = join(home, 'berthd.sock');
   const events = readStream(sock, '/v1/events/stream', (evs) => evs.some((e) => e.data.verb === 'start' && e.data.subject === 'p/tick'));

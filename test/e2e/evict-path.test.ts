@@ -49,7 +49,7 @@ function squatter(t: Parameters<typeof start>[0], port: number, env: NodeJS.Proc
 }
 
 test('free and on_conflict: evict are one eviction: the same evict event, with the same fields; run reports what it evicted', async (t) => {
-  const env = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
   ok(await berth(['daemon', 'start'], { env }));
   const p1 = await freePort();
   const a = squatter(t, p1, env);
@@ -156,7 +156,7 @@ test('doctor: a service that failed for its own reasons is a warning (exit 0) wi
 });
 
 test('refusals name the CLI flag, and port_taken never tells an agent to release a running service\'s port', async (t) => {
-  const env = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
   const port = await freePort();
   const s = squatter(t, port, env);
   await s.line(/listening/);

@@ -162,7 +162,7 @@ test('bad berth.yaml: exit 2 with file, line and field; nothing started or stopp
 
 test('free refuses another live session\'s service without --force; gc reaps only what it should', async (t) => {
   const { home, env: base } = daemonHome(t);
-  const env = { ...base, BERTH_PROJECT: 'p' }; // full names are p/… (decision 0016)
+  const env: NodeJS.ProcessEnv = { ...base, BERTH_PROJECT: 'p' }; // full names are p/… (decision 0016)
   const other = { ...env, BERTH_SESSION: 'other-session' };
   const theirs = ok(await berth(['run', 'theirs', '--port', 'auto', '--json', '--', node, SERVICE, '--http'], { env: other })).json().service;
   const refused = await berth(['free', String(theirs.port)], { env });

@@ -67,7 +67,7 @@ function refused(r: CliResult, owner: string): void {
 
 test('another live session\'s service is refused to every acting verb without --force, done with it and recorded', async (t) => {
   // one project for all, so that `up` in another directory declares the same service, p/web (decision 0016)
-  const env = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
   const web = await agentService(t, env, 'web');
   const owner = web.owner!.session;
 
@@ -130,7 +130,7 @@ test('a service whose agent session has ended is anyone\'s: stop and rm need no 
 });
 
 test('MCP: the same refusal, and force', async (t) => {
-  const env = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
   const api = await agentService(t, env, 'api');
   const owner = api.owner!.session;
   const transport = new StdioClientTransport({ command: node, args: [CLI, 'mcp'], env: env as Record<string, string>, stderr: 'pipe' });

@@ -111,7 +111,7 @@ test('a bound UDP socket is found', async (t) => {
 });
 
 test('a port nobody listens on is reported free, and a leased port shows its lease', async (t) => {
-  const env = { ...tempHome(t).env, BERTH_PROJECT: 'p' }; // the lease is p/web (decision 0016)
+  const env: NodeJS.ProcessEnv = { ...tempHome(t).env, BERTH_PROJECT: 'p' }; // the lease is p/web (decision 0016)
   const lease = await berth(['port', 'web', '--json'], { env });
   assert.equal(lease.code, 0, lease.toString());
   const port = lease.json().port as number;
