@@ -225,7 +225,7 @@ test('a squatter answering HTTP 200 on the port does not make the service health
   await res.body?.cancel();
   const r = await berth([...args.slice(0, 1), '--timeout', '2s', ...args.slice(1)], { env });
   assert.equal(r.code, 1, r.toString());
-  assert.match(r.stderr, /"slow" did not become ready within 2s \(waiting for http:\/\/127\.0\.0\.1:\$PORT\/\)/);
+  assert.match(r.stderr, /"p\/slow" did not become ready within 2s \(waiting for http:\/\/127\.0\.0\.1:\$PORT\/\)/);
   const s = await service(env, 'slow');
   assert.equal(s.state, 'starting');
   assert.equal(s.pid, started.pid);
