@@ -7,6 +7,8 @@ import { readIdentity } from './core/identity.ts';
 import { findLockHolder, forgetLockHolder, recordLockHolder, tryBindLock } from './core/locks/named-lock.ts';
 import { type Caller, detectOwner } from './core/owner.ts';
 import { leasePort as leaseInRegistry } from './core/ports/ports.ts';
+import { assignProject, joinName, parseFullName } from './core/project.ts';
+import { projectDirOf } from './core/project-dir.ts';
 import { Registry } from './core/registry/registry.ts';
 import { parseName, parsePort } from './core/validate.ts';
 import { resolveSettings } from './core/settings.ts';
@@ -89,11 +91,27 @@ export async function singleton(name: string, opts: LibraryOptions = {}): Promis
   };
 }
 
-/** The port leased to `name` (the same lease as `berth port NAME`), leasing one if needed. */
-export function leasePort(name: string, opts: LibraryOptions & { ttlMs?: number } = {}): number {
-  parseName(name);
+/**
+ * The name `berth port NAME` would lease from this process's directory: a full name
+ * (`shop/web`) as given; a bare one in the project of `opts.project`, else $BERTH_PROJECT, else
+ * the directory's (recorded as `berth port` records it). See decision 0016.
+ */
+function leaseName(r: Registry, name: string, opts: { project?: string; cwd?: string }): string {
+  if (name.includes('/')) return parseFullName(name);
+  const service = parseName(name);
+  const override = opts.project ?? process.env['BERTH_PROJECT'];
+  if (override !== undefined && override !== '') return joinName(parseName(override, 'project name'), service);
+  const found = projectDirOf(opts.cwd ?? process.cwd());
+  return joinName(found === undefined ? 'root' : assignProject(r, found.dir, found.wanted).project, service);
+}
+
+/**
+ * The port leased to `name` (the same lease as `berth port NAME` run in the same directory),
+ * leasing one if needed. A bare name is in the caller's project, as on the command line.
+ */
+export function leasePort(name: string, opts: LibraryOptions & { ttlMs?: number; project?: string; cwd?: string } = {}): number {
   return withRegistry(opts, (r) =>
-    leaseInRegistry(r, caller(), name, { range: resolveSettings().portRange, ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}) }).port,
+    leaseInRegistry(r, caller(), leaseName(r, name, opts), { range: resolveSettings().portRange, ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}) }).port,
   );
 }
 

@@ -86,7 +86,9 @@ export const event = z.strictObject({
 export const exitInfo = z.strictObject({ code: nullable(z.number().int()), signal: nullable(z.string()), at: iso });
 const specField = z.enum(['run', 'cwd', 'env', 'port', 'health', 'restart', 'max_restarts', 'purpose', 'ephemeral', 'on_conflict', 'locks']);
 export const service = z.strictObject({
-  name: z.string(),
+  name: z.string().describe('the service name within its project: web'),
+  project: nullable(z.string()).describe('its project: shop (null only for a record older than projects)'),
+  fullName: z.string().describe('project/service: what every verb takes to name it unambiguously'),
   state: z.enum(['starting', 'running', 'healthy', 'unhealthy', 'backoff', 'stopping', 'stopped', 'exited', 'failed']),
   pid: nullable(z.number().int()),
   identity: nullable(identity),
@@ -160,8 +162,8 @@ export const CONTRACT = {
   'daemon-status': z.union([z.strictObject({ running: z.literal(true), ...daemonStatusShape }), z.strictObject({ running: z.literal(false), home: z.string() })]),
   'daemon-start': z.strictObject({ running: z.literal(true), alreadyRunning: z.boolean(), ...daemonStatusShape }),
   'daemon-stop': z.strictObject({ running: z.literal(false), stopped: nullable(z.number().int()) }),
-  up: z.strictObject({ file: z.string(), services: z.array(runResult), failed: z.string().optional() }),
-  down: z.strictObject({ file: z.string(), services: z.array(service) }),
+  up: z.strictObject({ file: z.string(), project: z.string(), services: z.array(runResult), failed: z.string().optional() }),
+  down: z.strictObject({ file: z.string(), project: z.string(), services: z.array(service) }),
   free: z.strictObject({ target: z.string(), stopped: z.array(z.strictObject({ pid: z.number().int(), command: z.string(), service: nullable(z.string()), forced: z.boolean() })) }),
   gc: z.strictObject({ dryRun: z.boolean(), actions: z.array(z.strictObject({ kind: z.enum(['stop-service', 'reclaim-lease', 'drop-lock-record', 'remove-tmpdir']), subject: z.string(), detail: z.string() })) }),
   doctor: z.strictObject({

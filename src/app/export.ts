@@ -6,9 +6,11 @@ import { berthCommand } from '../core/package.ts';
 import { loadProject, startOrder } from '../core/config/load.ts';
 import { UsageError } from '../core/errors.ts';
 import { leasePort, reservePort } from '../core/ports/ports.ts';
+import { joinName } from '../core/project.ts';
 import { logPath } from '../core/supervisor/logs.ts';
 import { launchdPlist } from '../export/launchd.ts';
 import { type ExportedFile, systemdUnit } from '../export/systemd.ts';
+import { currentProject } from './names.ts';
 import type { Session } from './session.ts';
 
 export type ExportFormat = 'systemd' | 'launchd';
@@ -30,22 +32,27 @@ export function parseFormat(text: string): ExportFormat {
   throw new UsageError(`unknown export format ${JSON.stringify(text)}`, 'berth export systemd|launchd NAME…', 'invalid_format');
 }
 
-export function exportUnits(session: Session, dir: string, format: ExportFormat, names: string[], opts: { user: boolean; out: string | null }): ExportResult {
+export async function exportUnits(session: Session, dir: string, format: ExportFormat, names: string[], opts: { user: boolean; out: string | null }): Promise<ExportResult> {
   const project = loadProject(dir);
+  // the same full names (project/service) as `berth up` in this directory: the same leases and logs
+  const { project: projectName } = await currentProject(session, { cwd: project.dir }, true);
+  const full = (name: string): string => joinName(projectName!, name);
   const chosen = names.length > 0 ? startOrder(project, names).filter((n) => names.includes(n)) : [...project.services.keys()];
   const registry = session.registry();
   const range = session.settings.portRange;
   const files: ExportedFile[] = [];
   for (const name of chosen) {
-    const { spec, dependsOn } = project.services.get(name)!;
+    const declared = project.services.get(name)!;
+    const spec = { ...declared.spec, name: full(name) };
+    const dependsOn = declared.dependsOn.map(full);
     const port =
       spec.port.kind === 'fixed'
-        ? reservePort(registry, session.caller, name, spec.port.port).port
+        ? reservePort(registry, session.caller, spec.name, spec.port.port).port
         : spec.port.kind === 'auto'
-          ? leasePort(registry, session.caller, name, { range }).port
+          ? leasePort(registry, session.caller, spec.name, { range }).port
           : null;
     if (format === 'systemd') files.push(...systemdUnit(spec, port, { user: opts.user, berth: berthArgv(), home: session.home, dependsOn }));
-    else files.push(launchdPlist(spec, port, { berth: berthArgv(), home: session.home, logPath: logPath(session.home, name) }));
+    else files.push(launchdPlist(spec, port, { berth: berthArgv(), home: session.home, logPath: logPath(session.home, spec.name) }));
   }
   const out = opts.out === null ? null : resolve(opts.out);
   if (out !== null) {

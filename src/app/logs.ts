@@ -3,8 +3,9 @@
 import { lstatOrUndefined } from '../core/private-fs.ts';
 import { followFile, logPath, tailLines } from '../core/supervisor/logs.ts';
 import { ServiceNotFoundError } from '../core/supervisor/errors.ts';
-import { loadService } from '../core/supervisor/store.ts';
-import { parseCount, parseName } from '../core/validate.ts';
+import { loadService, loadServices } from '../core/supervisor/store.ts';
+import { parseCount } from '../core/validate.ts';
+import { type NameContext, nameToFind } from './names.ts';
 import type { Session } from './session.ts';
 
 /** The most lines one call returns. */
@@ -18,13 +19,13 @@ export interface LogsResult {
 }
 
 /** The last `lines` lines of NAME's log; not_found when berth knows no service and no log by that name. */
-export function readLogs(session: Session, nameText: string, lines: string | number = DEFAULT_LOG_LINES): LogsResult {
-  const name = parseName(nameText, 'service name');
+export async function readLogs(session: Session, nameText: string, lines: string | number = DEFAULT_LOG_LINES, ctx: NameContext = {}): Promise<LogsResult> {
   const n = parseCount(String(lines), 'lines', { max: MAX_LOG_LINES, code: 'invalid_lines' });
+  const registry = session.existingRegistry();
+  const name = await nameToFind(session, nameText, registry ? loadServices(registry).map((r) => r.spec.name) : [], ctx);
   const path = logPath(session.home, name);
   // read first: a logs/ or log that is a link is refused, not taken for a missing log
   const tail = tailLines(path, n);
-  const registry = session.existingRegistry();
   if (lstatOrUndefined(path) === undefined && !(registry && loadService(registry, name))) throw new ServiceNotFoundError(name);
   return { name, path, lines: tail };
 }

@@ -10,6 +10,7 @@ import { type GcAction, runGc } from '../core/gc.ts';
 import { PathNotFoundError } from '../core/inspect/holders.ts';
 import { recordEvent } from '../core/registry/events.ts';
 import { parseTarget } from '../core/validate.ts';
+import { currentProject } from './names.ts';
 import type { Session } from './session.ts';
 
 export function parseFreeTarget(text: string, baseDir = process.cwd()): FreeTarget {
@@ -66,5 +67,6 @@ const GC_STOP_GRACE_MS = 10_000;
 export async function runDoctor(session: Session, dir: string): Promise<DoctorReport> {
   const project = findConfig(dir) ? loadProject(dir) : undefined;
   const daemonRunning = (await (await session.client()).probe()) !== undefined;
-  return diagnose(session.existingRegistry(), project, daemonRunning);
+  const { project: projectName } = project ? await currentProject(session, { cwd: dir }, false) : { project: null };
+  return diagnose(session.existingRegistry(), project, daemonRunning, projectName);
 }

@@ -8,11 +8,16 @@ import { ServiceNotFoundError } from '../core/supervisor/errors.ts';
 import type { RunResult, ServiceView } from '../core/supervisor/api.ts';
 export { DRIFT_HINT } from '../core/supervisor/spec.ts';
 import { checkHealthSpec, MAX_RESTARTS_LIMIT, parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
-import { parseName, parsePort } from '../core/validate.ts';
+import { parsePort } from '../core/validate.ts';
+import { joinName, parseServiceName } from '../core/project.ts';
+import { currentProject, type NameContext, nameToCreate, nameToFind } from './names.ts';
 import type { Session } from './session.ts';
 
 export interface RunInput {
+  /** as typed: web (the current project's) or shop/web */
   name: string;
+  /** the project, overriding the directory's (--project) */
+  project?: string;
   argv: string[];
   /** "auto", a port number, or none */
   port?: string | number;
@@ -48,7 +53,7 @@ export function specFromInput(input: RunInput, baseDir = process.cwd()): Service
   const port = parsePortRequest(input.port);
   if (input.health !== undefined) checkHealthSpec(input.health, port.kind !== 'none');
   return {
-    name: parseName(input.name, 'service name'),
+    name: parseServiceName(input.name),
     argv: input.argv,
     cwd,
     env: parseEnvPairs(input.env ?? []),
@@ -105,79 +110,93 @@ export function checkCommandSplit(name: string, argv: string[], cwd: string): vo
 
 /** Makes sure a service runs (idempotent), waiting until it is ready unless told not to. */
 export async function runService(session: Session, input: RunInput, baseDir?: string): Promise<RunResult> {
-  const spec = specFromInput(input, baseDir);
-  checkCommandSplit(spec.name, spec.argv, spec.cwd);
+  const name = await nameToCreate(session, input.name, { project: input.project, cwd: baseDir });
+  const spec = specFromInput({ ...input, name }, baseDir);
+  checkCommandSplit(input.name, spec.argv, spec.cwd);
   const client = await session.client();
   return client.run({ spec, env: callerEnv(), wait: input.wait !== false, timeoutMs: input.timeoutMs ?? 60_000, force: input.force === true, ...session.requester() });
 }
 
 export interface UpResult {
   file: string;
+  project: string;
   services: RunResult[];
 }
 
 /** Starts a project's services (or some and their dependencies), each after its dependencies are ready. */
-export async function upProject(session: Session, dir: string, names: string[], timeoutMs: number, onStarted?: (result: RunResult) => void, opts: { force?: boolean } = {}): Promise<UpResult> {
+export async function upProject(session: Session, dir: string, names: string[], timeoutMs: number, onStarted?: (result: RunResult) => void, ctx: NameContext & { force?: boolean } = {}): Promise<UpResult> {
   const { loadProject, startOrder } = await config();
   const project = loadProject(dir);
   const order = startOrder(project, names);
+  const { project: projectName } = await currentProject(session, { ...ctx, cwd: project.dir }, true);
   const client = await session.client();
   const services: RunResult[] = [];
   for (const name of order) {
-    const result = await client.run({ spec: project.services.get(name)!.spec, env: callerEnv(), wait: true, timeoutMs, force: opts.force === true, ...session.requester() });
+    const spec = { ...project.services.get(name)!.spec, name: joinName(projectName!, name) };
+    const result = await client.run({ spec, env: callerEnv(), wait: true, timeoutMs, force: ctx.force === true, ...session.requester() });
     services.push(result);
     onStarted?.(result);
   }
-  return { file: project.file, services };
+  return { file: project.file, project: projectName!, services };
 }
 
 export interface DownResult {
   file: string;
+  project: string;
   services: ServiceView[];
 }
 
 /** Stops a project's services, dependents first; those never started are skipped. */
-export async function downProject(session: Session, dir: string, names: string[], graceMs: number, opts: { force?: boolean } = {}): Promise<DownResult> {
+export async function downProject(session: Session, dir: string, names: string[], graceMs: number, ctx: NameContext & { force?: boolean } = {}): Promise<DownResult> {
   const { loadProject, startOrder } = await config();
   const project = loadProject(dir);
+  const { project: projectName } = await currentProject(session, { ...ctx, cwd: project.dir }, true);
   const client = await session.client();
   const services: ServiceView[] = [];
   for (const name of startOrder(project, names).reverse()) {
     try {
-      services.push(await client.stop({ name, graceMs, force: opts.force === true, ...session.requester() }));
+      services.push(await client.stop({ name: joinName(projectName!, name), graceMs, force: ctx.force === true, ...session.requester() }));
     } catch (err) {
       if (err instanceof BerthError && err.code === 'not_found') continue;
       throw err;
     }
   }
-  return { file: project.file, services };
+  return { file: project.file, project: projectName!, services };
+}
+
+/** The full name a typed name stands for, among the services berth knows (see names.ts). */
+export async function resolveService(session: Session, typed: string, ctx: NameContext = {}): Promise<string> {
+  const known = (await (await session.client()).list()).map((s) => s.fullName);
+  return nameToFind(session, typed, known, ctx);
 }
 
 /**
- * The services, without stopped and exited ones unless `all`, and only this session's with
- * `mine`; with a name, that one service whatever its state (not_found if berth knows none).
+ * The services, without stopped and exited ones unless `all`, only this session's with `mine`,
+ * only one project's with `project`; with a name, that one service whatever its state
+ * (not_found if berth knows none).
  */
-export async function listServices(session: Session, opts: { all?: boolean; mine?: boolean; name?: string }): Promise<{ services: ServiceView[]; total: number }> {
-  const name = opts.name === undefined ? undefined : parseName(opts.name, 'service name');
+export async function listServices(session: Session, opts: { all?: boolean; mine?: boolean; name?: string; project?: string }): Promise<{ services: ServiceView[]; total: number }> {
   const everything = await markDrift(session, await (await session.client()).list());
-  if (name !== undefined) {
-    const one = everything.find((s) => s.name === name);
+  if (opts.name !== undefined) {
+    const name = await nameToFind(session, opts.name, everything.map((s) => s.fullName), { project: opts.project });
+    const one = everything.find((s) => s.fullName === name);
     if (!one) throw new ServiceNotFoundError(name);
     return { services: [one], total: 1 };
   }
-  const mine = opts.mine ? everything.filter((s) => s.owner?.session === session.caller.owner.session) : everything;
+  const inProject = opts.project !== undefined ? everything.filter((s) => s.project === opts.project) : everything;
+  const mine = opts.mine ? inProject.filter((s) => s.owner?.session === session.caller.owner.session) : inProject;
   return { services: opts.all ? mine : mine.filter((s) => s.state !== 'stopped' && s.state !== 'exited'), total: mine.length };
 }
 
 /** Marks the running services whose berth.yaml entry differs from what runs (configChanged). */
 async function markDrift(session: Session, views: ServiceView[]): Promise<ServiceView[]> {
-  const running = new Set(views.filter((v) => v.configFile !== null && v.pid !== null).map((v) => v.name));
+  const running = new Set(views.filter((v) => v.configFile !== null && v.pid !== null).map((v) => v.fullName));
   const registry = running.size > 0 ? session.existingRegistry() : undefined;
   if (!registry) return views;
   const { configDrift } = await import('../core/config/drift.ts');
   const { loadServices } = await import('../core/supervisor/store.ts');
   const drift = configDrift(loadServices(registry).filter((r) => running.has(r.spec.name)).map((r) => r.spec));
-  return views.map((v) => (drift.has(v.name) ? { ...v, configChanged: drift.get(v.name)! } : v));
+  return views.map((v) => (drift.has(v.fullName) ? { ...v, configChanged: drift.get(v.fullName)! } : v));
 }
 
 /** Stops every running service of a session (`berth stop --mine`, `--session S`): the stop-session document. */
@@ -185,32 +204,34 @@ export async function stopSession(session: Session, owner: string, graceMs: numb
   const client = await session.client();
   const targets = (await client.list()).filter((s) => s.owner?.session === owner && s.state !== 'stopped' && s.state !== 'exited');
   const stopped: ServiceView[] = [];
-  for (const s of targets) stopped.push(await client.stop({ name: s.name, graceMs, force, ...session.requester() }));
+  for (const s of targets) stopped.push(await client.stop({ name: s.fullName, graceMs, force, ...session.requester() }));
   return { session: owner, services: stopped };
 }
 
 /** `stop NAME`: the service's whole process tree, TERM then KILL after the grace. */
-export async function stopService(session: Session, name: string, graceMs: number, force = false): Promise<{ service: ServiceView }> {
-  const service = await (await session.client()).stop({ name: parseName(name, 'service name'), graceMs, force, ...session.requester() });
+export async function stopService(session: Session, typed: string, graceMs: number, ctx: NameContext & { force?: boolean } = {}): Promise<{ service: ServiceView }> {
+  const name = await resolveService(session, typed, ctx);
+  const service = await (await session.client()).stop({ name, graceMs, force: ctx.force === true, ...session.requester() });
   return { service };
 }
 
 /** `stop` with a name, or every service of a session (`mine` is the caller's). */
-export async function stopVerb(session: Session, input: { name?: string; mine?: boolean; session?: string; graceMs: number; force?: boolean }): Promise<{ service: ServiceView } | { session: string; services: ServiceView[] }> {
+export async function stopVerb(session: Session, input: { name?: string; mine?: boolean; session?: string; graceMs: number; force?: boolean; project?: string }): Promise<{ service: ServiceView } | { session: string; services: ServiceView[] }> {
   const bySession = input.mine ? session.caller.owner.session : input.session;
   if ((input.name === undefined) === (bySession === undefined)) throw new UsageError('give a service name, or mine, or a session', 'berth stop NAME | berth stop --mine | berth stop --session S');
   const force = input.force === true;
-  return bySession !== undefined ? stopSession(session, bySession, input.graceMs, force) : stopService(session, input.name!, input.graceMs, force);
+  return bySession !== undefined ? stopSession(session, bySession, input.graceMs, force) : stopService(session, input.name!, input.graceMs, { project: input.project, force });
 }
 
 /** `restart NAME`: stop and start it with its recorded spec; it keeps its owner unless `take`. */
-export async function restartService(session: Session, input: { name: string; graceMs: number; wait: boolean; timeoutMs: number; force?: boolean; take?: boolean }): Promise<RunResult> {
-  const name = parseName(input.name, 'service name');
+export async function restartService(session: Session, input: { name: string; graceMs: number; wait: boolean; timeoutMs: number; force?: boolean; take?: boolean; project?: string }): Promise<RunResult> {
+  const name = await resolveService(session, input.name, { project: input.project });
   return (await session.client()).restart({ name, graceMs: input.graceMs, wait: input.wait, timeoutMs: input.timeoutMs, force: input.force === true, take: input.take === true, ...session.requester() });
 }
 
 /** `rm NAME`: stop it and forget it; its leased port is released. */
-export async function removeService(session: Session, name: string, graceMs: number, force = false): Promise<{ removed: ServiceView }> {
-  const removed = await (await session.client()).remove({ name: parseName(name, 'service name'), graceMs, force, ...session.requester() });
+export async function removeService(session: Session, typed: string, graceMs: number, ctx: NameContext & { force?: boolean } = {}): Promise<{ removed: ServiceView }> {
+  const name = await resolveService(session, typed, ctx);
+  const removed = await (await session.client()).remove({ name, graceMs, force: ctx.force === true, ...session.requester() });
   return { removed };
 }

@@ -66,6 +66,18 @@ export class Session {
     return this.callerCache;
   }
 
+  /** A variable of the environment this session acts in. */
+  envVar(name: string): string | undefined {
+    return (this.env ?? process.env)[name];
+  }
+
+  /** Things to tell the user once, besides the answer (a project that got a suffix); the CLI prints them on stderr. */
+  readonly notices: string[] = [];
+
+  notice(text: string): void {
+    this.notices.push(text);
+  }
+
   close(): void {
     this.opened?.close();
     this.opened = undefined;

@@ -30,6 +30,7 @@ function lazy(cmd: Command, load: () => Promise<{ run: Verb }>): Command {
       const code = await (run as (...a: unknown[]) => Promise<number | void>)(ctx, ...args.slice(0, -1));
       verbExitCode = code ?? EXIT.ok;
     } finally {
+      for (const text of ctx.notices) ctx.out.note(`berth: ${text}`);
       ctx.close();
     }
   });
@@ -68,6 +69,7 @@ function build(): Command {
       .addOption(force())
       .option('--no-wait', 'return once started, without waiting until ready')
       .option('--timeout <duration>', 'how long to wait until ready (default 60s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/run.ts'),
   );
@@ -80,6 +82,7 @@ function build(): Command {
       .option('--session <id>', 'stop every service of that session')
       .addOption(force())
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/stop.ts'),
   );
@@ -93,6 +96,7 @@ function build(): Command {
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
       .option('--no-wait', 'return once started, without waiting until ready')
       .option('--timeout <duration>', 'how long to wait until ready (default 60s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/restart.ts'),
   );
@@ -103,6 +107,7 @@ function build(): Command {
       .argument('<name>', 'the service name')
       .addOption(force())
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/rm.ts'),
   );
@@ -113,6 +118,7 @@ function build(): Command {
       .argument('[name]', 'only this service, whatever its state (exit 4 if berth knows none)')
       .option('-a, --all', 'include stopped and exited services')
       .option('--mine', 'only the services of my session')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/ps.ts'),
   );
@@ -123,6 +129,7 @@ function build(): Command {
       .argument('<name>', 'the service name')
       .option('-f, --follow', 'keep printing what it writes')
       .option('-n, --lines <count>', 'how many of the last lines (default 100)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/logs.ts'),
   );
@@ -141,6 +148,7 @@ function build(): Command {
       .argument('[names...]', 'only these services (and their dependencies)')
       .addOption(force())
       .option('--timeout <duration>', 'how long to wait for each to be ready (default 60s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/up.ts'),
   );
@@ -151,6 +159,7 @@ function build(): Command {
       .argument('[names...]', 'only these services')
       .addOption(force())
       .option('--grace <duration>', 'how long to wait after TERM before KILL (default 10s)')
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/down.ts'),
   );
@@ -230,6 +239,7 @@ function build(): Command {
       .option('--ttl <duration>', 'the lease ends after this long unless renewed (e.g. 30m, 2h)')
       .option('--reserve', 'reserve PORT for NAME: berth never hands it to anyone else')
       .option('--release', "release NAME's lease or reservation")
+      .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/port.ts'),
   );

@@ -6,6 +6,7 @@
 // back out of the `detail` text.
 import { existsSync } from 'node:fs';
 import { configDrift } from './config/drift.ts';
+import { joinName, splitName } from './project.ts';
 import { DRIFT_HINT } from './supervisor/spec.ts';
 import type { Project } from './config/load.ts';
 import { isAlive } from './identity.ts';
@@ -44,14 +45,16 @@ interface LockRow {
   boot_id: string;
 }
 
-export function diagnose(registry: Registry | undefined, project: Project | undefined, daemonRunning: boolean): DoctorReport {
+export function diagnose(registry: Registry | undefined, project: Project | undefined, daemonRunning: boolean, projectName: string | null = null): DoctorReport {
+  // the project's services are recorded, leased and reserved under project/name
+  const full = (name: string): string => (projectName !== null ? joinName(projectName, name) : name);
   const findings: Finding[] = [];
   const { listeners } = findListeners();
   const trees = serviceTrees(registry);
   const records = registry ? listPortRecords(registry) : [];
   const services = registry ? loadServices(registry) : [];
 
-  const declared = new Set(project?.services.keys() ?? []);
+  const declared = new Set([...(project?.services.keys() ?? [])].map(full));
   for (const claim of records.map((r) => judgeClaim(r, listeners, trees, declared))) {
     if (claim.status === 'conflict') {
       const commandOf = (pid: number): string => listeners.flatMap((l) => l.processes).find((p) => p.pid === pid)?.command ?? '?';
@@ -72,7 +75,7 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
   }
 
   for (const [name, svc] of project?.services ?? []) {
-    const tree = trees.find((t) => t.record.spec.name === name && t.pids.size > 0);
+    const tree = trees.find((t) => t.record.spec.name === full(name) && t.pids.size > 0);
     const mine = (pid: number): boolean => tree?.pids.has(pid) ?? false;
     if (svc.spec.port.kind === 'fixed') {
       const port = svc.spec.port.port;
@@ -98,7 +101,7 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
   const drift = configDrift(services.filter((s) => isLive(s.state) && s.identity !== null && isAlive(s.identity)).map((s) => s.spec));
   for (const [name, changed] of drift) {
     const file = services.find((s) => s.spec.name === name)!.spec.configFile!;
-    findings.push({ severity: 'warning', kind: 'config_changed', subject: name, message: `"${name}" runs a spec that ${file} no longer declares (${changed.join(', ')} changed): ${DRIFT_HINT}`, fix: `berth up ${name}` });
+    findings.push({ severity: 'warning', kind: 'config_changed', subject: name, message: `"${name}" runs a spec that ${file} no longer declares (${changed.join(', ')} changed): ${DRIFT_HINT}`, fix: `berth up ${splitName(name).service}` });
   }
   for (const s of services) {
     const alive = s.identity !== null && isAlive(s.identity);

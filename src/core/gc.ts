@@ -8,6 +8,7 @@ import { recordEvent } from './registry/events.ts';
 import type { Registry } from './registry/registry.ts';
 import { isLive } from './supervisor/state.ts';
 import { loadServices } from './supervisor/store.ts';
+import { splitName } from './project.ts';
 import { listServiceTmps, removeServiceTmp, serviceTmpDir } from './supervisor/tmpdir.ts';
 
 export type GcKind = 'stop-service' | 'reclaim-lease' | 'drop-lock-record' | 'remove-tmpdir';
@@ -42,7 +43,11 @@ export function planGc(home: string, registry: Registry | undefined): GcAction[]
     if (!isAlive({ pid: l.pid, startTicks: l.start_ticks, bootId: l.boot_id })) actions.push({ kind: 'drop-lock-record', subject: l.name, detail: `holder pid ${l.pid} is gone` });
   }
   const running = new Set(services.filter((s) => isLive(s.state) || s.state === 'backoff').map((s) => s.spec.name));
-  for (const dir of listServiceTmps(home)) if (!running.has(dir)) actions.push({ kind: 'remove-tmpdir', subject: dir, detail: `${serviceTmpDir(home, dir)}: its service is not running` });
+  const projects = new Set([
+    ...registry.all<{ name: string }>('SELECT name FROM projects').map((r) => r.name),
+    ...services.map((s) => splitName(s.spec.name).project).filter((p) => p !== null),
+  ]);
+  for (const dir of listServiceTmps(home, projects)) if (!running.has(dir)) actions.push({ kind: 'remove-tmpdir', subject: dir, detail: `${serviceTmpDir(home, dir)}: its service is not running` });
   return actions;
 }
 

@@ -5,7 +5,8 @@ import { type ErrorCode, UsageError } from './errors.ts';
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function parseName(text: string, what = 'name'): string {
-  if (!NAME_RE.test(text)) {
+  // '.' and '..' pass the alphabet but name a directory's self or parent as a log or tmp path
+  if (!NAME_RE.test(text) || /^\.+$/.test(text)) {
     throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: use 1 to 64 of A-Z a-z 0-9 . _ -`, `for example: web, api.v2, db_1`, 'invalid_name');
   }
   return text;

@@ -29,7 +29,9 @@ export class BadRequestError extends BerthError {
 const noNul = (s: string): string | undefined => (s.includes('\0') ? 'must not contain a NUL byte' : undefined);
 const text = str({ check: noNul });
 const absolutePath = str({ check: (s) => noNul(s) ?? (isAbsolute(s) ? undefined : 'must be an absolute path') });
-const name = str({ pattern: /^[A-Za-z0-9._-]{1,64}$/, message: 'a name is 1 to 64 of A-Z a-z 0-9 . _ -' });
+// a service's full name, project/service (decision 0016), or a bare one of a record older than
+// projects; each part 1 to 64 of the name alphabet, never only dots (a path's . or ..)
+const name = str({ pattern: /^(?:(?!\.+\/)[A-Za-z0-9._-]{1,64}\/)?(?!\.+$)[A-Za-z0-9._-]{1,64}$/, message: 'a service name is [PROJECT/]SERVICE, each 1 to 64 of A-Z a-z 0-9 . _ -' });
 const port = int(1, 65535);
 const durationMs = int(0, MAX_DURATION_MS);
 const pid = int(1, Number.MAX_SAFE_INTEGER);

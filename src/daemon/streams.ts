@@ -4,7 +4,7 @@ import { listEvents } from '../core/registry/events.ts';
 import type { Registry } from '../core/registry/registry.ts';
 import type { SupervisorApi } from '../core/supervisor/api.ts';
 import { followFile, logPath, tailLines } from '../core/supervisor/logs.ts';
-import { parseName } from '../core/validate.ts';
+import { parseServiceName } from '../core/project.ts';
 
 // Events the daemon records itself are sent as soon as the supervisor tells; events written by
 // other processes (a CLI leasing a port, say) are found by SQLite's data_version, which changes
@@ -48,7 +48,7 @@ function dataVersion(registry: Registry): number {
 
 /** GET /v1/logs/NAME?n=100&follow=1: the last n lines, then (with follow) each new line. */
 export function streamLogs(home: string, res: ServerResponse, name: string, n: number, follow: boolean): void {
-  const path = logPath(home, parseName(name, 'service name'));
+  const path = logPath(home, parseServiceName(name));
   // read before the stream opens: a log berth refuses to read (a link) is then an error answer
   const lines = tailLines(path, n);
   const send = openStream(res);

@@ -8,8 +8,9 @@ import type { ExportedFile } from './systemd.ts';
 const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const shellQuote = (s: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
+/** `com.berth.<project>.<service>`: the label is a file name too, so the full name's '/' becomes '.'. */
 export function launchdLabel(name: string): string {
-  return `com.berth.${name}`;
+  return `com.berth.${name.replace('/', '.')}`;
 }
 
 export function launchdPlist(spec: ServiceSpec, port: number | null, opts: { berth: string[]; home: string; logPath: string }): ExportedFile {

@@ -34,8 +34,9 @@ function environmentLine(name: string, value: string): string {
   return `Environment=${systemdWord(`${name}=${value}`)}`;
 }
 
+/** `berth-<project>-<service>.service`: a unit name has no '/', so the full name's separator becomes '-'. */
 export function unitName(name: string): string {
-  return `berth-${name}.service`;
+  return `berth-${name.replace('/', '-')}.service`;
 }
 
 /** The unit (and, for evict services, the drop-in) of one service. */

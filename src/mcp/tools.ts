@@ -14,7 +14,8 @@ import { downProject, listServices, removeService, restartService, runService, s
 import { berthYamlSchema } from '../app/tools.ts';
 import type { DefineTool, Doc } from './server.ts';
 
-const serviceName = z.string().describe('the service name: 1-64 of A-Z a-z 0-9 . _ -');
+const serviceName = z.string().describe('the service name: web (this project\'s, or the only one of that name) or project/web; each part 1-64 of A-Z a-z 0-9 . _ -');
+const project = z.string().optional().describe('the project a bare name is in (default: BERTH_PROJECT, else the project of the directory the MCP server runs in)');
 const dir = z.string().optional().describe('the directory whose berth.yaml (or Procfile) to use; default: where the MCP server runs');
 const grace = z.number().min(0).optional().describe('seconds to wait after TERM before KILL (default 10)');
 const timeout = z.number().positive().optional().describe('seconds to wait until ready (default 60)');
@@ -28,6 +29,7 @@ export function registerTools(tool: DefineTool): void {
       'Make sure a long-running process (dev server, watcher, database) runs under a name: use this instead of starting it with & or nohup in a shell. Idempotent: calling it again with the same command returns the running one ("already_running"); a different command replaces it. Waits until it is ready. Use port "auto" to get a free port as $PORT (the same one every time for this name).',
     input: {
       name: serviceName,
+      project,
       command: z.array(z.string()).min(1).describe('the argv, e.g. ["npm", "run", "dev", "--", "--port", "$PORT"]; no shell: use ["sh", "-c", "..."] for one. $PORT in an argument is replaced by the port'),
       port: z.union([z.literal('auto'), z.number().int()]).optional().describe('"auto" to lease a port, or a number to reserve; omit for no port'),
       health: z.string().optional().describe('readiness check: http://127.0.0.1:$PORT/path, tcp:PORT, or cmd:COMMAND'),
@@ -48,6 +50,7 @@ export function registerTools(tool: DefineTool): void {
     work: async (a, s) => {
       const r = await runService(s, {
         name: a.name,
+        ...(a.project !== undefined ? { project: a.project } : {}),
         argv: a.command,
         ...(a.port !== undefined ? { port: a.port } : {}),
         ...(a.health !== undefined ? { health: a.health } : {}),
@@ -70,77 +73,77 @@ export function registerTools(tool: DefineTool): void {
   tool({
     name: 'up',
     description: 'Start the services a berth.yaml (or Procfile) declares, dependencies first; idempotent. Use this instead of starting a project\'s processes one by one in a shell.',
-    input: { dir, names: z.array(serviceName).optional().describe('only these services and their dependencies'), timeout_seconds: timeout, force },
+    input: { dir, project, names: z.array(serviceName).optional().describe('only these services and their dependencies'), timeout_seconds: timeout, force },
     output: ['up'],
     annotations: { destructiveHint: true, idempotentHint: true },
     work: async (a, s) => {
-      const r = await upProject(s, resolve(a.dir ?? '.'), a.names ?? [], secondsToMs(a.timeout_seconds, 60), undefined, { force: a.force === true });
+      const r = await upProject(s, resolve(a.dir ?? '.'), a.names ?? [], secondsToMs(a.timeout_seconds, 60), undefined, { force: a.force === true, project: a.project });
       return { doc: doc(r), text: r.services.map((x) => `${x.service.name}: ${x.outcome.replace('_', ' ')} (${x.service.state}${x.service.port !== null ? `, port ${x.service.port}` : ''})`).join('\n') };
     },
   });
   tool({
     name: 'down',
     description: 'Stop the services a berth.yaml declares, dependents first. Use this instead of stopping a project\'s processes one by one.',
-    input: { dir, names: z.array(serviceName).optional(), grace_seconds: grace, force },
+    input: { dir, project, names: z.array(serviceName).optional(), grace_seconds: grace, force },
     output: ['down'],
     annotations: { destructiveHint: true, idempotentHint: true },
     work: async (a, s) => {
-      const r = await downProject(s, resolve(a.dir ?? '.'), a.names ?? [], secondsToMs(a.grace_seconds, 10), { force: a.force === true });
+      const r = await downProject(s, resolve(a.dir ?? '.'), a.names ?? [], secondsToMs(a.grace_seconds, 10), { force: a.force === true, project: a.project });
       return { doc: doc(r), text: r.services.length ? `stopped ${r.services.map((x) => x.name).join(', ')}` : 'nothing to stop' };
     },
   });
   tool({
     name: 'stop',
     description: "Stop a service's whole process tree (TERM, then KILL after the grace) and free its port; or, with mine, every service of this agent session. Use this instead of kill, pkill or killall.",
-    input: { name: serviceName.optional(), mine: z.boolean().optional().describe("every running service of this agent session"), session: z.string().optional().describe('every running service of that session'), grace_seconds: grace, force },
+    input: { name: serviceName.optional(), project, mine: z.boolean().optional().describe("every running service of this agent session"), session: z.string().optional().describe('every running service of that session'), grace_seconds: grace, force },
     output: ['stop', 'stop-session'],
     annotations: { destructiveHint: true, idempotentHint: true },
     work: async (a, s) => {
-      const r = await stopVerb(s, { ...(a.name !== undefined ? { name: a.name } : {}), mine: a.mine === true, ...(a.session !== undefined ? { session: a.session } : {}), graceMs: secondsToMs(a.grace_seconds, 10), force: a.force === true });
+      const r = await stopVerb(s, { ...(a.name !== undefined ? { name: a.name } : {}), mine: a.mine === true, ...(a.session !== undefined ? { session: a.session } : {}), graceMs: secondsToMs(a.grace_seconds, 10), force: a.force === true, ...(a.project !== undefined ? { project: a.project } : {}) });
       return { doc: doc(r), text: 'service' in r ? `stopped ${r.service.name}` : r.services.length ? `stopped ${r.services.map((x) => x.name).join(', ')}` : `no running services of session ${r.session}` };
     },
   });
   tool({
     name: 'restart',
     description: 'Stop and start a service with its recorded command; waits until ready. It keeps its owner session unless take. Use this instead of killing and re-running it by hand.',
-    input: { name: serviceName, grace_seconds: grace, wait: z.boolean().optional().describe('wait until ready (default true)'), timeout_seconds: timeout, force, take: z.boolean().optional().describe('make this agent session its owner (recorded)') },
+    input: { name: serviceName, project, grace_seconds: grace, wait: z.boolean().optional().describe('wait until ready (default true)'), timeout_seconds: timeout, force, take: z.boolean().optional().describe('make this agent session its owner (recorded)') },
     output: ['restart'],
     annotations: { destructiveHint: true },
     work: async (a, s) => {
-      const r = await restartService(s, { name: a.name, graceMs: secondsToMs(a.grace_seconds, 10), wait: a.wait !== false, timeoutMs: secondsToMs(a.timeout_seconds, 60), force: a.force === true, take: a.take === true });
+      const r = await restartService(s, { name: a.name, graceMs: secondsToMs(a.grace_seconds, 10), wait: a.wait !== false, timeoutMs: secondsToMs(a.timeout_seconds, 60), force: a.force === true, take: a.take === true, ...(a.project !== undefined ? { project: a.project } : {}) });
       return { doc: doc(r), text: `restarted ${r.service.name} (pid ${r.service.pid ?? '-'}), ${r.service.state}` };
     },
   });
   tool({
     name: 'rm',
     description: 'Stop a service and forget it; its leased port is released. Use this when a service is no longer wanted (a failed one stays listed until removed).',
-    input: { name: serviceName, grace_seconds: grace, force },
+    input: { name: serviceName, project, grace_seconds: grace, force },
     output: ['rm'],
     annotations: { destructiveHint: true },
     work: async (a, s) => {
-      const r = await removeService(s, a.name, secondsToMs(a.grace_seconds, 10), a.force === true);
+      const r = await removeService(s, a.name, secondsToMs(a.grace_seconds, 10), { force: a.force === true, project: a.project });
       return { doc: doc(r), text: `removed ${r.removed.name}${r.removed.port !== null ? ` (port ${r.removed.port} released)` : ''}` };
     },
   });
   tool({
     name: 'ps',
     description: 'List services: name, state, pid, port, owner session, uptime, restarts, last exit, and why one is crash-looping; or one service by name. Use this instead of ps/pgrep to see what runs.',
-    input: { name: serviceName.optional().describe('only this service, whatever its state'), all: z.boolean().optional().describe('include stopped and exited'), mine: z.boolean().optional().describe("only this agent session's") },
+    input: { name: serviceName.optional().describe('only this service, whatever its state'), project: z.string().optional().describe('only this project\'s services (and the project a bare name is in)'), all: z.boolean().optional().describe('include stopped and exited'), mine: z.boolean().optional().describe("only this agent session's") },
     output: ['ps'],
     annotations: { readOnlyHint: true },
     work: async (a, s) => {
-      const { services } = await listServices(s, { all: a.all === true, mine: a.mine === true, ...(a.name !== undefined ? { name: a.name } : {}) });
-      return { doc: { services }, text: services.length ? services.map((x) => `${x.name} ${x.state} pid=${x.pid ?? '-'} port=${x.port ?? '-'}${x.detail ? ` (${x.detail})` : ''}`).join('\n') : 'no services' };
+      const { services } = await listServices(s, { all: a.all === true, mine: a.mine === true, ...(a.project !== undefined ? { project: a.project } : {}), ...(a.name !== undefined ? { name: a.name } : {}) });
+      return { doc: { services }, text: services.length ? services.map((x) => `${x.fullName} ${x.state} pid=${x.pid ?? '-'} port=${x.port ?? '-'}${x.detail ? ` (${x.detail})` : ''}`).join('\n') : 'no services' };
     },
   });
   tool({
     name: 'logs',
     description: "The last lines of a service's output (stdout and stderr). Use this instead of reading log files or re-running the command to see why it failed.",
-    input: { name: serviceName, lines: z.number().int().optional().describe('how many (default 100)') },
+    input: { name: serviceName, project, lines: z.number().int().optional().describe('how many (default 100)') },
     output: ['logs'],
     annotations: { readOnlyHint: true },
-    work: (a, s) => {
-      const r = readLogs(s, a.name, a.lines ?? 100);
+    work: async (a, s) => {
+      const r = await readLogs(s, a.name, a.lines ?? 100, { project: a.project });
       return { doc: doc(r), text: r.lines.join('\n') || '(no output yet)' };
     },
   });
@@ -148,7 +151,8 @@ export function registerTools(tool: DefineTool): void {
     name: 'port',
     description: 'Get the port leased to a name (leasing a free one if needed: never one in use or handed to someone else), or reserve a fixed port, or release. Use this instead of guessing a port or scanning for a free one.',
     input: {
-      name: z.string().describe('the name the port is for'),
+      name: z.string().describe('the name the port is for: web (this project\'s) or project/web'),
+      project,
       ttl: z.string().optional().describe('lease lifetime, e.g. 2h'),
       reserve: z.union([z.boolean(), z.number().int()]).optional().describe('true (with port), or the port itself: reserve it for the name'),
       port: z.number().int().optional().describe('with reserve: the port to reserve'),
@@ -156,9 +160,9 @@ export function registerTools(tool: DefineTool): void {
     },
     output: ['port', 'port-release'],
     annotations: { idempotentHint: true },
-    work: (a, s) => {
+    work: async (a, s) => {
       const port = typeof a.reserve === 'number' ? a.reserve : a.port;
-      const r = portVerb(s, { name: a.name, ...(port !== undefined ? { port } : {}), ...(a.ttl !== undefined ? { ttl: a.ttl } : {}), reserve: a.reserve !== undefined && a.reserve !== false, release: a.release === true });
+      const r = await portVerb(s, { name: a.name, ...(a.project !== undefined ? { project: a.project } : {}), ...(port !== undefined ? { port } : {}), ...(a.ttl !== undefined ? { ttl: a.ttl } : {}), reserve: a.reserve !== undefined && a.reserve !== false, release: a.release === true });
       if (r.kind === 'release') return { doc: doc(r.doc), text: `released port ${r.doc.released.port}` };
       return { doc: doc(r.doc), text: r.kind === 'reserve' ? `${r.doc.port} reserved for ${r.doc.name}` : String(r.doc.port) };
     },

@@ -42,8 +42,10 @@ function mkHome(home: string, mode = 0o700): void {
 
 test('a log that is a symlink or a hard link is never written; rotation never truncates or copies over a file berth did not create', async (t) => {
   const { home, env: base } = daemonHome(t);
-  const env = { ...base, BERTH_LOG_MAX_BYTES: '256' };
-  const logs = join(home, 'logs');
+  // the project is fixed, so that the logs are logs/p/<service>.log (decision 0016)
+  const env = { ...base, BERTH_LOG_MAX_BYTES: '256', BERTH_PROJECT: 'p' };
+  const logs = join(home, 'logs', 'p');
+  mkHome(join(home, 'logs'));
   mkHome(logs);
   const victim = join(dirname(home), 'victim.txt');
   writeFileSync(victim, 'precious line\n'.repeat(20_000));
@@ -79,12 +81,13 @@ test('a log that is a symlink or a hard link is never written; rotation never tr
 });
 
 test('a replacing run whose log became a symlink is refused before the running instance is stopped', async (t) => {
-  const { home, env } = daemonHome(t);
+  const { home, env: base } = daemonHome(t);
+  const env = { ...base, BERTH_PROJECT: 'p' };
   const first = ok(await berth(['run', 'web', '--restart', 'never', '--json', '--', 'sleep', '1001'], { env })).json().service;
   const victim = join(dirname(home), 'victim.txt');
   writeFileSync(victim, 'precious\n');
-  unlinkSync(join(home, 'logs', 'web.log'));
-  symlinkSync(victim, join(home, 'logs', 'web.log'));
+  unlinkSync(join(home, 'logs', 'p', 'web.log'));
+  symlinkSync(victim, join(home, 'logs', 'p', 'web.log'));
   // a new command replaces the instance: refused up front, the old one keeps running
   const r = await berth(['run', 'web', '--restart', 'never', '--json', '--', 'sleep', '1002'], { env });
   assert.equal(assertRefused(r, 2, 'state_unsafe').details.reason, 'symlink');
@@ -94,9 +97,11 @@ test('a replacing run whose log became a symlink is refused before the running i
 });
 
 test('a FIFO as a log is refused at once, not waited on (no writer would ever open it)', async (t) => {
-  const { home, env } = daemonHome(t);
+  const { home, env: base } = daemonHome(t);
+  const env = { ...base, BERTH_PROJECT: 'p' };
   mkHome(join(home, 'logs'));
-  execFileSync('mkfifo', [join(home, 'logs', 'f.log')]);
+  mkHome(join(home, 'logs', 'p'));
+  execFileSync('mkfifo', [join(home, 'logs', 'p', 'f.log')]);
   // through the CLI: an open that blocks must fail this test, not hang the test process
   const run = await berth(['run', 'f', '--restart', 'never', '--json', '--', 'sleep', '100'], { env, timeoutMs: 20_000 });
   assert.equal(assertRefused(run, 2, 'state_unsafe').details.reason, 'not_regular_file');
@@ -214,7 +219,8 @@ test('a home of another user, or a symlink another user owns, is refused and lef
 });
 
 test('a new home is 0700 (parents too), berth.db 0600, and nothing berth writes is open to group or others; an existing home keeps its mode', async (t) => {
-  const { home, env } = daemonHome(t);
+  const { home, env: base } = daemonHome(t);
+  const env = { ...base, BERTH_PROJECT: 'p' };
   ok(await berth(['port', 'x'], { env }));
   ok(await berth(['run', 's', '--restart', 'never', '--', ...NOISY], { env }));
   ok(await berth(['ps'], { env }));
@@ -233,8 +239,8 @@ test('a new home is 0700 (parents too), berth.db 0600, and nothing berth writes 
   };
   walk(home);
   assert.deepEqual(open, [], 'entries open to group or others');
-  for (const p of ['logs', 'tmp', 'tmp/s', 'cache', 'cache/compile']) assert.equal(statSync(join(home, p)).mode & 0o777, 0o700, p);
-  for (const p of ['logs/s.log', 'logs/berthd.log', 'berthd.sock']) assert.equal(statSync(join(home, p)).mode & 0o777, 0o600, p);
+  for (const p of ['logs', 'logs/p', 'tmp', 'tmp/p', 'tmp/p/s', 'cache', 'cache/compile']) assert.equal(statSync(join(home, p)).mode & 0o777, 0o700, p);
+  for (const p of ['logs/p/s.log', 'logs/berthd.log', 'berthd.sock']) assert.equal(statSync(join(home, p)).mode & 0o777, 0o600, p);
 
   // missing parents are made too, 0700; a read-only verb creates nothing
   const scratch = tempDir(t);

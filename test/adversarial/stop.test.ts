@@ -35,14 +35,14 @@ test('stop ends descendants that cleared their environment (no marker), while th
 });
 
 test('a double-forked leftover of an earlier run is the service\'s own: replaced on the next start, not refused as a stranger', async (t) => {
-  const { env } = daemonHome(t);
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' }; // BERTH_SERVICE is the full name, p/dfp (decision 0016)
   const port = await freePort();
   const args = ['run', 'dfp', '--restart', 'never', '--port', String(port), '--json', '--', 'sh', '-c', `setsid ${node} ${LISTEN} --port $PORT & sleep 0.5`];
   ok(await berth(args, { env }));
   // the sh leader exits; the listener lives on in a session of its own, reparented
   const leftover = await waitFor(async () => {
     const s = ok(await berth(['ps', '--all', '--json'], { env })).json().services[0];
-    return s.state === 'exited' && pidsWithEnv(`BERTH_SERVICE=dfp`).find((pid) => isRunning(pid));
+    return s.state === 'exited' && pidsWithEnv(`BERTH_SERVICE=p/dfp`).find((pid) => isRunning(pid));
   }, { what: 'the run to exit, leaving its listener' });
   const again = await berth(args, { env });
   assert.equal(again.code, 0, `the leftover is replaced, not a conflict:\n${again}`);

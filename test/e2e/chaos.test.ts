@@ -97,11 +97,11 @@ test('a SIGSTOPped service whose health check fails is restarted', async (t) => 
 
 test('a service writing 50 MB/s of logs stays under the cap while ps stays responsive', async (t) => {
   const { env, home } = daemonHome(t);
-  const capped = { ...env, BERTH_LOG_MAX_BYTES: String(5 * 1024 * 1024) };
+  const capped = { ...env, BERTH_LOG_MAX_BYTES: String(5 * 1024 * 1024), BERTH_PROJECT: 'p' };
   // 1 MiB every 20 ms: about 50 MB/s
   const flood = 'const line = "x".repeat(1023) + "\\n"; const chunk = line.repeat(1024); setInterval(() => process.stdout.write(chunk), 20)';
   ok(await berth(['run', 'flood', '--no-wait', '--', node, '-e', flood], { env: capped }));
-  const log = join(home, 'logs', 'flood.log');
+  const log = join(home, 'logs', 'p', 'flood.log'); // logs/<project>/<service>.log (decision 0016)
   const deadline = Date.now() + 10_000;
   let maxSize = 0;
   let slowestPs = 0;

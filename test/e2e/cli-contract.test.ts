@@ -105,7 +105,7 @@ test('port: lease, renew, reserve, release, and their events', async (t) => {
   assert.ok(Date.parse(renewed.expiresAt) > Date.now() + 3_500_000);
   const taken = await berth(['port', '--reserve', 'other', first.stdout.trim()], { env });
   assert.equal(taken.code, 3, taken.toString());
-  assert.match(taken.stderr, /already held by "web"/);
+  assert.match(taken.stderr, /already held by "[^"/]+\/web"/);
   const release = await berth(['port', '--release', 'web'], { env });
   assert.equal(release.code, 0);
   const again = await berth(['port', '--release', 'web', '--json'], { env });

@@ -55,7 +55,7 @@ test('berth up recreates exactly the services whose run:, restart:, on_conflict:
   assert.match(ok(await berth(['ps'], { env })).stdout, /cmd: config changed: berth up applies it \(run changed/);
   const doctor = await berth(['doctor', '--json'], { env, cwd: dir });
   assert.equal(doctor.code, 0, `drift is a warning, not a conflict:\n${doctor}`);
-  const drifted = doctor.json().findings.filter((f: { kind: string }) => f.kind === 'config_changed').map((f: { subject: string; fix: string }) => `${f.subject}|${f.fix}`);
+  const drifted = doctor.json().findings.filter((f: { kind: string }) => f.kind === 'config_changed').map((f: { subject: string; fix: string }) => `${f.subject.replace(/^.*\//, '')}|${f.fix}`); // subjects are project/name
   assert.deepEqual(drifted.sort(), ['cmd|berth up cmd', 'evict|berth up evict', 'pol|berth up pol', 'why|berth up why']);
 
   const text = ok(await berth(['up'], { env, cwd: dir })).stdout;
@@ -107,11 +107,11 @@ test('who on a service\'s port and on its declared lock file names the service a
   const web = up.services.find((r: { service: Svc }) => r.service.name === 'web').service;
   const worker = up.services.find((r: { service: Svc }) => r.service.name === 'worker').service;
   const byPort = ok(await berth(['who', String(web.port), '--json'], { env })).json();
-  assert.deepEqual(byPort.known[web.pid], [{ kind: 'service', name: 'web' }]);
+  assert.deepEqual(byPort.known[web.pid], [{ kind: 'service', name: `${web.project}/web` }]);
   assert.equal(byPort.owners[web.pid].session, owner.BERTH_SESSION);
   let byPath = ok(await berth(['who', db, '--json'], { env })).json();
   for (let i = 0; i < 50 && !byPath.known[worker.pid]; i++) byPath = ok(await berth(['who', db, '--json'], { env })).json();
-  assert.deepEqual(byPath.known[worker.pid], [{ kind: 'service', name: 'worker', declared: true }], JSON.stringify(byPath));
+  assert.deepEqual(byPath.known[worker.pid], [{ kind: 'service', name: `${worker.project}/worker`, declared: true }], JSON.stringify(byPath));
   assert.equal(byPath.owners[worker.pid].session, owner.BERTH_SESSION);
-  assert.match(ok(await berth(['who', db], { env })).stdout, new RegExp(`pid ${worker.pid} holds service "worker" \\(declared under its locks:\\)`));
+  assert.match(ok(await berth(['who', db], { env })).stdout, new RegExp(`pid ${worker.pid} holds service "${worker.project}/worker" \\(declared under its locks:\\)`));
 });

@@ -20,6 +20,11 @@ const node = process.execPath;
 function readStream(socketPath: string, path: string, until: (events: Array<{ event: string; data: any }>) => boolean): Promise<Array<{ event: string; data: any }>> {
   return new Promise((resolve, reject) => {
     const events: Array<{ event: string; data: any }> = [];
+    // a stream that never shows what the test waits for fails in time, not at the file's 300 s limit
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`timed out after 20000 ms reading ${path}: ${JSON.stringify(events).slice(0, 2000)}`));
+    }, 20_000);
     const req = request({ socketPath, path }, (res) => {
       let buf = '';
       res.on('data', (chunk: Buffer) => {
@@ -33,13 +38,20 @@ function readStream(socketPath: string, path: string, until: (events: Array<{ ev
           events.push({ event, data });
         }
         if (until(events)) {
+          clearTimeout(timer);
           req.destroy();
           resolve(events);
         }
       });
-      res.on('end', () => resolve(events));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve(events);
+      });
     });
-    req.on('error', reject);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     req.end();
   });
 }
@@ -65,21 +77,23 @@ test('one daemon per home: a second start names the running pid; socket 0600 in 
 });
 
 test('a service gets PORT, BERTH_SERVICE, BERTH_HOME, its --env and --cwd, and a private TMPDIR removed when it stops', async (t) => {
-  const { env, home } = daemonHome(t);
+  const { home, env: base } = daemonHome(t);
+  const env: NodeJS.ProcessEnv = { ...base, BERTH_PROJECT: 'p' };
   const cwd = tempDir(t);
   const script = 'console.log("ENV " + JSON.stringify({ port: process.env.PORT, service: process.env.BERTH_SERVICE, home: process.env.BERTH_HOME, tmp: process.env.TMPDIR, color: process.env.COLOR, cwd: process.cwd() })); setInterval(() => {}, 1e9)';
   const r = ok(await berth(['run', 'envy', '--port', 'auto', '--env', 'COLOR=blue', '--cwd', cwd, '--no-wait', '--json', '--', node, '-e', script], { env })).json();
   const log = r.service.logPath as string;
   const line = await waitFor(() => /^ENV (.*)$/m.exec(existsSync(log) ? readFileSync(log, 'utf8') : '')?.[1], { what: 'the ENV line' });
   const seen = JSON.parse(line);
-  assert.deepEqual(seen, { port: String(r.service.port), service: 'envy', home, tmp: join(home, 'tmp', 'envy'), color: 'blue', cwd });
+  // BERTH_SERVICE is the full name (project/service), the key every verb takes (decision 0016)
+  assert.deepEqual(seen, { port: String(r.service.port), service: 'p/envy', home, tmp: join(home, 'tmp', 'p', 'envy'), color: 'blue', cwd });
   assert.ok(existsSync(seen.tmp));
   ok(await berth(['stop', 'envy'], { env }));
   assert.ok(!existsSync(seen.tmp), 'TMPDIR removed');
 });
 
 test('not ready in time: exit 1 with the last 20 log lines; logs are capped by rotation', async (t) => {
-  const { env } = daemonHome(t);
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
   const chatty = 'for (let i = 1; i <= 30; i++) console.log("line " + i); setInterval(() => {}, 1e9)';
   const r = await berth(['run', 'mute', '--port', 'auto', '--timeout', '1s', '--', node, '-e', chatty], { env });
   assert.equal(r.code, 1, r.toString());
@@ -91,7 +105,7 @@ test('not ready in time: exit 1 with the last 20 log lines; logs are capped by r
   ok(await berth(['daemon', 'stop'], { env }));
   const noisy = 'setInterval(() => console.log("x".repeat(200)), 5)';
   ok(await berth(['run', 'noisy', '--no-wait', '--', node, '-e', noisy], { env: capped }));
-  const log = join(home, 'logs', 'noisy.log');
+  const log = join(home, 'logs', 'p', 'noisy.log');
   await waitFor(() => existsSync(`${log}.1`), { timeoutMs: 15_000, what: 'a rotation' });
   // the check runs every second; at ~40 KB/s the live log never gets far past the cap
   const sizes: number[] = [];
@@ -103,15 +117,16 @@ test('not ready in time: exit 1 with the last 20 log lines; logs are capped by r
 });
 
 test('event and log streams over the socket (server-sent events)', async (t) => {
-  const { env, home } = daemonHome(t);
+  const { home, env: base } = daemonHome(t);
+  const env: NodeJS.ProcessEnv = { ...base, BERTH_PROJECT: 'p' };
   ok(await berth(['daemon', 'start'], { env }));
   const sock = join(home, 'berthd.sock');
-  const events = readStream(sock, '/v1/events/stream', (evs) => evs.some((e) => e.data.verb === 'start' && e.data.subject === 'tick'));
+  const events = readStream(sock, '/v1/events/stream', (evs) => evs.some((e) => e.data.verb === 'start' && e.data.subject === 'p/tick'));
   const run = ok(await berth(['run', 'tick', '--no-wait', '--json', '--', node, '-e', 'let i = 0; setInterval(() => console.log("tick " + ++i), 50)'], { env })).json();
   const got = await events;
   assert.ok(got.every((e) => e.event === 'berth'));
   assert.equal(got.find((e) => e.data.verb === 'start')!.data.details.pid, run.service.pid);
-  const lines = await readStream(sock, '/v1/logs/tick?n=1&follow=1', (evs) => evs.filter((e) => /^tick \d+$/.test(e.data)).length >= 3);
+  const lines = await readStream(sock, '/v1/logs/p%2Ftick?n=1&follow=1', (evs) => evs.filter((e) => /^tick \d+$/.test(e.data)).length >= 3);
   const ticks = lines.map((e) => Number(/^tick (\d+)$/.exec(e.data)?.[1])).filter((n) => n > 0);
   assert.ok(ticks.length >= 3 && ticks.every((n, i) => i === 0 || n === ticks[i - 1]! + 1), `consecutive ticks: ${ticks}`);
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { berth, ok } from '../helpers/cli.ts';
@@ -49,7 +49,7 @@ function squatter(t: Parameters<typeof start>[0], port: number, env: NodeJS.Proc
 }
 
 test('free and on_conflict: evict are one eviction: the same evict event, with the same fields; run reports what it evicted', async (t) => {
-  const { env } = daemonHome(t);
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
   ok(await berth(['daemon', 'start'], { env }));
   const p1 = await freePort();
   const a = squatter(t, p1, env);
@@ -76,7 +76,7 @@ test('free and on_conflict: evict are one eviction: the same evict event, with t
   assert.deepEqual(Object.keys(byFree.details).sort(), Object.keys(byRun.details).sort(), 'the same fields');
   assert.equal(byFree.details.port, p1);
   assert.equal(byFree.details.pid, a.pid);
-  assert.equal(byRun.details.service, 'web');
+  assert.equal(byRun.details.service, 'p/web', 'the full name (project/service)');
 
   // the plain output says so too
   ok(await berth(['stop', 'web'], { env }));
@@ -138,11 +138,12 @@ test('doctor: a service that failed for its own reasons is a warning (exit 0) wi
   await waitFor(async () => (await berth(['ps', '--all', '--json'], { env, cwd: dir })).json().services.some((s: { name: string; state: string }) => s.name === 'broken' && s.state === 'failed'), { what: 'broken failed' });
   const doc = await berth(['doctor', '--json'], { env, cwd: dir });
   assert.equal(doc.code, 0, `no error finding, exit 0:\n${doc}`);
-  const f = doc.json().findings.find((x: { subject: string }) => x.subject === 'broken');
-  assert.equal(f.severity, 'warning', JSON.stringify(f));
+  const full = `${basename(dir)}/broken`; // the project is the directory's (decision 0016)
+  const f = doc.json().findings.find((x: { subject: string }) => x.subject === full);
+  assert.equal(f?.severity, 'warning', JSON.stringify(doc.json().findings));
   assert.equal(f.kind, 'service_failed');
-  assert.match(f.fix, /berth logs broken/);
-  assert.match(f.fix, /berth rm broken/);
+  assert.match(f.fix, new RegExp(`berth logs ${full}`));
+  assert.match(f.fix, new RegExp(`berth rm ${full}`));
   assert.equal(doc.json().conflicts, 0);
 
   const port = await freePort();
@@ -155,7 +156,7 @@ test('doctor: a service that failed for its own reasons is a warning (exit 0) wi
 });
 
 test('refusals name the CLI flag, and port_taken never tells an agent to release a running service\'s port', async (t) => {
-  const { env } = daemonHome(t);
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
   const port = await freePort();
   const s = squatter(t, port, env);
   await s.line(/listening/);
@@ -169,5 +170,5 @@ test('refusals name the CLI flag, and port_taken never tells an agent to release
   assert.equal(taken.code, 3, taken.toString());
   assert.equal(taken.json().error.code, 'port_taken');
   assert.doesNotMatch(taken.json().error.hint, /--release/, 'not: release another live service\'s reservation');
-  assert.match(taken.json().error.hint, /berth ps web/);
+  assert.match(taken.json().error.hint, /berth ps p\/web/);
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { berth } from '../helpers/cli.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
@@ -45,20 +45,24 @@ test('export systemd: a unit per service, the evict drop-in only for evict servi
   const r = await berth(['export', 'systemd', '--out', out, '--json'], { env, cwd: dir });
   assert.equal(r.code, 0, r.toString());
   const paths = r.json().files.map((f: { path: string }) => f.path).sort();
-  assert.deepEqual(paths, ['berth-web.service', 'berth-webhook.service', 'berth-webhook.service.d/10-berth-free-port.conf', 'berth-worker.service']);
-  const hook = readFileSync(join(out, 'berth-webhook.service'), 'utf8');
+  // a unit is named after the full name (project/service), the '/' made a '-': two projects' web do not collide
+  const p = basename(dir);
+  const [webUnit, hookUnit, workerUnit] = [`berth-${p}-web.service`, `berth-${p}-webhook.service`, `berth-${p}-worker.service`];
+  assert.deepEqual(paths, [webUnit, hookUnit, `${hookUnit}.d/10-berth-free-port.conf`, workerUnit]);
+  const hook = readFileSync(join(out, hookUnit), 'utf8');
   assert.match(hook, /^StartLimitIntervalSec=0$/m);
   assert.match(hook, /^Restart=always$/m);
   assert.match(hook, new RegExp(`^Environment=PORT=${hookPort}$`, 'm'));
   assert.match(hook, /^Description=webhook receiver, 100%% up/m);
-  const dropIn = readFileSync(join(out, 'berth-webhook.service.d/10-berth-free-port.conf'), 'utf8');
+  assert.match(hook, new RegExp(`^Environment=BERTH_SERVICE=${p}/webhook$`, 'm'), 'BERTH_SERVICE is the full name, as under berth');
+  const dropIn = readFileSync(join(out, `${hookUnit}.d/10-berth-free-port.conf`), 'utf8');
   assert.match(dropIn, new RegExp(`^ExecStartPre=.*main\\.js free ${hookPort} --force --quiet$`, 'm'));
-  const web = readFileSync(join(out, 'berth-web.service'), 'utf8');
-  assert.match(web, /^After=network.target berth-webhook.service$/m);
-  const lease = (await berth(['port', 'web'], { env })).stdout.trim();
-  assert.match(web, new RegExp(`^Environment=PORT=${lease}$`, 'm'), 'the sticky lease');
-  assert.match(readFileSync(join(out, 'berth-worker.service'), 'utf8'), /^Restart=no$/m);
-  assert.ok(!existsSync(join(out, 'berth-web.service.d')) && !existsSync(join(out, 'berth-worker.service.d')));
+  const web = readFileSync(join(out, webUnit), 'utf8');
+  assert.match(web, new RegExp(`^After=network.target ${hookUnit}$`, 'm'));
+  const lease = (await berth(['port', 'web'], { env, cwd: dir })).stdout.trim();
+  assert.match(web, new RegExp(`^Environment=PORT=${lease}$`, 'm'), 'the sticky lease of berth port web in the same directory');
+  assert.match(readFileSync(join(out, workerUnit), 'utf8'), /^Restart=no$/m);
+  assert.ok(!existsSync(join(out, `${webUnit}.d`)) && !existsSync(join(out, `${workerUnit}.d`)));
 
   const user = await berth(['export', 'systemd', 'webhook', '--user', '--json'], { env, cwd: dir });
   assert.match(user.json().files[0].content, /^WantedBy=default\.target$/m);
@@ -68,7 +72,7 @@ test('export systemd: a unit per service, the evict drop-in only for evict servi
     return;
   }
   writeFileSync(join(dir, 'server.js'), '');
-  for (const unit of ['berth-web.service', 'berth-webhook.service', 'berth-worker.service']) {
+  for (const unit of [webUnit, hookUnit, workerUnit]) {
     const v = spawnSync('systemd-analyze', ['verify', join(out, unit)], { encoding: 'utf8', cwd: out });
     assert.equal(v.status, 0, `${unit}: ${v.stderr}`);
     assert.equal(v.stderr.trim(), '', `${unit} has warnings:\n${v.stderr}`);
@@ -83,16 +87,18 @@ test('export launchd: plists with KeepAlive SuccessfulExit=false, ThrottleInterv
   assert.equal(r.code, 0, r.toString());
   const parse = (name: string): any =>
     JSON.parse(execFileSync('python3', ['-c', 'import plistlib,json,sys; print(json.dumps(plistlib.load(open(sys.argv[1],"rb"))))', join(out, name)], { encoding: 'utf8' }));
-  const hook = parse('com.berth.webhook.plist');
-  assert.equal(hook.Label, 'com.berth.webhook');
+  const p = basename(dir);
+  const hook = parse(`com.berth.${p}.webhook.plist`);
+  assert.equal(hook.Label, `com.berth.${p}.webhook`, 'the full name, its / made a .');
   assert.deepEqual(hook.KeepAlive, { SuccessfulExit: false });
   assert.equal(hook.ThrottleInterval, 5);
   assert.equal(hook.RunAtLoad, true);
   assert.equal(hook.EnvironmentVariables.PORT, String(hookPort));
-  assert.equal(hook.StandardOutPath, join(home, 'logs', 'webhook.log'));
+  assert.equal(hook.StandardOutPath, join(home, 'logs', p, 'webhook.log'), 'the log berth logs reads');
+  assert.equal(hook.EnvironmentVariables.BERTH_SERVICE, `${p}/webhook`);
   assert.equal(hook.ProgramArguments[0], '/bin/sh', 'evict: berth free runs first');
   assert.match(hook.ProgramArguments[2], new RegExp(`free ${hookPort} --force --quiet; exec .*server\\.js --port ${hookPort}$`));
-  const worker = parse('com.berth.worker.plist');
+  const worker = parse(`com.berth.${p}.worker.plist`);
   assert.equal(worker.KeepAlive, false, 'restart: never');
   assert.deepEqual(worker.ProgramArguments, ['sh', '-c', 'echo "a b" && sleep 100']);
   assert.equal(worker.EnvironmentVariables.MODE, 'x y');

@@ -161,16 +161,17 @@ test('bad berth.yaml: exit 2 with file, line and field; nothing started or stopp
 });
 
 test('free refuses another live session\'s service without --force; gc reaps only what it should', async (t) => {
-  const { env, home } = daemonHome(t);
+  const { home, env: base } = daemonHome(t);
+  const env: NodeJS.ProcessEnv = { ...base, BERTH_PROJECT: 'p' }; // full names are p/… (decision 0016)
   const other = { ...env, BERTH_SESSION: 'other-session' };
   const theirs = ok(await berth(['run', 'theirs', '--port', 'auto', '--json', '--', node, SERVICE, '--http'], { env: other })).json().service;
   const refused = await berth(['free', String(theirs.port)], { env });
   assert.equal(refused.code, 3, refused.toString());
-  assert.match(refused.stderr, /will not free "theirs": it belongs to session other-session, which is still alive, running for \d+s/);
+  assert.match(refused.stderr, /will not free "p\/theirs": it belongs to session other-session, which is still alive, running for \d+s/);
   assert.match(refused.stderr, /--force/);
   assert.ok(isRunning(theirs.pid));
   const forced = ok(await berth(['free', String(theirs.port), '--force'], { env }));
-  assert.match(forced.stdout, /stopped service "theirs"/);
+  assert.match(forced.stdout, /stopped service "p\/theirs"/);
   assert.equal((await svc(env, home, 'theirs')).state, 'stopped', 'stopped as a service, not restarted');
 
   // an agent session that has ended: its ephemeral service is reaped, its other service is not
@@ -185,13 +186,13 @@ test('free refuses another live session\'s service without --force; gc reaps onl
 
   const dry = ok(await berth(['gc', '--dry-run', '--json'], { env })).json();
   const planned = dry.actions.map((a: { kind: string; subject: string }) => `${a.kind}:${a.subject}`).sort();
-  assert.ok(planned.includes('stop-service:eph'), JSON.stringify(planned));
-  assert.ok(planned.includes('reclaim-lease:shortlived'), JSON.stringify(planned));
-  assert.ok(!planned.some((p: string) => /:mine$|:keep$/.test(p)), JSON.stringify(planned));
+  assert.ok(planned.includes('stop-service:p/eph'), JSON.stringify(planned));
+  assert.ok(planned.includes('reclaim-lease:p/shortlived'), JSON.stringify(planned));
+  assert.ok(!planned.some((p: string) => /[:/](mine|keep)$/.test(p)), JSON.stringify(planned));
   assert.equal((await svc(env, home, 'eph')).state, 'running', 'dry run changes nothing');
 
   const gc = ok(await berth(['gc'], { env }));
-  assert.match(gc.stdout, /stop service eph: ephemeral, and its owner codex:\d+:\d+ is gone/);
+  assert.match(gc.stdout, /stop service p\/eph: ephemeral, and its owner codex:\d+:\d+ is gone/);
   assert.equal((await svc(env, home, 'eph')).state, 'stopped');
   assert.equal((await svc(env, home, 'keep')).state, 'running');
   assert.equal((await svc(env, home, 'mine')).state, 'running');

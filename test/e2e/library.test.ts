@@ -44,7 +44,7 @@ test('singleton: one process wins, the other gets its pid; after SIGKILL of the 
   const a = start(t, process.execPath, args, { env, cwd: dir });
   const won = await a.line(/won (\d+) (\d+)/);
   assert.equal(Number(won[2]), a.pid, 'whoListens names this process');
-  assert.equal((await berth(['port', 'bot-http'], { env })).stdout.trim(), won[1], 'the same lease as berth port');
+  assert.equal((await berth(['port', 'bot-http'], { env, cwd: dir })).stdout.trim(), won[1], 'the same lease as berth port in the same directory');
 
   const b = start(t, process.execPath, args, { env, cwd: dir });
   assert.equal((await b.exited).code, 0);

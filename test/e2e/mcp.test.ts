@@ -53,7 +53,7 @@ test('MCP: the tools, called by an agent: run, ps, logs, port, who, stop, and er
   assert.equal(port.structuredContent.port, svc.port, 'the service lease, sticky');
   const who = (await client.callTool({ name: 'who', arguments: { target: String(svc.port) } })) as Result;
   assert.deepEqual(who.structuredContent.listeners[0].processes.map((p: { pid: number }) => p.pid), [svc.pid]);
-  assert.deepEqual(who.structuredContent.known[svc.pid], [{ kind: 'service', name: 'web' }]);
+  assert.deepEqual(who.structuredContent.known[svc.pid], [{ kind: 'service', name: svc.fullName }]);
 
   const bad = (await client.callTool({ name: 'run', arguments: { name: 'bad name', command: ['true'] } })) as Result;
   assert.equal(bad.isError, true);

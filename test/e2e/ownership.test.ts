@@ -66,7 +66,8 @@ function refused(r: CliResult, owner: string): void {
 }
 
 test('another live session\'s service is refused to every acting verb without --force, done with it and recorded', async (t) => {
-  const { env } = daemonHome(t);
+  // one project for all, so that `up` in another directory declares the same service, p/web (decision 0016)
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
   const web = await agentService(t, env, 'web');
   const owner = web.owner!.session;
 
@@ -81,8 +82,8 @@ test('another live session\'s service is refused to every acting verb without --
   refused(await berth(['up', '--json'], { env, cwd: dir }), owner);
   refused(await berth(['down', '--json'], { env, cwd: dir }), owner);
   const text = await berth(['stop', 'web'], { env });
-  assert.match(text.stderr, new RegExp(`will not stop "web": it belongs to session ${owner}`));
-  assert.match(text.stderr, /berth stop web --force/);
+  assert.match(text.stderr, new RegExp(`will not stop "p/web": it belongs to session ${owner}`));
+  assert.match(text.stderr, /berth stop p\/web --force/);
   const still = await svc(env, 'web');
   assert.deepEqual([still.pid, still.owner?.session], [web.pid, owner], 'untouched');
   assert.ok(isRunning(web.pid!));
@@ -94,7 +95,7 @@ test('another live session\'s service is refused to every acting verb without --
   assert.equal(restarted.owner?.session, owner, 'restart keeps the owner');
   const [override] = await events(env, 'override');
   assert.ok(override, 'the override is on the record');
-  assert.equal(override.subject, 'web');
+  assert.equal(override.subject, 'p/web');
   assert.equal(override.owner?.session, env.BERTH_SESSION, 'who overrode');
   assert.deepEqual([override.details?.action, override.details?.forced_over, override.details?.forced_over_agent, override.details?.by], ['restart', owner, 'codex', env.BERTH_SESSION]);
 
@@ -107,7 +108,7 @@ test('another live session\'s service is refused to every acting verb without --
   const taken = ok(await berth(['restart', 'web', '--force', '--take', '--json'], { env })).json().service as Svc;
   assert.equal(taken.owner?.session, env.BERTH_SESSION, 'taken');
   const [take] = await events(env, 'take');
-  assert.deepEqual([take?.subject, take?.details?.from, take?.details?.to], ['web', owner, env.BERTH_SESSION]);
+  assert.deepEqual([take?.subject, take?.details?.from, take?.details?.to], ['p/web', owner, env.BERTH_SESSION]);
   // now mine: no force needed, no override recorded
   ok(await berth(['stop', 'web'], { env }));
   assert.equal((await events(env, 'override')).length, 3);
@@ -129,7 +130,7 @@ test('a service whose agent session has ended is anyone\'s: stop and rm need no 
 });
 
 test('MCP: the same refusal, and force', async (t) => {
-  const { env } = daemonHome(t);
+  const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
   const api = await agentService(t, env, 'api');
   const owner = api.owner!.session;
   const transport = new StdioClientTransport({ command: node, args: [CLI, 'mcp'], env: env as Record<string, string>, stderr: 'pipe' });
@@ -142,7 +143,7 @@ test('MCP: the same refusal, and force', async (t) => {
   assert.equal(no.isError, true, JSON.stringify(no));
   assert.equal(no._meta!['berth/error'].code, 'owned_elsewhere');
   assert.equal(no._meta!['berth/error'].details.owner, owner);
-  assert.match(no.content[0]!.text!, /the stop \{"name":"api","force":true\} tool call/, 'the hint is a tool call with force');
+  assert.match(no.content[0]!.text!, /the stop \{"name":"p\/api","force":true\} tool call/, 'the hint is a tool call with force');
   assert.doesNotMatch(no.content[0]!.text!, /berth stop/);
   assert.ok(isRunning(api.pid!));
 

@@ -27,6 +27,12 @@ interface Service {
 }
 
 
+/** A daemon home, every call in project p: events and leases name p/<service> (decision 0016). */
+function home(t: Parameters<typeof daemonHome>[0]): ReturnType<typeof daemonHome> {
+  const h = daemonHome(t);
+  return { ...h, env: { ...h.env, BERTH_PROJECT: 'p' } };
+}
+
 async function ps(env: NodeJS.ProcessEnv): Promise<Service[]> {
   return ok(await berth(['ps', '--all', '--json'], { env })).json().services;
 }
@@ -42,7 +48,7 @@ async function listenerPids(env: NodeJS.ProcessEnv, port: number): Promise<numbe
 }
 
 test('run is idempotent, ps and logs show it, a new command replaces it, stop/restart/rm', async (t) => {
-  const { env } = daemonHome(t);
+  const { env } = home(t);
   const first = ok(await berth(['run', 'web', '--port', 'auto', '--purpose', 'the web ui', '--json', '--', node, SERVICE, '--http'], { env })).json();
   assert.equal(first.outcome, 'started');
   assert.equal(first.service.state, 'healthy');
@@ -89,7 +95,7 @@ test('run is idempotent, ps and logs show it, a new command replaces it, stop/re
 });
 
 test('a service killed with SIGKILL comes back with a new pid; a crash loop backs off with growing delays', async (t) => {
-  const { env } = daemonHome(t);
+  const { env } = home(t);
   const first = ok(await berth(['run', 'api', '--port', 'auto', '--json', '--', node, SERVICE, '--http'], { env })).json().service as Service;
   process.kill(first.pid!, 'SIGKILL');
   const back = await waitFor(async () => {
@@ -109,7 +115,7 @@ test('a service killed with SIGKILL comes back with a new pid; a crash loop back
   }, { timeoutMs: 20_000, what: 'four restarts' });
   assert.equal(looping.lastExit?.code, 3);
   const starts = ok(await berth(['events', '--json'], { env })).json().events
-    .filter((e: { verb: string; subject: string }) => e.subject === 'crash' && (e.verb === 'start' || e.verb === 'restart'))
+    .filter((e: { verb: string; subject: string }) => e.subject === 'p/crash' && (e.verb === 'start' || e.verb === 'restart'))
     .map((e: { at: string }) => Date.parse(e.at));
   const gaps = starts.slice(1).map((at: number, i: number) => at - starts[i]);
   t.diagnostic(`gaps between starts: ${gaps.join(', ')} ms`);
@@ -119,7 +125,7 @@ test('a service killed with SIGKILL comes back with a new pid; a crash loop back
 });
 
 test('an exit 0 under on-failure is not restarted; --max-restarts gives up', async (t) => {
-  const { env } = daemonHome(t);
+  const { env } = home(t);
   await berth(['run', 'once', '--', node, SERVICE, '--exit', '0'], { env });
   await waitFor(async () => (await service(env, 'once')).state === 'exited', { what: 'once to be exited' });
   assert.equal((await service(env, 'once')).restarts, 0);
@@ -132,7 +138,7 @@ test('an exit 0 under on-failure is not restarted; --max-restarts gives up', asy
 });
 
 test('kill -9 of berthd leaves services running; the next ps adopts them, no duplicates, logs go on', async (t) => {
-  const { env } = daemonHome(t);
+  const { env } = home(t);
   const a = ok(await berth(['run', 'a', '--port', 'auto', '--json', '--', node, SERVICE, '--http', '--a'], { env })).json().service as Service;
   const b = ok(await berth(['run', 'b', '--json', '--', node, SERVICE, '--b'], { env })).json().service as Service;
   const daemon = ok(await berth(['daemon', 'status', '--json'], { env })).json();
@@ -157,11 +163,11 @@ test('kill -9 of berthd leaves services running; the next ps adopts them, no dup
   const log = readFileSync(back.logPath, 'utf8');
   assert.ok(log.includes(`pid ${a.pid}`) && log.includes(`pid ${back.pid}`), 'one log file across daemons');
   const verbs = ok(await berth(['events', '--json'], { env })).json().events.map((e: { verb: string; subject: string }) => `${e.verb}:${e.subject}`);
-  assert.ok(verbs.includes('adopt:a') && verbs.includes('adopt:b'), `${verbs}`);
+  assert.ok(verbs.includes('adopt:p/a') && verbs.includes('adopt:p/b'), `${verbs}`);
 });
 
 test('stop ends the whole tree (a grandchild listener) and frees the port; TERM-ignorers are killed after the grace', async (t) => {
-  const { env } = daemonHome(t);
+  const { env } = home(t);
   const tree = ok(await berth(['run', 'tree', '--port', 'auto', '--json', '--', node, SERVICE, '--grandchild', '--http'], { env })).json().service as Service;
   const [grandchild] = await listenerPids(env, tree.port!);
   assert.ok(grandchild && grandchild !== tree.pid, 'ready only once the grandchild listens');
@@ -174,12 +180,12 @@ test('stop ends the whole tree (a grandchild listener) and frees the port; TERM-
   const stop = ok(await berth(['stop', 'stubborn', '--grace', '1s'], { env }));
   assert.ok(Date.now() - t0 >= 1000, 'waited for the grace');
   assert.ok(!isRunning(stubborn.pid!), stop.toString());
-  const ev = ok(await berth(['events', '--json'], { env })).json().events.find((e: { verb: string; subject: string }) => e.verb === 'stop' && e.subject === 'stubborn');
+  const ev = ok(await berth(['events', '--json'], { env })).json().events.find((e: { verb: string; subject: string }) => e.verb === 'stop' && e.subject === 'p/stubborn');
   assert.equal(ev.details.forced, true);
 });
 
 test('a stranger on the port: exit 3 naming it; an orphan of the same service on the port: replaced', async (t) => {
-  const { env } = daemonHome(t);
+  const { env } = home(t);
   const lease = ok(await berth(['port', 'web', '--json'], { env })).json();
   const stranger = start(t, node, [LISTEN, '--port', String(lease.port)]);
   await stranger.line(/listening/);
@@ -208,7 +214,7 @@ test('a stranger on the port: exit 3 naming it; an orphan of the same service on
 });
 
 test('a squatter answering HTTP 200 on the port does not make the service healthy', async (t) => {
-  const { env } = daemonHome(t);
+  const { env } = home(t);
   const args = ['run', 'slow', '--port', 'auto', '--health', 'http://127.0.0.1:$PORT/', '--', node, SERVICE];
   // The service starts but never listens; then a stranger takes its port and answers HTTP.
   const started = ok(await berth([...args.slice(0, 1), '--no-wait', '--json', ...args.slice(1)], { env })).json().service as Service;
@@ -219,14 +225,14 @@ test('a squatter answering HTTP 200 on the port does not make the service health
   await res.body?.cancel();
   const r = await berth([...args.slice(0, 1), '--timeout', '2s', ...args.slice(1)], { env });
   assert.equal(r.code, 1, r.toString());
-  assert.match(r.stderr, /"slow" did not become ready within 2s \(waiting for http:\/\/127\.0\.0\.1:\$PORT\/\)/);
+  assert.match(r.stderr, /"p\/slow" did not become ready within 2s \(waiting for http:\/\/127\.0\.0\.1:\$PORT\/\)/);
   const s = await service(env, 'slow');
   assert.equal(s.state, 'starting');
   assert.equal(s.pid, started.pid);
 });
 
 test('50 services started and stopped in one test, nothing left behind', async (t) => {
-  const { env } = daemonHome(t);
+  const { env } = home(t);
   const names = Array.from({ length: 50 }, (_, i) => `s${i}`);
   for (const name of names) ok(await berth(['run', name, '--no-wait', '--', node, SERVICE, '--fifty'], { env }));
   const running = await waitFor(async () => {

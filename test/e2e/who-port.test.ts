@@ -111,14 +111,14 @@ test('a bound UDP socket is found', async (t) => {
 });
 
 test('a port nobody listens on is reported free, and a leased port shows its lease', async (t) => {
-  const { env } = tempHome(t);
+  const env: NodeJS.ProcessEnv = { ...tempHome(t).env, BERTH_PROJECT: 'p' }; // the lease is p/web (decision 0016)
   const lease = await berth(['port', 'web', '--json'], { env });
   assert.equal(lease.code, 0, lease.toString());
   const port = lease.json().port as number;
   const free = await berth(['who', String(port)], { env });
   assert.equal(free.code, 0, free.toString());
   assert.match(free.stdout, new RegExp(`nothing listens on :${port}`));
-  assert.match(free.stdout, /lease "web" by test-\d+.*nothing listens yet/);
+  assert.match(free.stdout, /lease "p\/web" by test-\d+.*nothing listens yet/);
 
   // the owner's own session listening: ok; a process of another session: a conflict
   const mine = start(t, process.execPath, [LISTEN, '--port', String(port)], { env });
@@ -132,7 +132,7 @@ test('a port nobody listens on is reported free, and a leased port shows its lea
   assert.equal(conflict.claim.status, 'conflict');
   assert.deepEqual(conflict.claim.strangers, [stranger.pid]);
   const ports = await berth(['ports'], { env });
-  assert.match(ports.stdout, new RegExp(`${port}\\s+web\\s+lease.*CONFLICT: pid ${stranger.pid}`));
+  assert.match(ports.stdout, new RegExp(`${port}\\s+p/web\\s+lease.*CONFLICT: pid ${stranger.pid}`));
 });
 
 test('a listener that holds a berth lock is named as such', async (t) => {

@@ -2,8 +2,8 @@
 import type { Context } from '../context.ts';
 import { followLogs, readLogs } from '../../app/logs.ts';
 
-export async function run(ctx: Context, name: string, opts: { follow?: boolean; lines?: string }): Promise<number> {
-  const doc = readLogs(ctx, name, opts.lines ?? '100');
+export async function run(ctx: Context, name: string, opts: { follow?: boolean; lines?: string; project?: string }): Promise<number> {
+  const doc = await readLogs(ctx, name, opts.lines ?? '100', { project: opts.project });
   if (ctx.json && !opts.follow) {
     ctx.out.json(doc);
     return 0;

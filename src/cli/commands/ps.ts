@@ -1,10 +1,10 @@
-// berth ps [NAME] [--all] [--mine]
+// berth ps [NAME] [--all] [--mine] [--project P]: services grouped by project (sorted by full name)
 import type { Context } from '../context.ts';
 import { DRIFT_HINT, listServices } from '../../app/services.ts';
 import { table } from '../format/table.ts';
 import { describeExit, uptime } from '../format/service.ts';
 
-export async function run(ctx: Context, name: string | undefined, opts: { all?: boolean; mine?: boolean }): Promise<number> {
+export async function run(ctx: Context, name: string | undefined, opts: { all?: boolean; mine?: boolean; project?: string }): Promise<number> {
   const { services, total } = await listServices(ctx, { ...opts, ...(name !== undefined ? { name } : {}) });
   if (ctx.json) {
     ctx.out.json({ services });
@@ -14,7 +14,9 @@ export async function run(ctx: Context, name: string | undefined, opts: { all?: 
     ctx.out.line(total === 0 ? 'No services. Start one with: berth run NAME -- CMD' : `No running services (${total} stopped: berth ps --all).`);
     return 0;
   }
-  const rows = services.map((s) => [
+  const sorted = [...services].sort((a, b) => a.fullName.localeCompare(b.fullName));
+  const rows = sorted.map((s) => [
+    s.project ?? '-',
     s.name,
     s.state,
     s.pid === null ? '-' : String(s.pid),
@@ -26,8 +28,8 @@ export async function run(ctx: Context, name: string | undefined, opts: { all?: 
     describeExit(s.lastExit),
     s.purpose ?? '',
   ]);
-  for (const line of table(['NAME', 'STATE', 'PID', 'PORT', 'HEALTH', 'OWNER', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'PURPOSE'], rows, 40)) ctx.out.line(line);
-  for (const s of services) if (s.detail && ['backoff', 'failed', 'unhealthy'].includes(s.state)) ctx.out.line(`  ${s.name}: ${s.detail}`);
-  for (const s of services) if (s.configChanged) ctx.out.line(`  ${s.name}: ${DRIFT_HINT} (${s.configChanged.join(', ')} changed in ${s.configFile})`);
+  for (const line of table(['PROJECT', 'NAME', 'STATE', 'PID', 'PORT', 'HEALTH', 'OWNER', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'PURPOSE'], rows, 40)) ctx.out.line(line);
+  for (const s of sorted) if (s.detail && ['backoff', 'failed', 'unhealthy'].includes(s.state)) ctx.out.line(`  ${s.fullName}: ${s.detail}`);
+  for (const s of sorted) if (s.configChanged) ctx.out.line(`  ${s.fullName}: ${DRIFT_HINT} (${s.configChanged.join(', ')} changed in ${s.configFile})`);
   return 0;
 }

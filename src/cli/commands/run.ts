@@ -7,6 +7,7 @@ import { changedText, evictionLines, where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 
 export interface RunOptions {
+  project?: string;
   port?: string;
   health?: string;
   purpose?: string;
@@ -26,6 +27,7 @@ export async function run(ctx: Context, name: string, argv: string[], opts: RunO
   const maxRestarts = opts.maxRestarts === undefined ? undefined : parseCount(opts.maxRestarts, '--max-restarts', { max: MAX_RESTARTS_LIMIT, code: 'invalid_max_restarts' });
   const input: RunInput = {
     name,
+    ...(opts.project !== undefined ? { project: opts.project } : {}),
     argv,
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     ...(opts.health !== undefined ? { health: opts.health } : {}),

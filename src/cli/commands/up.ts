@@ -8,7 +8,7 @@ import { changedText, evictionLines, where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 import { printLogTail } from './run.ts';
 
-export async function run(ctx: Context, names: string[], opts: { timeout?: string; force?: boolean }): Promise<number> {
+export async function run(ctx: Context, names: string[], opts: { timeout?: string; force?: boolean; project?: string }): Promise<number> {
   const timeoutMs = parseDuration(opts.timeout ?? '60s', '--timeout');
   const report = (r: RunResult): void => {
     if (ctx.json) return;
@@ -21,7 +21,7 @@ export async function run(ctx: Context, names: string[], opts: { timeout?: strin
     );
   };
   try {
-    const result = await withSpinner(ctx, 'starting', () => upProject(ctx, process.cwd(), names, timeoutMs, report, { force: opts.force === true }));
+    const result = await withSpinner(ctx, 'starting', () => upProject(ctx, process.cwd(), names, timeoutMs, report, { force: opts.force === true, project: opts.project }));
     if (ctx.json) ctx.out.json(result);
     return 0;
   } catch (err) {

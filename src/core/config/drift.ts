@@ -4,6 +4,7 @@
 // for both (specChanges). The file is the one recorded with the service, read again each time.
 import { basename } from 'node:path';
 import { BerthError } from '../errors.ts';
+import { splitName } from '../project.ts';
 import { type ServiceSpec, type SpecField, specChanges } from '../supervisor/spec.ts';
 import { loadProcfile, loadYaml, type Project } from './load.ts';
 
@@ -19,7 +20,8 @@ export function configDrift(recorded: ServiceSpec[]): Map<string, SpecField[]> {
     const file = spec.configFile;
     if (file === undefined) continue;
     if (!projects.has(file)) projects.set(file, readProject(file));
-    const declared = projects.get(file)?.services.get(spec.name)?.spec;
+    // the file declares the service by its name within the project; the record holds project/name
+    const declared = projects.get(file)?.services.get(splitName(spec.name).service)?.spec;
     if (!declared) continue;
     const changed = specChanges(spec, declared);
     if (changed.length > 0) drift.set(spec.name, changed);

@@ -14,6 +14,8 @@ export const CONFIG_NAMES = ['berth.yaml', 'berth.yml', 'Procfile'];
 export interface Project {
   file: string;
   dir: string;
+  /** the `name:` key (the project), if the file has one */
+  name?: string;
   /** services by name, in file order */
   services: Map<string, ProjectService>;
 }
@@ -168,7 +170,7 @@ export function loadYaml(file: string): Project {
   if (cycle) {
     throw new ConfigError(at(offsetOf(['services', cycle[0]!, 'depends_on']), `services.${cycle[0]}.depends_on`), `depends_on has a cycle: ${cycle.join(' -> ')}`);
   }
-  return { file, dir, services };
+  return { file, dir, services, ...(parsed.data.name !== undefined ? { name: parsed.data.name } : {}) };
 }
 
 function parseRun(svc: ServiceConfig, fail: (msg: string) => ConfigError): string[] {

@@ -21,6 +21,7 @@ export const serviceSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
+  name: name.optional().describe("the project's name (default: this directory's name); services are project/service"),
   services: z.record(name, serviceSchema).refine((s) => Object.keys(s).length > 0, 'declare at least one service'),
 });
 

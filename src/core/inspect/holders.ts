@@ -84,9 +84,11 @@ export function findFileHolders(path: string): HoldersReport {
         if (holder === undefined || info === undefined) continue;
         holder.fds.push({ fd, mode: openMode(info.flags) });
         // flock and OFD locks belong to the open file description: fdinfo lists them per fd.
+        // Its line's ordinal counts that fd's locks only (it is 1 where /proc/locks says 7), so
+        // the lock is found by what it is, not by its number.
         for (const line of info.lockLines) {
           const parsed = parseLockLine(line);
-          const lock = parsed && locks.find((l) => l.id === parsed.id);
+          const lock = parsed && locks.find((l) => sameLock(l, parsed));
           if (lock && !holder.locks.includes(lock)) holder.locks.push(lock);
         }
       }
@@ -107,6 +109,10 @@ export function findFileHolders(path: string): HoldersReport {
   });
   const [main, ...companions] = reports;
   return { ...main!, companions, unreadable: scan.unreadable };
+}
+
+function sameLock(a: FileLock, b: FileLock): boolean {
+  return a.kind === b.kind && a.access === b.access && a.waiting === b.waiting && a.pid === b.pid && a.start === b.start && a.end === b.end;
 }
 
 function openMode(flags: number): OpenMode {

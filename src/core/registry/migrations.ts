@@ -1,7 +1,11 @@
 // The registry's schema, one migration per version. PRAGMA user_version holds the version;
 // a registry with a higher version than the last entry here was written by a newer berth
-// and is refused rather than modified.
-export const MIGRATIONS: readonly string[] = [
+// and is refused rather than modified. A step is SQL, or a function (run inside the same
+// transaction) where the change needs more than SQL, such as a directory's base name.
+import type { Registry } from './registry.ts';
+import { migrateToProjects } from './projects-migration.ts';
+
+export const MIGRATIONS: ReadonlyArray<string | ((registry: Registry) => void)> = [
   // 1: services, ports (leases and reservations), named locks, the audit log
   `
   CREATE TABLE services (
@@ -63,6 +67,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE services ADD COLUMN instance TEXT;
   `,
+  // 4: projects: every service's name becomes project/service (decision 0016)
+  migrateToProjects,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -113,7 +113,11 @@ export class Registry {
       // Another process may have migrated between our read and our write lock.
       const current = this.userVersion();
       if (current > SCHEMA_VERSION) throw tooNew(this.path, current);
-      for (let v = current; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
+      for (let v = current; v < SCHEMA_VERSION; v++) {
+        const step = MIGRATIONS[v]!;
+        if (typeof step === 'string') this.db.exec(step);
+        else step(this);
+      }
       this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     });
   }

@@ -15,7 +15,12 @@ export interface ExitInfo {
 }
 
 export interface ServiceView {
+  /** the service's own name, without its project ("web") */
   name: string;
+  /** its project ("shop"); null only for a record older than projects */
+  project: string | null;
+  /** what every verb takes to name it unambiguously: "shop/web" */
+  fullName: string;
   state: ServiceState;
   pid: number | null;
   identity: Identity | null;

@@ -6,7 +6,7 @@
 // file of ours with one link), for writing, rotating and reading alike. A symlink or hard link
 // planted as a log is refused, never written, truncated or copied over (private-fs.ts).
 import { closeSync, constants, fstatSync, ftruncateSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { isErrno } from '../errors.ts';
 import { checkPrivateDir, ensurePrivateDir, lstatOrUndefined, openChecked, openPrivateAppend, openPrivateRead, unsafeFileReason } from '../private-fs.ts';
 import { StateUnsafeError } from '../errors.ts';
@@ -30,8 +30,8 @@ export function logPath(home: string, name: string): string {
  * Checked before a start clears the way, so an unsafe log never costs a running instance.
  */
 export function checkLogWritable(home: string, name: string): void {
-  ensurePrivateDir(logDir(home));
   const path = logPath(home, name);
+  ensureLogDirs(home, path);
   const st = lstatOrUndefined(path);
   if (st === undefined) return;
   if (st.isSymbolicLink()) throw new StateUnsafeError(path, 'symlink');
@@ -41,8 +41,22 @@ export function checkLogWritable(home: string, name: string): void {
 
 /** Opens a log (the daemon's own or a service's) for appending, creating logs/ (0700) and the file (0600) if needed. */
 export function openLogFile(home: string, file: string): number {
+  const path = join(logDir(home), file);
+  ensureLogDirs(home, path);
+  return openPrivateAppend(path);
+}
+
+/** Whether the directories a log sits in (logs/, and logs/<project> for a project's service) are berth's own. */
+function logDirsPrivate(path: string): boolean {
+  const dir = dirname(path);
+  // logs/ first: a logs/ that is a link is refused (thrown), whether or not logs/<project> exists
+  return (basename(dir) === 'logs' || checkPrivateDir(dirname(dir))) && checkPrivateDir(dir);
+}
+
+/** logs/ and, for a project's service (logs/<project>/<service>.log), logs/<project>: each berth's own real directory. */
+function ensureLogDirs(home: string, path: string): void {
   ensurePrivateDir(logDir(home));
-  return openPrivateAppend(join(logDir(home), file));
+  if (dirname(path) !== logDir(home)) ensurePrivateDir(dirname(path));
 }
 
 /** Opens a service's log for appending and writes a header line. */
@@ -63,7 +77,7 @@ export function openLog(home: string, name: string, header: string): number {
  * a new file: whatever is at .log.1 (a symlink too) is unlinked, not written through.
  */
 export function rotateLog(path: string, maxBytes: number): boolean {
-  if (!checkPrivateDir(dirname(path))) return false;
+  if (!logDirsPrivate(path)) return false;
   let fd: number;
   try {
     fd = openChecked(path, constants.O_RDWR | constants.O_NONBLOCK);
@@ -127,7 +141,7 @@ export function tailLines(path: string, n: number): string[] {
 
 /** Opens a log for reading only through berth's own logs/ directory and never through a link; undefined if there is none. */
 function openLogForRead(path: string): number | undefined {
-  if (!checkPrivateDir(dirname(path))) return undefined;
+  if (!logDirsPrivate(path)) return undefined;
   return openPrivateRead(path);
 }
 

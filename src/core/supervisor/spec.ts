@@ -5,13 +5,14 @@
 // (docs/decisions/0015-config-drift.md).
 import { isDeepStrictEqual } from 'node:util';
 import { UsageError } from '../errors.ts';
-import { parseName } from '../validate.ts';
+import { parseServiceName } from '../project.ts';
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 export type OnConflict = 'refuse' | 'evict' | 'wait';
 export type PortRequest = { kind: 'none' } | { kind: 'auto' } | { kind: 'fixed'; port: number };
 
 export interface ServiceSpec {
+  /** the full name, project/service (decision 0016): the key of its record, lease, log and tmp dir */
   name: string;
   argv: string[];
   cwd: string;
@@ -99,7 +100,7 @@ export function parseEnvPairs(pairs: string[]): Record<string, string> {
 }
 
 export function validateSpec(spec: ServiceSpec): ServiceSpec {
-  parseName(spec.name, 'service name');
+  parseServiceName(spec.name);
   if (spec.argv.length === 0 || spec.argv[0] === '') throw new UsageError('no command given', 'berth run NAME -- CMD [ARGS…]', 'empty_command');
   if (spec.health !== null) checkHealthSpec(spec.health, spec.port.kind !== 'none');
   return spec;

@@ -6,13 +6,17 @@ import type { ServiceView } from './api.ts';
 import { expandPort } from './health.ts';
 import { logPath } from './logs.ts';
 import { isLive } from './state.ts';
+import { splitName } from '../project.ts';
 import type { ServiceRecord } from './store.ts';
 
 export function toView(record: ServiceRecord, home: string): ServiceView {
   const spec = record.spec;
   const live = record.identity !== null && isLive(record.state) && isAlive(record.identity);
+  const { project, service } = splitName(spec.name);
   return {
-    name: spec.name,
+    name: service,
+    project,
+    fullName: spec.name,
     state: record.state,
     pid: live ? record.identity!.pid : null,
     identity: live ? record.identity : null,
