@@ -57,3 +57,18 @@ test('a newline in another process\'s command cannot forge lines in berth\'s ref
     assert.ok(!text.split('\n').some((l) => l.startsWith('fix: berth rm')), `no forged line:\n${text}`);
   }
 });
+
+test('a start berth refuses (a stranger on the port) is on the record, naming the holder', async (t) => {
+  const { env } = daemonHome(t);
+  const port = await freePort();
+  const squatter = start(t, node, [LISTEN, '--port', String(port)]);
+  await squatter.line(/listening/);
+  const r = await berth(['run', 'hook', '--port', String(port), '--', node, LISTEN, '--port', '$PORT'], { env });
+  assert.equal(r.code, 3, r.toString());
+  const events = ok(await berth(['events', '--json'], { env })).json().events as Array<{ verb: string; subject: string; outcome: string; details: { port?: number; holders?: Array<{ pid: number }> } }>;
+  const refused = events.find((e) => e.verb === 'start' && e.outcome === 'refused');
+  assert.ok(refused, JSON.stringify(events));
+  assert.match(refused.subject, /(^|\/)hook$/);
+  assert.equal(refused.details.port, port);
+  assert.equal(refused.details.holders?.[0]?.pid, squatter.pid);
+});

@@ -10,6 +10,7 @@ import { findPortRecord, leasePort, releasePort, reservePort } from '../ports/po
 import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
 import type { DaemonStatus, Requester, RestartRequest, RunOutcome, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
+import { ConflictError } from './conflicts.ts';
 import { decideRun } from './decide.ts';
 import { type ProcessOps, resolveDeps, type ServiceStore, type SupervisorClock, type SupervisorDeps } from './deps.ts';
 import { ServiceNotFoundError } from './errors.ts';
@@ -114,6 +115,8 @@ export class Supervisor implements SupervisorApi {
         // A supervised service that was waiting to restart keeps being retried.
         if (wasRetrying) await shell.step(spec.name, shell.startFailed(err, false));
         shell.takeEvictions(spec.name);
+        // a start berth refused (a stranger holds its port or lock) is on the record too, with who held it
+        if (err instanceof ConflictError) shell.event(req, { verb: 'start', subject: spec.name, outcome: 'refused', details: { cause: err.brief, ...err.details } });
         throw err;
       }
     });
