@@ -76,19 +76,30 @@ export class Registry {
     ensureHome(home);
     const path = registryPath(home);
     preparePrivateFiles(path);
-    let db: DatabaseSync | undefined;
-    try {
-      db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
-      // In WAL mode NORMAL loses no committed transaction on a process crash (only, at worst,
-      // the last ones on power loss) and spares an fsync per commit, which would otherwise
-      // stretch every writer's hold on the lock.
-      db.exec('PRAGMA synchronous = NORMAL');
-      const registry = new Registry(path, db);
-      registry.migrate();
-      return registry;
-    } catch (err) {
-      db?.close();
-      throw translateOpenError(path, err);
+    // Many berth processes can meet a new registry at once (a lease storm on a fresh home):
+    // switching it to WAL and migrating it can then find it busy without the busy handler being
+    // asked (SQLite returns SQLITE_BUSY at once where waiting could deadlock). Such a start is
+    // tried again, briefly, instead of failing the command.
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (let attempt = 0; ; attempt++) {
+      let db: DatabaseSync | undefined;
+      try {
+        db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+        // In WAL mode NORMAL loses no committed transaction on a process crash (only, at worst,
+        // the last ones on power loss) and spares an fsync per commit, which would otherwise
+        // stretch every writer's hold on the lock.
+        db.exec('PRAGMA synchronous = NORMAL');
+        const registry = new Registry(path, db);
+        registry.migrate();
+        return registry;
+      } catch (err) {
+        db?.close();
+        if (isBusy(err) && Date.now() < deadline) {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(200, 10 * 2 ** Math.min(attempt, 4)));
+          continue;
+        }
+        throw translateOpenError(path, err);
+      }
     }
   }
 
@@ -208,6 +219,12 @@ function preparePrivateFiles(path: string): void {
       closeSync(fd);
     }
   }
+}
+
+/** SQLITE_BUSY (5) or SQLITE_LOCKED (6), or one of their extended codes, as node:sqlite reports them. */
+function isBusy(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { errcode?: unknown }).errcode : undefined;
+  return typeof code === 'number' && ((code & 0xff) === 5 || (code & 0xff) === 6);
 }
 
 /** Checks the registry of a home, if there is one: throws its typed error (corrupt, read-only) if it is unusable. */
