@@ -18,8 +18,7 @@ export function countHostile(t: TestContext, n: number, what: string): void {
  * stopped by the test, and the check is on the suite's record.
  */
 export function startBystander(t: TestContext, opts: { detached?: boolean; args?: string[]; cmd?: string } = {}): Proc {
-  const proc = start(t, opts.cmd ?? 'sleep', opts.args ?? ['1000'], { detached: opts.detached ?? true });
-  return proc;
+  return start(t, opts.cmd ?? 'sleep', opts.args ?? ['1000'], { detached: opts.detached ?? true });
 }
 
 /** Asserts that every bystander is alive, and records how many were checked. Call at the end of the test. */
