@@ -84,7 +84,7 @@ export const event = z.strictObject({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 export const exitInfo = z.strictObject({ code: nullable(z.number().int()), signal: nullable(z.string()), at: iso });
-const specField = z.enum(['run', 'cwd', 'env', 'port', 'health', 'restart', 'max_restarts', 'purpose', 'ephemeral', 'on_conflict', 'locks']);
+const specField = z.enum(['run', 'cwd', 'env', 'port', 'health', 'restart', 'max_restarts', 'purpose', 'keep', 'on_conflict', 'locks']);
 export const service = z.strictObject({
   name: z.string().describe('the service name within its project: web'),
   project: nullable(z.string()).describe('its project: shop (null only for a record older than projects)'),
@@ -102,6 +102,7 @@ export const service = z.strictObject({
   cwd: z.string(),
   restartPolicy: z.enum(['always', 'on-failure', 'never']),
   ephemeral: z.boolean(),
+  lifetime: z.enum(['session', 'keep']).describe('what happens when its owner session ends: session, berth stops it; keep, it runs on'),
   onConflict: z.enum(['refuse', 'evict', 'wait']),
   configFile: nullable(z.string()),
   configChanged: z.array(specField).optional(),

@@ -9,6 +9,8 @@ import type { RunResult, ServiceView } from '../core/supervisor/api.ts';
 export { DRIFT_HINT } from '../core/supervisor/spec.ts';
 import { checkHealthSpec, MAX_RESTARTS_LIMIT, parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
 import { parsePort } from '../core/validate.ts';
+import type { Owner } from '../core/owner.ts';
+import { endsWithSession } from '../core/supervisor/lifetime.ts';
 import { joinName, parseServiceName } from '../core/project.ts';
 import { currentProject, type NameContext, nameToCreate, nameToFind } from './names.ts';
 import type { Session } from './session.ts';
@@ -28,6 +30,11 @@ export interface RunInput {
   env?: string[];
   restart?: string;
   maxRestarts?: number;
+  /** keep it running after the owner session ends (the default from a terminal session) */
+  keep?: boolean;
+  /** stop it when the owner session ends (the default from an agent session) */
+  untilSessionEnds?: boolean;
+  /** the old name of untilSessionEnds */
   ephemeral?: boolean;
   onConflict?: string;
   locks?: string[];
@@ -43,8 +50,11 @@ export function parsePortRequest(value: string | number | undefined): PortReques
   return { kind: 'fixed', port: parsePort(value) };
 }
 
-/** A service spec from what a user typed (flags or tool arguments), validated. */
-export function specFromInput(input: RunInput, baseDir = process.cwd()): ServiceSpec {
+/**
+ * A service spec from what a user typed (flags or tool arguments), validated. Whether it ends with
+ * its session is decided here, where the caller's owner is known (decision 0017).
+ */
+export function specFromInput(input: RunInput, owner: Pick<Owner, 'source'>, baseDir = process.cwd()): ServiceSpec {
   const cwd = resolve(baseDir, input.cwd ?? '.');
   if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw new UsageError(`cwd ${JSON.stringify(input.cwd)} is not a directory`, undefined, 'invalid_cwd');
   if (input.maxRestarts !== undefined && !(Number.isInteger(input.maxRestarts) && input.maxRestarts >= 0 && input.maxRestarts <= MAX_RESTARTS_LIMIT)) {
@@ -62,7 +72,7 @@ export function specFromInput(input: RunInput, baseDir = process.cwd()): Service
     restart: parseRestart(input.restart ?? 'on-failure'),
     maxRestarts: input.maxRestarts ?? null,
     purpose: input.purpose ?? null,
-    ephemeral: input.ephemeral === true,
+    ephemeral: endsWithSession(owner, { keep: input.keep === true, ephemeral: input.ephemeral === true, untilSessionEnds: input.untilSessionEnds === true }),
     onConflict: parseOnConflict(input.onConflict ?? 'refuse'),
     locks: (input.locks ?? []).map((p) => resolve(baseDir, p)),
   };
@@ -111,7 +121,7 @@ export function checkCommandSplit(name: string, argv: string[], cwd: string): vo
 /** Makes sure a service runs (idempotent), waiting until it is ready unless told not to. */
 export async function runService(session: Session, input: RunInput, baseDir?: string): Promise<RunResult> {
   const name = await nameToCreate(session, input.name, { project: input.project, cwd: baseDir });
-  const spec = specFromInput({ ...input, name }, baseDir);
+  const spec = specFromInput({ ...input, name }, session.caller.owner, baseDir);
   checkCommandSplit(input.name, spec.argv, spec.cwd);
   const client = await session.client();
   return client.run({ spec, env: callerEnv(), wait: input.wait !== false, timeoutMs: input.timeoutMs ?? 60_000, force: input.force === true, ...session.requester() });

@@ -63,7 +63,9 @@ function build(): Command {
       .option('--env <K=V>', 'set a variable for it (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
       .option('--restart <policy>', 'always | on-failure | never (default on-failure)')
       .option('--max-restarts <n>', 'give up after this many restarts (default: never give up)')
-      .option('--ephemeral', 'stop it when its owner session is gone (berth gc)')
+      .option('--keep', 'keep it running after this session ends (the default from a terminal)')
+      .option('--until-session-ends', 'stop it when this session ends (the default from an agent session)')
+      .option('--ephemeral', 'the old name of --until-session-ends')
       .option('--on-conflict <policy>', 'when a stranger holds its port or a lock file: refuse (default), evict, or wait')
       .option('--lock <path>', 'a file it must hold alone, e.g. a database (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
       .addOption(force())
@@ -177,7 +179,7 @@ function build(): Command {
   lazy(
     program
       .command('gc')
-      .description('stop ephemeral services whose owner is gone; drop lapsed leases, dead lock records, stale TMPDIRs')
+      .description('stop services whose session is gone and that end with it; drop lapsed leases, dead lock records, stale TMPDIRs')
       .option('--dry-run', 'only say what it would do')
       .addOption(json()),
     () => import('./commands/gc.ts'),

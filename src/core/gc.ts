@@ -1,4 +1,4 @@
-// `berth gc`: what nobody needs any more. Ephemeral services whose owner session is gone,
+// `berth gc`: what nobody needs any more. Session-scoped services whose owner session is gone,
 // leases whose TTL passed or whose holder is gone, lock records whose holder is gone, and
 // private TMPDIRs of services that are not running.
 import { isAlive } from './identity.ts';
@@ -8,6 +8,7 @@ import { recordEvent } from './registry/events.ts';
 import type { Registry } from './registry/registry.ts';
 import { isLive } from './supervisor/state.ts';
 import { loadServices } from './supervisor/store.ts';
+import { reapableServices } from './supervisor/lifetime.ts';
 import { splitName } from './project.ts';
 import { listServiceTmps, removeServiceTmp, serviceTmpDir } from './supervisor/tmpdir.ts';
 
@@ -30,10 +31,9 @@ export function planGc(home: string, registry: Registry | undefined): GcAction[]
   if (!registry) return [];
   const actions: GcAction[] = [];
   const services = loadServices(registry);
-  for (const s of services) {
-    if (s.spec.ephemeral && isLive(s.state) && s.owner && isOwnerGone(s.owner)) {
-      actions.push({ kind: 'stop-service', subject: s.spec.name, detail: `ephemeral, and its owner ${s.owner.session} is gone` });
-    }
+  // the owner watch's rule (lifetime.ts): what it did not get to (no daemon ran) gc stops
+  for (const s of reapableServices(services, isOwnerGone)) {
+    actions.push({ kind: 'stop-service', subject: s.spec.name, detail: `it ends with its session, and ${s.owner!.session} is gone` });
   }
   for (const p of listPortRecords(registry)) {
     const lapse = leaseLapse(p);

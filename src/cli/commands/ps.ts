@@ -23,12 +23,13 @@ export async function run(ctx: Context, name: string | undefined, opts: { all?: 
     s.port === null ? '-' : String(s.port),
     s.health ?? '-',
     s.owner ? `${s.owner.session}${s.ownerGone ? ' (gone)' : ''}` : '-',
+    s.lifetime,
     uptime(s),
     String(s.restarts),
     describeExit(s.lastExit),
     s.purpose ?? '',
   ]);
-  for (const line of table(['PROJECT', 'NAME', 'STATE', 'PID', 'PORT', 'HEALTH', 'OWNER', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'PURPOSE'], rows, 40)) ctx.out.line(line);
+  for (const line of table(['PROJECT', 'NAME', 'STATE', 'PID', 'PORT', 'HEALTH', 'OWNER', 'LIFETIME', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'PURPOSE'], rows, 40)) ctx.out.line(line);
   for (const s of sorted) if (s.detail && ['backoff', 'failed', 'unhealthy'].includes(s.state)) ctx.out.line(`  ${s.fullName}: ${s.detail}`);
   for (const s of sorted) if (s.configChanged) ctx.out.line(`  ${s.fullName}: ${DRIFT_HINT} (${s.configChanged.join(', ')} changed in ${s.configFile})`);
   return 0;

@@ -15,6 +15,8 @@ export interface RunOptions {
   env?: string[];
   restart?: string;
   maxRestarts?: string;
+  keep?: boolean;
+  untilSessionEnds?: boolean;
   ephemeral?: boolean;
   onConflict?: string;
   lock?: string[];
@@ -38,6 +40,8 @@ export async function run(ctx: Context, name: string, argv: string[], opts: RunO
     ...(maxRestarts !== undefined ? { maxRestarts } : {}),
     ...(opts.onConflict !== undefined ? { onConflict: opts.onConflict } : {}),
     ...(opts.lock !== undefined ? { locks: opts.lock } : {}),
+    keep: opts.keep === true,
+    untilSessionEnds: opts.untilSessionEnds === true,
     ephemeral: opts.ephemeral === true,
     wait: opts.wait !== false,
     timeoutMs: parseDuration(opts.timeout ?? '60s', '--timeout'),
@@ -55,6 +59,9 @@ export async function run(ctx: Context, name: string, argv: string[], opts: RunO
       const ready = result.readyMs === null ? 'not waiting for it to be ready' : `${result.service.state} in ${(result.readyMs / 1000).toFixed(1)}s`;
       ctx.out.line(`${result.outcome} ${name} (${where(result.service)}), ${ready}${changedText(result)}`);
     }
+    const owner = result.service.owner;
+    // what happens to it when this session ends, said once where the agent reads it (decision 0017)
+    if (result.service.lifetime === 'session' && owner?.process !== undefined) ctx.out.note(`${name} stops when session ${owner.session} ends (berth run --keep keeps it running)`);
     return 0;
   } catch (err) {
     printLogTail(ctx, err);

@@ -141,6 +141,10 @@ export function loadYaml(file: string): Project {
         throw new ConfigError(at(offsetOf(['services', name, 'health']), `services.${name}.health`), err.message, err.hint);
       }
     }
+    // `ephemeral:` is the old spelling of `keep: false` (decision 0017): both are read, and must agree
+    if (svc.keep !== undefined && svc.ephemeral !== undefined && svc.keep === svc.ephemeral) {
+      throw new ConfigError(at(offsetOf(['services', name, 'ephemeral']), `services.${name}.ephemeral`), `keep: ${svc.keep} contradicts ephemeral: ${svc.ephemeral}`, 'give keep only (ephemeral is its old name, the opposite of keep)');
+    }
     services.set(name, {
       spec: {
         name,
@@ -152,7 +156,7 @@ export function loadYaml(file: string): Project {
         restart: svc.restart ?? 'on-failure',
         maxRestarts: svc.max_restarts ?? null,
         purpose: svc.purpose ?? null,
-        ephemeral: svc.ephemeral ?? false,
+        ephemeral: svc.keep !== undefined ? !svc.keep : (svc.ephemeral ?? false),
         onConflict: svc.on_conflict ?? 'refuse',
         locks: (svc.locks ?? []).map((p) => (isAbsolute(p) ? p : resolve(dir, p))),
         configFile: file,

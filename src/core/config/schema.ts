@@ -17,7 +17,8 @@ export const serviceSchema = z.strictObject({
   locks: z.array(z.string().min(1)).optional().describe('files this service must hold alone (a database), relative to berth.yaml'),
   depends_on: z.array(name).optional(),
   purpose: z.string().optional(),
-  ephemeral: z.boolean().optional(),
+  keep: z.boolean().optional().describe('keep it running after the session that started it ends (default true); false: berth stops it then'),
+  ephemeral: z.boolean().optional().describe('the old name of keep: false (ephemeral: true stops it when its session ends)'),
 });
 
 export const configSchema = z.strictObject({

@@ -7,6 +7,7 @@ import type { Owner } from '../owner.ts';
 import type { PortRange } from '../validate.ts';
 import type { ServiceSpec, SpecField } from './spec.ts';
 import type { ServiceState } from './state.ts';
+import type { Lifetime } from './lifetime.ts';
 
 export interface ExitInfo {
   code: number | null;
@@ -34,7 +35,10 @@ export interface ServiceView {
   argv: string[];
   cwd: string;
   restartPolicy: ServiceSpec['restart'];
+  /** true when it ends with its owner session (lifetime "session") */
   ephemeral: boolean;
+  /** what happens when its owner session ends: `session`, berth stops it (a BERTH_SESSION never ends); `keep`, it runs on */
+  lifetime: Lifetime;
   onConflict: ServiceSpec['onConflict'];
   /** the berth.yaml (or Procfile) `berth up` started it from, or null (`berth run`) */
   configFile: string | null;

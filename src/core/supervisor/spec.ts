@@ -36,7 +36,7 @@ export interface ServiceSpec {
 export const DRIFT_HINT = 'config changed: berth up applies it';
 
 /** A spec field a user sets, by the name berth.yaml gives it (`run` is the command). */
-export type SpecField = 'run' | 'cwd' | 'env' | 'port' | 'health' | 'restart' | 'max_restarts' | 'purpose' | 'ephemeral' | 'on_conflict' | 'locks';
+export type SpecField = 'run' | 'cwd' | 'env' | 'port' | 'health' | 'restart' | 'max_restarts' | 'purpose' | 'keep' | 'on_conflict' | 'locks';
 
 const FIELDS: ReadonlyArray<[SpecField, (s: ServiceSpec) => unknown]> = [
   ['run', (s) => s.argv],
@@ -47,7 +47,7 @@ const FIELDS: ReadonlyArray<[SpecField, (s: ServiceSpec) => unknown]> = [
   ['restart', (s) => s.restart],
   ['max_restarts', (s) => s.maxRestarts ?? null],
   ['purpose', (s) => s.purpose ?? null],
-  ['ephemeral', (s) => s.ephemeral === true],
+  ['keep', (s) => s.ephemeral !== true],
   ['on_conflict', (s) => s.onConflict ?? 'refuse'],
   ['locks', (s) => s.locks ?? []],
 ];

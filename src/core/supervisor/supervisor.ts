@@ -19,6 +19,8 @@ import { SupervisorShell } from './shell.ts';
 import { runChanges, type ServiceSpec, type SpecField, validateSpec } from './spec.ts';
 import { isLive } from './state.ts';
 import type { ServiceRecord } from './store.ts';
+import { reapableServices, reapReason } from './lifetime.ts';
+import { OwnerWatch } from './owner-watch.ts';
 import { toView } from './view.ts';
 
 export type { SupervisorClock } from './deps.ts';
@@ -26,6 +28,8 @@ export type { SupervisorClock } from './deps.ts';
 // Logs are written by the services directly; checking often bounds the overshoot past the cap
 // to what a service writes in this time.
 const LOG_CHECK_MS = 200;
+// a reaped service's tree gets this long after TERM before KILL (as a daemon finishing a stop)
+const REAP_GRACE_MS = 5_000;
 
 export interface SupervisorOptions extends Partial<Omit<SupervisorDeps, 'clock'>> {
   home: string;
@@ -34,6 +38,8 @@ export interface SupervisorOptions extends Partial<Omit<SupervisorDeps, 'clock'>
   range?: PortRange;
   logMaxBytes?: number;
   clock?: SupervisorClock;
+  /** how often the owner watch checks the sessions (default OWNER_POLL_MS) */
+  ownerPollMs?: number;
 }
 
 export class Supervisor implements SupervisorApi {
@@ -49,6 +55,10 @@ export class Supervisor implements SupervisorApi {
   private readonly startedAt: number;
   private readonly self: Caller;
   private logTimer: NodeJS.Timeout | null = null;
+  private readonly ownerWatch: OwnerWatch;
+  private readonly unwatch: () => void;
+  /** services whose reap is queued or running: a later tick does not queue it again */
+  private readonly reaping = new Set<string>();
 
   constructor(opts: SupervisorOptions) {
     this.home = opts.home;
@@ -63,6 +73,16 @@ export class Supervisor implements SupervisorApi {
     this.startedAt = this.clock.now();
     this.self = { actor: `berthd (pid ${process.pid})`, owner: detectOwner() };
     this.shell = new SupervisorShell({ home: this.home, registry: this.registry, deps, self: this.self });
+    this.ownerWatch = new OwnerWatch({
+      clock: this.clock,
+      store: this.store,
+      isAlive: (identity) => this.processes.isAlive(identity),
+      reap: (records) => this.reap(records),
+      ...(opts.ownerPollMs !== undefined ? { intervalMs: opts.ownerPollMs } : {}),
+    });
+    this.unwatch = this.shell.subscribe((change) => {
+      if (change.kind === 'service') this.ownerWatch.invalidate();
+    });
   }
 
   /** Calls listener at every change of a service record and every event recorded; returns the unsubscribe. */
@@ -72,17 +92,59 @@ export class Supervisor implements SupervisorApi {
 
   // ---- lifecycle of the daemon ---------------------------------------------------------
 
-  /** Adopts every recorded service whose process is alive; brings back, by policy, those that died meanwhile. */
+  /**
+   * Adopts every recorded service whose process is alive; brings back, by policy, those that
+   * died meanwhile. Then the owner watch starts: its first check reaps at once what sessions
+   * that ended while no daemon ran left behind.
+   */
   async adoptAll(): Promise<void> {
     for (const record of this.store.loadAll()) await this.shell.adopt(record);
     this.logTimer = setInterval(() => this.rotateLogs(), LOG_CHECK_MS);
     this.logTimer.unref();
+    await this.ownerWatch.start();
   }
 
   /** Stops watching (the daemon is going away); services keep running. */
   close(): void {
     if (this.logTimer) clearInterval(this.logTimer);
+    this.ownerWatch.stop();
+    this.unwatch();
     this.shell.close();
+  }
+
+  /**
+   * Stops session-scoped services whose owner session is gone, through the normal stop path
+   * (whole instance tree, grace then KILL), each re-checked inside its serial queue: a service
+   * restarted or kept meanwhile is left alone. The record stays, stopped, with why; a `reap`
+   * event names the session.
+   */
+  async reap(records: ServiceRecord[]): Promise<void> {
+    const gone = (owner: { process?: ServiceRecord['identity'] }): boolean => owner.process !== undefined && owner.process !== null && !this.processes.isAlive(owner.process);
+    await Promise.all(
+      records
+        .filter((r) => !this.reaping.has(r.spec.name))
+        .map(async (r) => {
+          const name = r.spec.name;
+          this.reaping.add(name);
+          try {
+            await this.shell.serial(name, async () => {
+              const record = this.store.load(name);
+              if (!record || reapableServices([record], gone).length === 0) return;
+              const owner = record.owner!;
+              // the ownership rule allows it: the owner session is gone (decision 0014)
+              assertOwnership({ name, owner, startedAt: record.startedAt }, this.self.owner, {}, { action: 'stop', command: `berth stop ${name}` }, this.clock.now(), gone);
+              const who = { actor: this.self.actor, owner };
+              await this.shell.stopInstance(record, who, REAP_GRACE_MS, reapReason(owner));
+              this.shell.event(who, { verb: 'reap', subject: name, outcome: 'ok', details: { session: owner.session, agent: owner.agent ?? null, pid: record.identity?.pid ?? null } });
+            });
+          } catch (err) {
+            // on the record; the next tick tries again while it stays reapable
+            this.shell.event(this.self, { verb: 'reap', subject: name, outcome: 'failed', details: { error: err instanceof Error ? err.message : String(err) } });
+          } finally {
+            this.reaping.delete(name);
+          }
+        }),
+    );
   }
 
   // ---- the API ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import type { ServiceView } from './api.ts';
 import { expandPort } from './health.ts';
 import { logPath } from './logs.ts';
 import { isLive } from './state.ts';
+import { lifetimeOf } from './lifetime.ts';
 import { splitName } from '../project.ts';
 import type { ServiceRecord } from './store.ts';
 
@@ -31,6 +32,7 @@ export function toView(record: ServiceRecord, home: string): ServiceView {
     cwd: spec.cwd,
     restartPolicy: spec.restart,
     ephemeral: spec.ephemeral,
+    lifetime: lifetimeOf(spec),
     onConflict: spec.onConflict ?? 'refuse',
     configFile: spec.configFile ?? null,
     startedAt: live && record.startedAt !== null ? new Date(record.startedAt).toISOString() : null,
