@@ -52,7 +52,7 @@ test('a spec is the same service unless a field a user sets changes; specChanges
     [{ restart: 'always' }, 'restart'],
     [{ maxRestarts: 3 }, 'max_restarts'],
     [{ purpose: 'other' }, 'purpose'],
-    [{ ephemeral: true }, 'ephemeral'],
+    [{ ephemeral: true }, 'keep'],
     [{ onConflict: 'evict' }, 'on_conflict'],
     [{ locks: ['/tmp/x.db'] }, 'locks'],
   ];

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { Identity } from '../../src/core/identity.ts';
+import { detectOwner } from '../../src/core/owner.ts';
 import { listEvents } from '../../src/core/registry/events.ts';
 import { Registry } from '../../src/core/registry/registry.ts';
 import { HEALTH_INTERVAL_MS, UNHEALTHY_CHECKS_BEFORE_RESTART } from '../../src/core/supervisor/decide.ts';
@@ -314,4 +315,47 @@ test('a new daemon brings back a record whose process died while no daemon watch
   await clock.advance(200);
   assert.equal(world.children.length, 1, 'restarted after the backoff');
   assert.ok(!verbs(registry).includes('adopt'));
+});
+
+// ---- session lifetimes: the owner watch (decision 0017) ------------------------------------------
+
+// the daemon's own user: a reap passes the ownership rule only for its user's services
+const agentOwner = (pid: number) => ({ session: `claude:${pid}:1`, source: 'agent' as const, agent: 'claude', process: { pid, startTicks: 1, bootId: 'b' }, user: detectOwner().user });
+
+test('the owner watch stops a session-scoped service within a tick of its session ending, and keeps a kept one', async (t) => {
+  const { sup, clock, world, registry } = setup(t);
+  await sup.adoptAll();
+  world.adopted.add(9001); // the agent session's process
+  const agent = agentOwner(9001);
+  await sup.run({ actor: 'test', owner: agent, spec: { ...baseSpec, name: 'p/web', ephemeral: true }, env: {}, wait: false, timeoutMs: 1_000 });
+  await sup.run({ actor: 'test', owner: agent, spec: { ...baseSpec, name: 'p/kept', ephemeral: false }, env: {}, wait: false, timeoutMs: 1_000 });
+  await clock.advance(2_000);
+  assert.equal(loadService(registry, 'p/web')!.state, 'running', 'its session is alive');
+
+  world.adopted.delete(9001);
+  await clock.advance(1_000);
+  const web = loadService(registry, 'p/web')!;
+  assert.equal(web.state, 'stopped', 'reaped through the stop path');
+  assert.equal(web.detail, `reaped: its session ${agent.session} (claude) ended`);
+  assert.equal(world.stops.length, 1, 'one tree stopped: the reaped one');
+  assert.equal(loadService(registry, 'p/kept')!.state, 'running');
+  const reap = listEvents(registry, { limit: 100 }).find((e) => e.verb === 'reap');
+  assert.ok(reap, 'a reap event');
+  assert.equal(reap.subject, 'p/web');
+  assert.equal(reap.details?.session, agent.session);
+  assert.equal(reap.details?.agent, 'claude');
+  await clock.advance(5_000);
+  assert.equal(world.children.filter((c) => c.alive).length, 1, 'not restarted after the reap');
+});
+
+test('a daemon that was down when the session ended reaps at its start, after adopting', async (t) => {
+  const { sup, world, registry } = setup(t);
+  const record = { ...adoptedRecord('running', 779), owner: agentOwner(9002) };
+  record.spec = { ...record.spec, ephemeral: true };
+  saveService(registry, record, T0);
+  world.adopted.add(779); // the service runs on; its session 9002 is gone
+  await sup.adoptAll();
+  await settle();
+  assert.equal(loadService(registry, 'web')!.state, 'stopped');
+  assert.deepEqual(verbs(registry).reverse(), ['adopt', 'stop', 'reap'], 'adopted first, then reaped');
 });
