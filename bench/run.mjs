@@ -197,6 +197,13 @@ async function main() {
   const lat = leases.map((l) => l[2]).sort((a, b) => a - b);
   results.benchmarks['lease storm, 20 x 25'] = { duplicates, p50Ms: round(lat[lat.length >> 1]), p99Ms: round(lat[Math.floor(lat.length * 0.99)]) };
   console.log(`lease storm: ${duplicates} duplicates, p50 ${round(lat[lat.length >> 1])} ms, p99 ${round(lat[Math.floor(lat.length * 0.99)])} ms`);
+
+  // the owner watch: CPU over wall time with 200 session-scoped services over 50 live sessions
+  const watch = spawnSync(node, ['--disable-warning=ExperimentalWarning', join(ROOT, 'bench/owner-watch.mjs')], { env, encoding: 'utf8' });
+  if (watch.status !== 0) throw new Error(`bench/owner-watch.mjs → ${watch.status}\n${watch.stderr}`);
+  const w = JSON.parse(watch.stdout);
+  results.benchmarks['owner watch, 200 services'] = w;
+  console.log(`owner watch: ${w.services} services, ${w.sessions} sessions, ${w.seconds} s: ${w.quiet.cpuPercent} % CPU quiet, ${w.churn.cpuPercent} % with a record change every tick`);
 }
 
 try {
