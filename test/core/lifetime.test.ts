@@ -2,7 +2,11 @@
 // session by default, and which are reapable once sessions are gone. The owner watch and
 // `berth gc` both use reapableServices, so these cases hold for both.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadProject } from '../../src/core/config/load.ts';
 import type { Owner } from '../../src/core/owner.ts';
 import { endsWithSession, lifetimeOf, reapableServices, watchedOwners } from '../../src/core/supervisor/lifetime.ts';
 import type { ServiceRecord } from '../../src/core/supervisor/store.ts';
@@ -48,4 +52,14 @@ test('reapable: session-scoped, running or retrying, and its owner session gone;
   assert.deepEqual(reapableServices(records, gone).map((r) => r.spec.name), ['p/a', 'p/b']);
   assert.deepEqual(asked, ['claude:1:1', 'claude:2:1'], 'each session is checked once; a BERTH_SESSION owner (no process) never');
   assert.deepEqual([...watchedOwners(records).keys()], ['claude:1:1', 'claude:2:1']);
+});
+
+test('berth.yaml: services are kept unless keep: false; ephemeral: true is read as keep: false; a contradiction is refused', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-keep-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'berth.yaml'), 'services:\n  a:\n    run: sleep 1\n  b:\n    run: sleep 1\n    keep: false\n  c:\n    run: sleep 1\n    keep: true\n  d:\n    run: sleep 1\n    ephemeral: true\n');
+  const specs = loadProject(dir).services;
+  assert.deepEqual(['a', 'b', 'c', 'd'].map((n) => lifetimeOf(specs.get(n)!.spec)), ['keep', 'session', 'keep', 'session']);
+  writeFileSync(join(dir, 'berth.yaml'), 'services:\n  a:\n    run: sleep 1\n    keep: true\n    ephemeral: true\n');
+  assert.throws(() => loadProject(dir), (err: Error & { code?: string }) => err.code === 'config_invalid' && /keep: true contradicts ephemeral: true/.test(err.message));
 });
