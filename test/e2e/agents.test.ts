@@ -48,7 +48,7 @@ test('guard, as a PreToolUse hook: exit 2 with the berth command for bad habits,
   assert.match(blocked.stderr, /berth run NAME --port auto -- CMD/);
   const kill = await guard(hook('kill -9 $(lsof -t -i:3000)'), env);
   assert.equal(kill.code, 2);
-  assert.match(kill.stderr, /berth free PORT/);
+  assert.match(kill.stderr, /berth free 3000/);
   assert.equal((await guard(hook('npm test'), env)).code, 0);
   assert.equal((await guard(JSON.stringify({ tool_name: 'Read', tool_input: { file_path: '/x' } }), env)).code, 0);
   const garbage = await guard('not json', env);
