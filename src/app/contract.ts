@@ -171,7 +171,7 @@ export const CONTRACT = {
     conflicts: z.number().int(),
     config: nullable(z.string()),
   }),
-  init: z.strictObject({ agent: z.enum(['claude', 'codex', 'cursor', 'generic']), file: z.string(), change: z.enum(['created', 'added', 'updated', 'unchanged']), register: z.array(z.string()) }),
+  init: z.strictObject({ agent: z.enum(['claude', 'codex', 'cursor', 'generic']), reason: z.string(), file: z.string(), change: z.enum(['created', 'added', 'updated', 'unchanged']), register: z.array(z.string()) }),
   guard: z.strictObject({ allow: z.boolean(), reason: z.string().optional() }),
   schema: z.record(z.string(), z.unknown()),
   export: z.strictObject({ format: z.enum(['systemd', 'launchd']), dir: nullable(z.string()), files: z.array(z.strictObject({ path: z.string(), content: z.string() })) }),
