@@ -84,7 +84,7 @@ export const event = z.strictObject({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 export const exitInfo = z.strictObject({ code: nullable(z.number().int()), signal: nullable(z.string()), at: iso });
-const specField = z.enum(['run', 'cwd', 'env', 'port', 'health', 'restart', 'max_restarts', 'purpose', 'ephemeral', 'on_conflict', 'locks']);
+const specField = z.enum(['run', 'cwd', 'env', 'port', 'health', 'restart', 'max_restarts', 'purpose', 'ephemeral', 'on_conflict', 'locks', 'port_from_listener']);
 export const service = z.strictObject({
   name: z.string().describe('the service name within its project: web'),
   project: nullable(z.string()).describe('its project: shop (null only for a record older than projects)'),

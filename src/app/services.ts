@@ -31,6 +31,8 @@ export interface RunInput {
   ephemeral?: boolean;
   onConflict?: string;
   locks?: string[];
+  /** take the port its tree listens on when that is not the one berth gave it (--port-from-listener) */
+  portFromListener?: boolean;
   wait?: boolean;
   timeoutMs?: number;
   /** replace it even if another live session owns it (recorded) */
@@ -65,6 +67,7 @@ export function specFromInput(input: RunInput, baseDir = process.cwd()): Service
     ephemeral: input.ephemeral === true,
     onConflict: parseOnConflict(input.onConflict ?? 'refuse'),
     locks: (input.locks ?? []).map((p) => resolve(baseDir, p)),
+    ...(input.portFromListener === true ? { portFromListener: true } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ export interface RunOptions {
   ephemeral?: boolean;
   onConflict?: string;
   lock?: string[];
+  portFromListener?: boolean;
   wait?: boolean;
   timeout?: string;
   force?: boolean;
@@ -38,6 +39,7 @@ export async function run(ctx: Context, name: string, argv: string[], opts: RunO
     ...(maxRestarts !== undefined ? { maxRestarts } : {}),
     ...(opts.onConflict !== undefined ? { onConflict: opts.onConflict } : {}),
     ...(opts.lock !== undefined ? { locks: opts.lock } : {}),
+    ...(opts.portFromListener === true ? { portFromListener: true } : {}),
     ephemeral: opts.ephemeral === true,
     wait: opts.wait !== false,
     timeoutMs: parseDuration(opts.timeout ?? '60s', '--timeout'),

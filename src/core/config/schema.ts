@@ -18,6 +18,7 @@ export const serviceSchema = z.strictObject({
   depends_on: z.array(name).optional(),
   purpose: z.string().optional(),
   ephemeral: z.boolean().optional(),
+  port_from_listener: z.boolean().optional().describe('if it listens on another port than $PORT, take that port as its port'),
 });
 
 export const configSchema = z.strictObject({
