@@ -84,7 +84,7 @@ export const event = z.strictObject({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 export const exitInfo = z.strictObject({ code: nullable(z.number().int()), signal: nullable(z.string()), at: iso });
-const specField = z.enum(['run', 'cwd', 'env', 'port', 'health', 'restart', 'max_restarts', 'purpose', 'keep', 'on_conflict', 'locks']);
+const specField = z.enum(['run', 'cwd', 'env', 'port', 'health', 'restart', 'max_restarts', 'purpose', 'keep', 'on_conflict', 'locks', 'port_from_listener']);
 export const service = z.strictObject({
   name: z.string().describe('the service name within its project: web'),
   project: nullable(z.string()).describe('its project: shop (null only for a record older than projects)'),
@@ -172,7 +172,7 @@ export const CONTRACT = {
     conflicts: z.number().int(),
     config: nullable(z.string()),
   }),
-  init: z.strictObject({ agent: z.enum(['claude', 'codex', 'cursor', 'generic']), file: z.string(), change: z.enum(['created', 'added', 'updated', 'unchanged']), register: z.array(z.string()) }),
+  init: z.strictObject({ agent: z.enum(['claude', 'codex', 'cursor', 'generic']), reason: z.string(), file: z.string(), change: z.enum(['created', 'added', 'updated', 'unchanged']), register: z.array(z.string()) }),
   guard: z.strictObject({ allow: z.boolean(), reason: z.string().optional() }),
   schema: z.record(z.string(), z.unknown()),
   export: z.strictObject({ format: z.enum(['systemd', 'launchd']), dir: nullable(z.string()), files: z.array(z.strictObject({ path: z.string(), content: z.string() })) }),

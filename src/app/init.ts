@@ -1,10 +1,13 @@
 // `berth init`: tells an agent, in the instructions file it reads, how to work on a shared
 // machine with berth, and how to register berth's MCP server. Idempotent: a marked block is
-// added once and replaced only if its text changed.
+// added once and replaced only if its text changed. Which file: CLAUDE.md when run from a
+// Claude Code session (it reads that one), else AGENTS.md; --agent says otherwise, and the
+// result says which was chosen and why.
 import { existsSync, writeFileSync } from 'node:fs';
 import { readBoundedText } from '../core/bounded-read.ts';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
+import { detectOwner } from '../core/owner.ts';
 
 export type AgentKind = 'claude' | 'codex' | 'cursor' | 'generic';
 
@@ -34,8 +37,21 @@ export function parseAgent(text: string | undefined): AgentKind {
   throw new UsageError(`unknown agent ${JSON.stringify(agent)}`, 'use claude, codex, cursor or generic', 'invalid_agent');
 }
 
+/** The agent whose instructions file init writes, and why: --agent, else a Claude Code session found, else generic. */
+export function chooseAgent(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, pid = process.pid): { agent: AgentKind; reason: string } {
+  if (flag !== undefined) return { agent: parseAgent(flag), reason: `--agent ${flag}` };
+  // Claude Code sets CLAUDECODE=1 for the commands it runs
+  if (env.CLAUDECODE === '1') return { agent: 'claude', reason: 'run from a Claude Code session (CLAUDECODE=1)' };
+  // else a claude process among the ancestors (BERTH_SESSION is ignored: it names a session, not the agent)
+  const owner = detectOwner(pid, {});
+  if (owner.source === 'agent' && owner.agent === 'claude') return { agent: 'claude', reason: `run from a Claude Code session (claude, pid ${owner.process?.pid})` };
+  return { agent: 'generic', reason: 'not run from a Claude Code session (pass --agent claude for CLAUDE.md)' };
+}
+
 export interface InitResult {
   agent: AgentKind;
+  /** why this agent's file: the --agent flag, or what was found of the session */
+  reason: string;
   file: string;
   /** created the file, added the block, updated an outdated block, or left it as it was */
   change: 'created' | 'added' | 'updated' | 'unchanged';
@@ -44,7 +60,7 @@ export interface InitResult {
 
 const MAX_INSTRUCTIONS_BYTES = 8 * 1024 * 1024;
 
-export function installInstructions(dir: string, agent: AgentKind): InitResult {
+export function installInstructions(dir: string, agent: AgentKind, reason = `--agent ${agent}`): InitResult {
   const file = join(dir, INSTRUCTION_FILES[agent]);
   const block = `${BEGIN}\n${INSTRUCTIONS}\n${END}\n`;
   let change: InitResult['change'];
@@ -65,7 +81,7 @@ export function installInstructions(dir: string, agent: AgentKind): InitResult {
       if (change === 'updated') writeFileSync(file, next);
     }
   }
-  return { agent, file, change, register: registration(agent) };
+  return { agent, reason, file, change, register: registration(agent) };
 }
 
 /** How to register berth's MCP server (and, for Claude Code, the guard hook) with an agent. */

@@ -38,6 +38,8 @@ export interface RunInput {
   ephemeral?: boolean;
   onConflict?: string;
   locks?: string[];
+  /** take the port its tree listens on when that is not the one berth gave it (--port-from-listener) */
+  portFromListener?: boolean;
   wait?: boolean;
   timeoutMs?: number;
   /** replace it even if another live session owns it (recorded) */
@@ -75,6 +77,7 @@ export function specFromInput(input: RunInput, owner: Pick<Owner, 'source'>, bas
     ephemeral: endsWithSession(owner, { keep: input.keep === true, ephemeral: input.ephemeral === true, untilSessionEnds: input.untilSessionEnds === true }),
     onConflict: parseOnConflict(input.onConflict ?? 'refuse'),
     locks: (input.locks ?? []).map((p) => resolve(baseDir, p)),
+    ...(input.portFromListener === true ? { portFromListener: true } : {}),
   };
 }
 

@@ -68,6 +68,7 @@ function build(): Command {
       .option('--ephemeral', 'the old name of --until-session-ends')
       .option('--on-conflict <policy>', 'when a stranger holds its port or a lock file: refuse (default), evict, or wait')
       .option('--lock <path>', 'a file it must hold alone, e.g. a database (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--port-from-listener', 'if it listens on another port than $PORT, take that port as its port (else that fails at once)')
       .addOption(force())
       .option('--no-wait', 'return once started, without waiting until ready')
       .option('--timeout <duration>', 'how long to wait until ready (default 60s)')

@@ -27,7 +27,7 @@ export const ERROR_CODES = [
   // not found (exit 4)
   'not_found', 'process_gone',
   // failures (exit 1)
-  'ports_exhausted', 'not_ready', 'service_exited', 'command_failed_to_start', 'daemon_unavailable',
+  'ports_exhausted', 'not_ready', 'port_mismatch', 'service_exited', 'command_failed_to_start', 'daemon_unavailable',
   'registry_corrupt', 'registry_readonly', 'registry_too_new', 'registry_failed',
   'bad_request', 'request_too_large', 'no_route', 'internal',
 ] as const;

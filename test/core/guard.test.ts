@@ -33,6 +33,20 @@ const BLOCKED = [
   'pgrep node | xargs kill',
   'kill -9 $(pidof python3)',
   'echo starting; nohup ./node_modules/.bin/next dev &',
+  // issue 13: detached multiplexer sessions, and kills fed by a search through xargs
+  "tmux new -d -s web 'npm run dev'",
+  'tmux new-session -d -s api "cd api && uvicorn main:app --port 8000"',
+  'tmux new -ds web npm start',
+  "tmux send-keys -t web 'npm run dev' Enter",
+  'screen -dmS web npm run dev',
+  'screen -d -m python3 -m http.server 8765',
+  'nohup python3 -m http.server &',
+  'lsof -t -i :8080 | xargs kill',
+  'lsof -ti tcp:3000 | xargs -r kill -9',
+  'pgrep -f vite | xargs kill',
+  "ps aux | grep 'next dev' | awk '{print $2}' | xargs kill -9",
+  'ps -ef | grep node | awk \'{print $2}\' | xargs -I {} kill {}',
+  'pidof node | xargs kill',
 ];
 
 const ALLOWED = [
@@ -61,6 +75,20 @@ const ALLOWED = [
   'cat <<EOF > file.txt\nhello\nEOF',
   'test -f x && echo yes || echo no',
   'wait',
+  // issue 13: the other side of the new patterns
+  'tmux ls',
+  'tmux attach -t web',
+  'tmux new -s scratch',
+  "tmux new -d -s build 'make test'",
+  "tmux send-keys -t web C-c",
+  'screen -ls',
+  'screen -r web',
+  'nohup make build > build.log 2>&1',
+  'nohup ./backup.sh &',
+  'echo 12345 | xargs kill',
+  'cat pids.txt | xargs echo',
+  'lsof -t -i :8080',
+  'pgrep -f vite',
 ];
 
 test(`the guard blocks ${BLOCKED.length} ways to orphan a server or kill broadly, each naming the berth command`, () => {
@@ -73,4 +101,11 @@ test(`the guard blocks ${BLOCKED.length} ways to orphan a server or kill broadly
 
 test(`the guard lets ${ALLOWED.length} ordinary commands through`, () => {
   for (const cmd of ALLOWED) assert.deepEqual(judgeCommand(cmd), { allow: true }, `should allow: ${cmd}`);
+});
+
+test('a kill of what a port search found names the port in the berth command to use', () => {
+  assert.match(judgeCommand('lsof -t -i :8080 | xargs kill').reason!, /`berth free 8080`/);
+  assert.match(judgeCommand('kill -9 $(lsof -ti tcp:3000)').reason!, /`berth free 3000`/);
+  assert.match(judgeCommand('pgrep -f vite | xargs kill').reason!, /`berth stop NAME`/);
+  assert.match(judgeCommand("tmux new -d -s web 'npm run dev'").reason!, /detached tmux or screen.*`berth run NAME --port auto -- CMD`/);
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { UsageError } from '../../src/core/errors.ts';
 import { describeLock, parseLockLine, splitDev } from '../../src/core/inspect/file-locks.ts';
 import { decodeAddress, parseNetTable } from '../../src/core/inspect/sockets.ts';
+import { portInLogLine } from '../../src/core/supervisor/port-mismatch.ts';
 import { parseDuration, parseName, parsePort, parsePortRange } from '../../src/core/validate.ts';
 
 test('addresses from /proc/net are decoded', () => {
@@ -51,4 +52,14 @@ test('user input is validated with usage errors', () => {
   assert.deepEqual(parsePortRange('40000-40010'), { low: 40000, high: 40010 });
   assert.deepEqual(parsePortRange(undefined), { low: 20000, high: 29999 });
   for (const bad of ['10-5', '0-10', '1-70000', 'x']) assert.throws(() => parsePortRange(bad), UsageError, bad);
+});
+
+test('portInLogLine: what a server prints about where it listens, and what it does not', () => {
+  assert.equal(portInLogLine('Serving HTTP on 0.0.0.0 port 8000 (http://0.0.0.0:8000/) ...'), 8000);
+  assert.equal(portInLogLine('Listening on http://[::]:3000'), 3000);
+  assert.equal(portInLogLine('server listening at 127.0.0.1:4321'), 4321);
+  assert.equal(portInLogLine('listening on port 5000'), 5000);
+  assert.equal(portInLogLine('  ➜  Local:   http://localhost:5173/'), 5173);
+  assert.equal(portInLogLine('connecting to http://db.internal:5432'), null);
+  assert.equal(portInLogLine('compiled in 1200 ms'), null);
 });

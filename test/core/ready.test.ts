@@ -29,3 +29,40 @@ test('waitReady: a deadline timer that fires early re-arms, and the wait ends wi
   timers.shift()!.fn();
   await assert.rejects(wait, (err: { code?: string }) => err.code === 'not_ready');
 });
+
+test('waitReady: a port mismatch is reported only once it has lasted the grace; a passing one is not', async () => {
+  let now = 1_000;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  let id = 0;
+  const clock = {
+    now: () => now,
+    setTimeout: (fn: () => void, ms: number) => {
+      timers.set(++id, { at: now + ms, fn });
+      return id as unknown as NodeJS.Timeout;
+    },
+    clearTimeout: (t: NodeJS.Timeout) => void timers.delete(t as unknown as number),
+  };
+  // runs the earliest timer, moving the clock to it
+  const tick = (): void => {
+    const [key, next] = [...timers.entries()].sort((a, b) => a[1].at - b[1].at)[0]!;
+    timers.delete(key);
+    now = next.at;
+    next.fn();
+  };
+  const record = { spec: testSpec(), state: 'starting', port: 20000, lastExit: null } as unknown as ServiceRecord;
+  const seen = { expected: 20000, listening: [8000], source: 'listener' as const, line: null };
+  // seen once, then gone, then seen for good: only the lasting one counts
+  const answers = [seen, null, seen, seen, seen, seen, seen];
+  let rejected: unknown = null;
+  const wait = waitReady({ name: 'web', home: tmpdir(), clock, load: () => record, current: () => true, subscribe: () => () => {}, timeoutMs: 60_000, t0: now, mismatch: () => (answers.length > 0 ? answers.shift()! : seen) });
+  wait.catch((err: unknown) => (rejected = err));
+  for (let i = 0; i < 3; i++) tick();
+  await Promise.resolve();
+  assert.equal(rejected, null, 'a mismatch that went away is not reported');
+  while (rejected === null && now < 5_000) {
+    tick();
+    await Promise.resolve();
+  }
+  await assert.rejects(wait, (err: { code?: string; details?: { listening?: number[] } }) => err.code === 'port_mismatch' && err.details?.listening?.[0] === 8000);
+  assert.ok(now < 3_000, `reported within about a second of lasting (at +${now - 1_000} ms)`);
+});

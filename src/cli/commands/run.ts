@@ -20,6 +20,7 @@ export interface RunOptions {
   ephemeral?: boolean;
   onConflict?: string;
   lock?: string[];
+  portFromListener?: boolean;
   wait?: boolean;
   timeout?: string;
   force?: boolean;
@@ -42,6 +43,7 @@ export async function run(ctx: Context, name: string, argv: string[], opts: RunO
     ...(opts.lock !== undefined ? { locks: opts.lock } : {}),
     keep: opts.keep === true,
     untilSessionEnds: opts.untilSessionEnds === true,
+    ...(opts.portFromListener === true ? { portFromListener: true } : {}),
     ephemeral: opts.ephemeral === true,
     wait: opts.wait !== false,
     timeoutMs: parseDuration(opts.timeout ?? '60s', '--timeout'),

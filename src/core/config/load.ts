@@ -159,6 +159,7 @@ export function loadYaml(file: string): Project {
         ephemeral: svc.keep !== undefined ? !svc.keep : (svc.ephemeral ?? false),
         onConflict: svc.on_conflict ?? 'refuse',
         locks: (svc.locks ?? []).map((p) => (isAbsolute(p) ? p : resolve(dir, p))),
+        ...(svc.port_from_listener === true ? { portFromListener: true } : {}),
         configFile: file,
       },
       dependsOn: svc.depends_on ?? [],

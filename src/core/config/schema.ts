@@ -19,6 +19,7 @@ export const serviceSchema = z.strictObject({
   purpose: z.string().optional(),
   keep: z.boolean().optional().describe('keep it running after the session that started it ends (default true); false: berth stops it then'),
   ephemeral: z.boolean().optional().describe('the old name of keep: false (ephemeral: true stops it when its session ends)'),
+  port_from_listener: z.boolean().optional().describe('if it listens on another port than $PORT, take that port as its port'),
 });
 
 export const configSchema = z.strictObject({

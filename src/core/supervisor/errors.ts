@@ -2,6 +2,7 @@
 import { BerthError, EXIT } from '../errors.ts';
 import type { ProcessInfo } from '../inspect/process.ts';
 import type { Owner } from '../owner.ts';
+import type { PortMismatch } from './port-mismatch.ts';
 
 export interface PortHolder {
   pid: number;
@@ -26,6 +27,26 @@ export class NotReadyError extends BerthError {
       exitCode: EXIT.failure,
       details: { service, timeoutMs, logTail },
     });
+  }
+}
+
+/**
+ * The service's own tree listens on another port than the one berth gave it, and not on that
+ * one (or says so in the first lines of its log): the classic unquoted $PORT, expanded to
+ * nothing by the caller's shell. Waiting longer would not help; the instance was stopped.
+ */
+export class PortMismatchError extends BerthError {
+  readonly mismatch: PortMismatch;
+  constructor(service: string, mismatch: PortMismatch, logTail: string[]) {
+    const { expected: port, listening, source, line } = mismatch;
+    const where = listening.map((p) => `:${p}`).join(', ');
+    const verb = source === 'log' ? 'says it listens on' : 'listens on';
+    super('port_mismatch', `"${service}" ${verb} ${where}, not on :${port} ($PORT): quote '$PORT' or pass it via --env`, {
+      hint: `berth gives the port as $PORT in the service's environment: write '$PORT' in single quotes (or sh -c '… $PORT') so your shell does not expand it to nothing, or run it with --port-from-listener to accept the port it chose; it was stopped`,
+      exitCode: EXIT.failure,
+      details: { service, port, listening, source, ...(line !== null ? { line } : {}), logTail },
+    });
+    this.mismatch = mismatch;
   }
 }
 

@@ -1,11 +1,18 @@
 // Waiting for a service to become ready (run --wait, restart --wait): woken by each change of
 // its record that the supervisor announces, and once at the deadline; never a poll of SQLite.
+// One thing is looked at on a timer: whether the service listens on another port than its own
+// (port-mismatch.ts), a mistake that would otherwise cost the whole timeout.
 import type { SupervisorChange } from './api.ts';
-import { NotReadyError, ServiceExitedError, ServiceNotFoundError } from './errors.ts';
+import { NotReadyError, PortMismatchError, ServiceExitedError, ServiceNotFoundError } from './errors.ts';
+import type { PortMismatch } from './port-mismatch.ts';
 import { logPath, tailLinesQuietly } from './logs.ts';
 import type { ServiceRecord } from './store.ts';
 
 const LOG_TAIL_LINES = 20;
+/** How often a starting service's listeners are compared with its port. */
+export const MISMATCH_POLL_MS = 250;
+/** How long a mismatch must last before it is reported: a port opened for a moment is not one. */
+export const MISMATCH_GRACE_MS = 750;
 
 export interface ReadyWait {
   name: string;
@@ -17,6 +24,8 @@ export interface ReadyWait {
   subscribe: (listener: (change: SupervisorChange) => void) => () => void;
   timeoutMs: number;
   t0: number;
+  /** a port mismatch of the instance waited for, if there is one now (null: none, or not starting) */
+  mismatch?: () => PortMismatch | null;
 }
 
 /** Resolves with the time it took to become ready; rejects if it ends, is stopped, or the time runs out. */
@@ -24,10 +33,14 @@ export function waitReady(w: ReadyWait): Promise<number> {
   return new Promise((resolve, reject) => {
     const deadline = w.t0 + w.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
+    let poll: NodeJS.Timeout | undefined;
+    let done = false;
     let unsubscribe = (): void => {};
     const finish = (fn: () => void): void => {
+      done = true;
       unsubscribe();
       if (timer) w.clock.clearTimeout(timer);
+      if (poll) w.clock.clearTimeout(poll);
       fn();
     };
     const tail = (): string[] => tailLinesQuietly(logPath(w.home, w.name), LOG_TAIL_LINES);
@@ -49,9 +62,22 @@ export function waitReady(w: ReadyWait): Promise<number> {
       if (timer) w.clock.clearTimeout(timer);
       timer = w.clock.setTimeout(evaluate, Math.max(1, left));
     };
+    // a mismatch seen since (first sighting): reported once it has lasted MISMATCH_GRACE_MS
+    let seenAt: number | null = null;
+    const look = (): void => {
+      poll = undefined;
+      if (done || !w.mismatch) return;
+      const found = w.mismatch();
+      const now = w.clock.now();
+      if (found === null) seenAt = null;
+      else if (seenAt === null) seenAt = now;
+      else if (now - seenAt >= MISMATCH_GRACE_MS) return finish(() => reject(new PortMismatchError(w.name, found, tail())));
+      poll = w.clock.setTimeout(look, MISMATCH_POLL_MS);
+    };
     unsubscribe = w.subscribe((change) => {
       if (change.kind === 'service' && change.name === w.name) evaluate();
     });
     evaluate();
+    if (!done) look();
   });
 }

@@ -28,6 +28,8 @@ export interface ServiceSpec {
   onConflict: OnConflict;
   /** files the service must hold alone (absolute paths) */
   locks: string[];
+  /** when it listens on another port than its own: take that port as its port (else: a port_mismatch error) */
+  portFromListener?: boolean;
   /** the berth.yaml (or Procfile) that declared it, when `berth up` started it: not part of what it is */
   configFile?: string;
 }
@@ -36,7 +38,7 @@ export interface ServiceSpec {
 export const DRIFT_HINT = 'config changed: berth up applies it';
 
 /** A spec field a user sets, by the name berth.yaml gives it (`run` is the command). */
-export type SpecField = 'run' | 'cwd' | 'env' | 'port' | 'health' | 'restart' | 'max_restarts' | 'purpose' | 'keep' | 'on_conflict' | 'locks';
+export type SpecField = 'run' | 'cwd' | 'env' | 'port' | 'health' | 'restart' | 'max_restarts' | 'purpose' | 'keep' | 'on_conflict' | 'locks' | 'port_from_listener';
 
 const FIELDS: ReadonlyArray<[SpecField, (s: ServiceSpec) => unknown]> = [
   ['run', (s) => s.argv],
@@ -50,6 +52,7 @@ const FIELDS: ReadonlyArray<[SpecField, (s: ServiceSpec) => unknown]> = [
   ['keep', (s) => s.ephemeral !== true],
   ['on_conflict', (s) => s.onConflict ?? 'refuse'],
   ['locks', (s) => s.locks ?? []],
+  ['port_from_listener', (s) => s.portFromListener === true],
 ];
 
 /** The largest max_restarts berth takes (beyond it, say nothing: never give up). */

@@ -13,7 +13,7 @@ import type { DaemonStatus, Requester, RestartRequest, RunOutcome, RunRequest, R
 import { ConflictError } from './conflicts.ts';
 import { decideRun } from './decide.ts';
 import { type ProcessOps, resolveDeps, type ServiceStore, type SupervisorClock, type SupervisorDeps } from './deps.ts';
-import { ServiceNotFoundError } from './errors.ts';
+import { PortMismatchError, ServiceNotFoundError } from './errors.ts';
 import { checkLogWritable, DEFAULT_LOG_MAX_BYTES, logPath, rotateLog } from './logs.ts';
 import { SupervisorShell } from './shell.ts';
 import { runChanges, type ServiceSpec, type SpecField, validateSpec } from './spec.ts';
@@ -183,7 +183,7 @@ export class Supervisor implements SupervisorApi {
       }
     });
     // An instance that is already running but not ready yet is waited for too.
-    const readyMs = req.wait ? await shell.waitReady(spec.name, instance, req.timeoutMs, t0) : null;
+    const readyMs = req.wait ? await this.waitReady(spec.name, instance, req.timeoutMs, t0, req) : null;
     const evicted = shell.takeEvictions(spec.name);
     return { outcome, service: this.view(this.store.load(spec.name)!), readyMs, evicted, ...(outcome === 'started' || outcome === 'already_running' ? {} : { changed }) };
   }
@@ -213,7 +213,7 @@ export class Supervisor implements SupervisorApi {
       const port = this.claimPort(record.spec, req);
       return this.shell.startInstance(record.spec, record.env, owner, port, req, this.store.load(req.name), 0, req.timeoutMs);
     });
-    const readyMs = req.wait ? await this.shell.waitReady(req.name, instance, req.timeoutMs, t0) : null;
+    const readyMs = req.wait ? await this.waitReady(req.name, instance, req.timeoutMs, t0, req) : null;
     return { outcome: 'started', service: this.view(this.store.load(req.name)!), readyMs };
   }
 
@@ -250,6 +250,47 @@ export class Supervisor implements SupervisorApi {
   }
 
   // ---- helpers -------------------------------------------------------------------------------
+
+  /**
+   * Waits for readiness; a service listening elsewhere than on its port (port-mismatch.ts) is
+   * stopped and the error returned at once, or, with --port-from-listener, given the port it
+   * listens on (its lease becomes a reservation of that port) and waited for on it.
+   */
+  private async waitReady(name: string, instance: number, timeoutMs: number, t0: number, req: Requester): Promise<number> {
+    for (;;) {
+      try {
+        return await this.shell.waitReady(name, instance, timeoutMs, t0);
+      } catch (err) {
+        if (!(err instanceof PortMismatchError)) throw err;
+        const { listening, source } = err.mismatch;
+        const follow = this.store.load(name)?.spec.portFromListener === true && source === 'listener' && listening.length === 1;
+        if (follow && (await this.followListener(name, instance, listening[0]!, req))) continue;
+        await this.shell.serial(name, async () => {
+          const record = this.store.load(name);
+          if (record && this.shell.instanceOf(name) === instance) await this.shell.stopInstance(record, req, 5_000, `port mismatch: ${err.message}`);
+        });
+        throw err;
+      }
+    }
+  }
+
+  /** --port-from-listener: the port the instance really listens on becomes its port (reserved, shown by ps and who). */
+  private followListener(name: string, instance: number, port: number, req: Requester): Promise<boolean> {
+    return this.shell.serial(name, async () => {
+      const record = this.store.load(name);
+      if (!record || record.state !== 'starting' || this.shell.instanceOf(name) !== instance || record.port === null) return false;
+      // throws PortTakenError if another name holds it: then the mismatch is reported instead
+      try {
+        reservePort(this.registry, req, name, port);
+      } catch {
+        return false;
+      }
+      this.store.save({ ...record, port }, this.clock.now());
+      this.shell.event(req, { verb: 'port-follow', subject: name, outcome: 'ok', details: { from: record.port, to: port } });
+      this.shell.announce(name);
+      return true;
+    });
+  }
 
   /** Leases or reserves the service's port (sticky per name). */
   private claimPort(spec: ServiceSpec, who: Requester): number | null {
