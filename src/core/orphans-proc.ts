@@ -5,9 +5,10 @@
 // spawn per holder would cost more than the whole walk. The git files are read bounded: a
 // hostile .git file must not make berth read gigabytes.
 import { lstatSync, readFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { readBoundedText } from './bounded-read.ts';
 import { PROC } from './inspect/procfs.ts';
+import { gitTopOf, projectNameOf } from './project.ts';
 
 const GIT_FILE_MAX_BYTES = 4096;
 
@@ -48,26 +49,23 @@ export interface Worktree {
 }
 
 /**
- * The git worktree a directory is in: the nearest .git above it, a directory (the main worktree)
- * or a file `gitdir: PATH` (a linked worktree or a submodule), and the branch its HEAD names.
+ * The git worktree a directory is in (its top, as projects find it: gitTopOf), and the branch
+ * its HEAD names: .git is a directory (the main worktree) or a file `gitdir: PATH` (a linked
+ * worktree or a submodule).
  */
 export function findWorktree(dir: string | null): Worktree | null {
   if (dir === null || !isAbsolute(dir)) return null;
-  for (let current = dir; ; current = dirname(current)) {
-    const dotGit = join(current, '.git');
-    let kind: 'dir' | 'file' | undefined;
-    try {
-      const st = lstatSync(dotGit);
-      kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : undefined;
-    } catch {
-      kind = undefined;
-    }
-    if (kind !== undefined) {
-      const gitDir = kind === 'dir' ? dotGit : readGitDirPointer(dotGit, current);
-      return { top: current, branch: gitDir === undefined ? null : readBranch(gitDir) };
-    }
-    if (dirname(current) === current) return null;
+  const top = gitTopOf(dir);
+  if (top === undefined) return null;
+  const dotGit = join(top, '.git');
+  let gitDir: string | undefined;
+  try {
+    const st = lstatSync(dotGit);
+    gitDir = st.isDirectory() ? dotGit : st.isFile() ? readGitDirPointer(dotGit, top) : undefined;
+  } catch {
+    gitDir = undefined;
   }
+  return { top, branch: gitDir === undefined ? null : readBranch(gitDir) };
 }
 
 function readGitDirPointer(file: string, base: string): string | undefined {
@@ -91,6 +89,5 @@ function readSmall(path: string): string | undefined {
 
 /** A service name berth would accept for `berth adopt`, made from a directory's name. */
 export function suggestName(dir: string | null, pid: number): string {
-  const base = dir === null ? '' : basename(dir).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '').slice(0, 64);
-  return base.length > 0 ? base : `orphan-${pid}`;
+  return dir === null ? `orphan-${pid}` : projectNameOf(dir);
 }

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { CONTRACT } from '../../src/app/contract.ts';
 import { startAgent, type StandInAgent } from '../helpers/agent.ts';
 import { berth, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
@@ -35,7 +36,9 @@ interface OrphanDoc {
 }
 
 async function orphans(env: NodeJS.ProcessEnv): Promise<OrphanDoc[]> {
-  return ok(await berth(['orphans', '--json'], { env })).json().orphans;
+  const doc = ok(await berth(['orphans', '--json'], { env })).json();
+  CONTRACT.orphans.parse(doc);
+  return doc.orphans;
 }
 
 /** A python3 http.server the agent starts in the background, listening on a port from the OS. */
@@ -92,11 +95,13 @@ test('a server an agent left behind is listed, shown by a dry run, then stopped 
   assert.equal(finding.severity, 'warning');
 
   const dry = ok(await berth(['gc', '--orphans', '--dry-run', '--json'], { env })).json();
+  CONTRACT.gc.parse(dry);
   assert.ok(dry.orphans.found.some((o: OrphanDoc) => o.pid === server.pid), JSON.stringify(dry));
   assert.deepEqual(dry.orphans.stopped, []);
   assert.ok(isRunning(server.pid), 'a dry run leaves it running');
 
   const gc = ok(await berth(['gc', '--orphans', '--pid', String(server.pid), '--json'], { env })).json();
+  CONTRACT.gc.parse(gc);
   assert.deepEqual(gc.orphans.stopped.map((s: { pid: number; outcome: string }) => [s.pid, s.outcome]), [[server.pid, 'stopped']], JSON.stringify(gc));
   await waitFor(() => !isRunning(server.pid), { what: `pid ${server.pid} to be gone` });
   const events = ok(await berth(['events', '--json'], { env })).json().events;
