@@ -136,6 +136,37 @@ export const runResult = z.strictObject({
   evicted: z.array(eviction).optional(),
   changed: z.array(specField).optional(),
 });
+export const orphan = z.strictObject({
+  pid: z.number().int(),
+  ppid: z.number().int(),
+  uid: z.number().int(),
+  user: z.string(),
+  command: z.string(),
+  cwd: nullable(z.string()),
+  worktree: nullable(z.strictObject({ top: z.string(), branch: nullable(z.string()) })),
+  startedAt: iso,
+  ageMs: z.number(),
+  rssBytes: nullable(z.number()),
+  ports: z.array(z.strictObject({ protocol: z.enum(['tcp', 'udp']), address: z.string(), port: z.number().int() })),
+  files: z.array(z.string()),
+  kind: z.enum(['agent-abandoned', 'reparented', 'session-gone']),
+  reasons: z.array(z.string()),
+  agent: nullable(z.string()),
+  session: nullable(z.string()),
+  collectable: z.boolean(),
+  fix: z.string(),
+  adopt: z.string(),
+  identity,
+});
+const orphanStop = z.strictObject({
+  pid: z.number().int(),
+  command: z.string(),
+  outcome: z.enum(['stopped', 'gone', 'refused']),
+  why: nullable(z.string()),
+  forced: z.boolean(),
+  pids: z.array(z.number().int()),
+  spared: z.array(spared),
+});
 const daemonStatusShape = { pid: z.number().int(), startedAt: iso, home: z.string(), version: z.string(), services: z.number().int(), rssBytes: z.number() };
 
 /** Every verb's document, by the name the tests and docs use. */
@@ -166,7 +197,12 @@ export const CONTRACT = {
   up: z.strictObject({ file: z.string(), project: z.string(), services: z.array(runResult), failed: z.string().optional() }),
   down: z.strictObject({ file: z.string(), project: z.string(), services: z.array(service) }),
   free: z.strictObject({ target: z.string(), stopped: z.array(z.strictObject({ pid: z.number().int(), command: z.string(), service: nullable(z.string()), forced: z.boolean() })) }),
-  gc: z.strictObject({ dryRun: z.boolean(), actions: z.array(z.strictObject({ kind: z.enum(['stop-service', 'reclaim-lease', 'drop-lock-record', 'remove-tmpdir']), subject: z.string(), detail: z.string() })) }),
+  gc: z.strictObject({
+    dryRun: z.boolean(),
+    actions: z.array(z.strictObject({ kind: z.enum(['stop-service', 'reclaim-lease', 'drop-lock-record', 'remove-tmpdir']), subject: z.string(), detail: z.string() })),
+    orphans: z.strictObject({ found: z.array(orphan), stopped: z.array(orphanStop) }).optional(),
+  }),
+  orphans: z.strictObject({ orphans: z.array(orphan), collectable: z.number().int() }),
   doctor: z.strictObject({
     findings: z.array(z.strictObject({ severity: z.enum(['error', 'warning', 'info']), kind: z.string(), subject: z.string(), message: z.string(), fix: nullable(z.string()) })),
     conflicts: z.number().int(),

@@ -8,9 +8,11 @@ import { diagnose, type DoctorReport } from '../core/doctor.ts';
 import { applyFree, type FreeResult, type FreeTarget } from '../core/free.ts';
 import { type GcAction, runGc } from '../core/gc.ts';
 import { PathNotFoundError } from '../core/inspect/holders.ts';
+import type { OrphanGcResult } from '../core/orphans-gc.ts';
 import { recordEvent } from '../core/registry/events.ts';
 import { parseTarget } from '../core/validate.ts';
 import { currentProject } from './names.ts';
+import { listOrphans, orphanFindings } from './orphans.ts';
 import type { Session } from './session.ts';
 
 export function parseFreeTarget(text: string, baseDir = process.cwd()): FreeTarget {
@@ -49,6 +51,8 @@ export async function freeTarget(session: Session, target: FreeTarget, force: bo
 export interface GcResult {
   dryRun: boolean;
   actions: GcAction[];
+  /** `gc --orphans` only (src/app/orphans.ts): the agent-abandoned orphans, and what became of them */
+  orphans?: OrphanGcResult;
 }
 
 /** gc in the daemon when one runs; else here (planning needs no daemon, stopping a service starts one). */
@@ -68,5 +72,10 @@ export async function runDoctor(session: Session, dir: string): Promise<DoctorRe
   const project = findConfig(dir) ? loadProject(dir) : undefined;
   const daemonRunning = (await (await session.client()).probe()) !== undefined;
   const { project: projectName } = project ? await currentProject(session, { cwd: dir }, false) : { project: null };
-  return diagnose(session.existingRegistry(), project, daemonRunning, projectName);
+  const report = diagnose(session.existingRegistry(), project, daemonRunning, projectName);
+  // the orphans section: warnings, so they never change doctor's exit code
+  report.findings.push(...orphanFindings(listOrphans(session)));
+  const order = { error: 0, warning: 1, info: 2 };
+  report.findings.sort((a, b) => order[a.severity] - order[b.severity]);
+  return report;
 }

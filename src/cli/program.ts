@@ -182,6 +182,8 @@ function build(): Command {
       .command('gc')
       .description('stop services whose session is gone and that end with it; drop lapsed leases, dead lock records, stale TMPDIRs')
       .option('--dry-run', 'only say what it would do')
+      .option('--orphans', 'instead: stop the orphans abandoned by an agent session (see berth orphans), identity-checked')
+      .option('--pid <pid>', 'with --orphans: only this one (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
       .addOption(json()),
     () => import('./commands/gc.ts'),
   );
@@ -191,6 +193,13 @@ function build(): Command {
       .description('the collision map: conflicts, stale records, orphans, held lock files, each with its fix; exit 3 on a conflict')
       .addOption(json()),
     () => import('./commands/doctor.ts'),
+  );
+  lazy(
+    program
+      .command('orphans')
+      .description('processes berth did not start that hold a port or a file lock and look abandoned, with the safe command for each')
+      .addOption(json()),
+    () => import('./commands/orphans.ts'),
   );
   lazy(program.command('mcp').description('serve berth as MCP tools over stdio (for agents: see docs/agents.md)'), () => import('./commands/mcp.ts'));
   lazy(

@@ -7,12 +7,14 @@ import { buildId, daemonEntry } from '../core/package.ts';
 import { BerthError, EXIT, type ExitCode, isErrno, toErrorCode } from '../core/errors.ts';
 import type { FreeResult } from '../core/free.ts';
 import type { GcAction } from '../core/gc.ts';
+import type { OrphanGcResult } from '../core/orphans-gc.ts';
 import { ensureHome } from '../core/home.ts';
 import { DAEMON_LOG_FILE, socketPathOf } from '../core/settings.ts';
 import { logPath, openLogFile, tailLinesQuietly } from '../core/supervisor/logs.ts';
 import type {
   DaemonStatus,
   FreeRequest,
+  GcOrphansRequest,
   GcRequest,
   RestartRequest,
   RunRequest,
@@ -90,6 +92,11 @@ export class DaemonClient implements SupervisorApi {
   /** Collects garbage in the daemon. */
   gc(req: GcRequest): Promise<{ dryRun: boolean; actions: GcAction[] }> {
     return this.call('POST', '/v1/gc', req);
+  }
+
+  /** Stops agent-abandoned orphans in the daemon (the single writer of evictions). */
+  gcOrphans(req: GcOrphansRequest): Promise<OrphanGcResult> {
+    return this.call('POST', '/v1/gc-orphans', req);
   }
 
   run(req: RunRequest): Promise<RunResult> {

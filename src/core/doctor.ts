@@ -25,7 +25,7 @@ export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
   severity: Severity;
-  kind: 'port_conflict' | 'port_ok' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop' | 'service_failed' | 'config_changed';
+  kind: 'port_conflict' | 'port_ok' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop' | 'service_failed' | 'config_changed' | 'orphan';
   subject: string;
   message: string;
   fix: string | null;

@@ -18,7 +18,29 @@ export interface Owner {
 /** Names of agent CLIs, as their process shows them (comm or argv[0]/argv[1] basename). */
 export const AGENT_NAMES = ['claude', 'codex', 'cursor-agent', 'gemini', 'aider', 'opencode', 'goose', 'amp', 'copilot', 'qwen', 'crush', 'kiro-cli'];
 
-function agentName(pid: number): string | undefined {
+/**
+ * What agents put in the environment of the commands they run, and the agent each names
+ * (docs/decisions/0018-orphans.md lists the sources). `AI_AGENT` and `AGENT` carry the agent's own
+ * name as their value; any other value than "1" there is read as an agent of unknown kind. Aider
+ * sets none (its AIDER_* variables are settings), so its orphans are found by re-parenting only.
+ */
+export const AGENT_ENV_MARKERS: ReadonlyArray<{ variable: string; agent: string | null; value?: string }> = [
+  { variable: 'CLAUDECODE', agent: 'claude', value: '1' },
+  { variable: 'CLAUDE_CODE_ENTRYPOINT', agent: 'claude' },
+  { variable: 'CODEX_SANDBOX', agent: 'codex' },
+  { variable: 'CODEX_THREAD_ID', agent: 'codex' },
+  { variable: 'CURSOR_AGENT', agent: 'cursor-agent', value: '1' },
+  { variable: 'GEMINI_CLI', agent: 'gemini', value: '1' },
+  { variable: 'GOOSE_TERMINAL', agent: 'goose', value: '1' },
+  { variable: 'AMP_CURRENT_THREAD_ID', agent: 'amp' },
+  { variable: 'OPENCODE', agent: 'opencode', value: '1' },
+  { variable: 'COPILOT_AGENT', agent: 'copilot', value: '1' },
+  { variable: 'AI_AGENT', agent: null },
+  { variable: 'AGENT', agent: null },
+];
+
+/** The agent CLI this process is (by its comm or argv), if it is one. */
+export function agentNameOf(pid: number): string | undefined {
   const stat = readStat(pid);
   const argv = readArgv(pid) ?? [];
   const candidates = [stat?.comm ?? '', basename(argv[0] ?? '')];
@@ -40,7 +62,7 @@ export function detectOwner(pid = process.pid, env?: NodeJS.ProcessEnv): Owner {
   const seen = new Set<number>();
   while (current > 1 && !seen.has(current)) {
     seen.add(current);
-    const agent = agentName(current);
+    const agent = agentNameOf(current);
     const identity = readIdentity(current);
     if (agent && identity) return { session: `${agent}:${current}:${identity.startTicks}`, source: 'agent', agent, process: identity, user };
     current = readStat(current)?.ppid ?? 0;

@@ -9,7 +9,7 @@ import { isAbsolute } from 'node:path';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { arr, bool, byKind, int, nullable, oneOf, optional, record, type Shape, ShapeError, str, strict } from '../core/shape.ts';
 import { MAX_RESTARTS_LIMIT } from '../core/supervisor/spec.ts';
-import type { FreeRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
+import type { FreeRequest, GcOrphansRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
 import type { PortRequest } from '../core/supervisor/spec.ts';
 import { MAX_DURATION_MS } from '../core/validate.ts';
 
@@ -78,6 +78,7 @@ const stopRequest = strict({ ...requester, name, graceMs: durationMs, force: opt
 const freeTarget = byKind<FreeRequest['target']>({ port: strict({ kind: oneOf(['port']), port }), path: strict({ kind: oneOf(['path']), path: absolutePath }) });
 const freeRequest = strict({ ...requester, target: freeTarget, force: bool, graceMs: durationMs });
 const gcRequest = strict({ ...requester, dryRun: bool });
+const gcOrphansRequest = strict({ ...requester, dryRun: bool, pids: optional(arr(pid, { max: 10_000 })), graceMs: durationMs });
 const restartRequest = strict({ ...requester, name, graceMs: durationMs, wait: bool, timeoutMs: durationMs, force: optional(bool), take: optional(bool) });
 
 function parseWith<T>(shape: Shape<T>, body: unknown, what: string): T {
@@ -93,6 +94,7 @@ export const parseRunRequest = (body: unknown): RunRequest => parseWith(runReque
 export const parseStopRequest = (body: unknown): StopRequest => parseWith(stopRequest, body, 'stop') as StopRequest;
 export const parseFreeRequest = (body: unknown): FreeRequest => parseWith(freeRequest, body, 'free') as FreeRequest;
 export const parseGcRequest = (body: unknown): GcRequest => parseWith(gcRequest, body, 'gc') as GcRequest;
+export const parseGcOrphansRequest = (body: unknown): GcOrphansRequest => parseWith(gcOrphansRequest, body, 'gc --orphans') as GcOrphansRequest;
 export const parseRestartRequest = (body: unknown): RestartRequest => parseWith(restartRequest, body, 'restart') as RestartRequest;
 
 /** A whole-number query parameter (?n=, ?after=), or its default when absent. */

@@ -9,10 +9,11 @@ import { BerthError, EXIT } from '../core/errors.ts';
 import { type Registry, translateOpenError } from '../core/registry/registry.ts';
 import { applyFree } from '../core/free.ts';
 import { runGc } from '../core/gc.ts';
+import { collectOrphans } from '../core/orphans-gc.ts';
 import { recordEvent } from '../core/registry/events.ts';
 import type { Settings } from '../core/settings.ts';
 import type { Requester, SupervisorApi } from '../core/supervisor/api.ts';
-import { BadRequestError, parseFreeRequest, parseGcRequest, parseRestartRequest, parseRunRequest, parseStopRequest, queryCount } from './requests.ts';
+import { BadRequestError, parseFreeRequest, parseGcOrphansRequest, parseGcRequest, parseRestartRequest, parseRunRequest, parseStopRequest, queryCount } from './requests.ts';
 import { streamEvents, streamLogs } from './streams.ts';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -80,6 +81,11 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
       case 'POST /v1/gc': {
         const r = parseGcRequest(body);
         result = await runGc(home, registry, r, r.dryRun, stopper(api, r, GC_STOP_GRACE_MS));
+        break;
+      }
+      case 'POST /v1/gc-orphans': {
+        const r = parseGcOrphansRequest(body);
+        result = await collectOrphans({ registry, home, protect: r.protect ?? [], dryRun: r.dryRun, ...(r.pids ? { pids: r.pids } : {}), graceMs: r.graceMs, record: (event) => recordEvent(registry, r, event) });
         break;
       }
       case 'POST /v1/shutdown':

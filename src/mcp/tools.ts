@@ -9,6 +9,7 @@ import { secondsToMs } from '../app/input.ts';
 import { listLocks, listNamedLocks, listPorts, readEvents, who } from '../app/inspect.ts';
 import { readLogs } from '../app/logs.ts';
 import { collectGarbage, freeTarget, parseFreeTarget, runDoctor } from '../app/maintenance.ts';
+import { collectOrphanGarbage, listOrphans } from '../app/orphans.ts';
 import { portVerb } from '../app/ports.ts';
 import { downProject, listServices, removeService, restartService, runService, stopVerb, upProject } from '../app/services.ts';
 import { berthYamlSchema } from '../app/tools.ts';
@@ -233,13 +234,36 @@ export function registerTools(tool: DefineTool): void {
   });
   tool({
     name: 'gc',
-    description: 'Stop ephemeral services whose owner session is gone; drop lapsed leases, dead lock records and stale temp dirs. Use this instead of hunting leftover processes by hand.',
-    input: { dry_run: z.boolean().optional() },
+    description:
+      'Stop ephemeral services whose owner session is gone; drop lapsed leases, dead lock records and stale temp dirs. With orphans: true, instead stop the processes berth did not start that an agent session abandoned (see the orphans tool; dry_run first). Use this instead of hunting leftover processes by hand.',
+    input: {
+      dry_run: z.boolean().optional(),
+      orphans: z.boolean().optional().describe('stop the agent-abandoned orphans instead (identity-checked, recorded)'),
+      pids: z.array(z.number().int().positive()).optional().describe('with orphans: only these pids'),
+    },
     output: ['gc'],
     annotations: { destructiveHint: true, idempotentHint: true },
     work: async (a, s) => {
+      if (a.orphans === true) {
+        const r = await collectOrphanGarbage(s, a.dry_run === true, a.pids);
+        const { found, stopped } = r.orphans!;
+        const text = r.dryRun ? found.map((o) => `would stop pid ${o.pid} (${o.command}): ${o.reasons.join('; ')}`) : stopped.map((x) => `${x.outcome} pid ${x.pid} (${x.command})${x.why ? `: ${x.why}` : ''}`);
+        return { doc: doc(r), text: text.join('\n') || 'no orphans abandoned by an agent session' };
+      }
       const r = await collectGarbage(s, a.dry_run === true);
       return { doc: doc(r), text: r.actions.length ? r.actions.map((x) => `${r.dryRun ? 'would ' : ''}${x.kind} ${x.subject}: ${x.detail}`).join('\n') : 'nothing to clean up' };
+    },
+  });
+  tool({
+    name: 'orphans',
+    description:
+      "Processes berth did not start that hold a port or a file lock and look abandoned (re-parented, left by an agent session that is gone, or by a closed terminal): pid, command, cwd and git branch, age, memory, what they hold, why, and the safe command (berth free, or berth adopt to keep one). Use this when a port is taken by a leftover server, instead of ps | grep and kill. Never stops anything: gc with orphans: true does, for the agent-abandoned ones.",
+    input: {},
+    output: ['orphans'],
+    annotations: { readOnlyHint: true },
+    work: (_a, s) => {
+      const r = listOrphans(s);
+      return { doc: doc(r), text: r.orphans.map((o) => `pid ${o.pid} ${o.kind} ${[...o.ports.map((p) => `:${p.port}`), ...o.files].join(', ')} ${o.command} (${o.fix})`).join('\n') || 'no orphans' };
     },
   });
   tool({

@@ -51,6 +51,8 @@ test('every verb\'s --json document matches the contract', async (t) => {
   await waitFor(async () => (await berth(['locks', '--json'], { env })).json().named.some((l: { name: string }) => l.name === 'job'), { what: 'the lock to be held' });
   await check('lock', ['lock', 'job', '--json', '--', 'true']);
   await check('locks', ['locks', '--json']);
+  await check('orphans', ['orphans', '--json']);
+  await check('gc', ['gc', '--orphans', '--dry-run', '--json']);
   await holder.stop();
   await check('daemon-status', ['daemon', 'status', '--json']);
   await check('daemon-start', ['daemon', 'start', '--json']);

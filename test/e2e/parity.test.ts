@@ -51,7 +51,7 @@ test('every verb gives the same document and the same error code through the CLI
   const { tools } = await mcp.listTools();
   assert.deepEqual(
     tools.map((x) => x.name).sort(),
-    ['daemon_status', 'doctor', 'down', 'events', 'free', 'gc', 'lock', 'locks', 'logs', 'port', 'ports', 'ps', 'restart', 'rm', 'run', 'schema', 'stop', 'up', 'who'],
+    ['daemon_status', 'doctor', 'down', 'events', 'free', 'gc', 'lock', 'locks', 'logs', 'orphans', 'port', 'ports', 'ps', 'restart', 'rm', 'run', 'schema', 'stop', 'up', 'who'],
   );
   for (const tool of tools) {
     assert.equal(tool.outputSchema?.type, 'object', `${tool.name} has an outputSchema`);

@@ -78,6 +78,13 @@ export interface GcRequest extends Requester {
   dryRun: boolean;
 }
 
+/** `berth gc --orphans` through the daemon: the agent-abandoned orphans (only these pids, when given). */
+export interface GcOrphansRequest extends Requester {
+  dryRun: boolean;
+  pids?: number[];
+  graceMs: number;
+}
+
 /**
  * Acting on another live session's service (the ownership rule, src/core/ownership.ts): refused
  * unless force, and then the override is recorded. Checked in the daemon, the single writer.
