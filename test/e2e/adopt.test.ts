@@ -5,7 +5,7 @@
 // stale pidfile (its pid gone, or a process that started after the file was written), pid 1,
 // a process that is a berth service already, a taken name.
 import assert from 'node:assert/strict';
-import { utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -232,4 +232,43 @@ test('a stale pidfile is refused with the reason and never acted on', { skip: !P
 
   const ps = await berth(['ps', '--all', '--json'], { env });
   assert.deepEqual(ps.json().services, [], 'nothing was adopted');
+});
+
+/** Live pids whose argv is exactly this, with their process group. */
+function findByArgv(argv: string[]): Array<{ pid: number; pgid: number }> {
+  const out: Array<{ pid: number; pgid: number }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').slice(0, -1);
+      if (cmd.join('\0') !== argv.join('\0')) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] !== 'Z') out.push({ pid: Number(entry), pgid: Number(fields[2]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+test('stop of an adopted process stops it and its descendants, never the rest of its process group', { skip: !PYTHON && 'python3 is not installed' }, async (t) => {
+  const { env, dir } = setup(t);
+  const port = await freePort();
+  const pidfile = join(dir, '.g-server.pid');
+  const tag = `${process.pid}${port}`;
+  // the leader (sh, then python3 by exec) has a child (sleep …1) and leaves a group member that is no descendant of it (sleep …0, orphaned by the subshell)
+  const leader = start(t, 'sh', ['-c', `(sleep ${tag}0 &); sleep ${tag}1 & exec python3 server.py ${pidfile} ${port}`], { env, cwd: dir, detached: true });
+  await waitFor(async () => (await servedPid(port)) === leader.pid, { timeoutMs: 15_000, what: `the server on :${port}\n${leader.output()}` });
+  const [stranger] = await waitFor(() => { const f = findByArgv(['sleep', `${tag}0`]); return f.length === 1 ? f : undefined; }, { what: 'the orphaned group member' });
+  const [child] = await waitFor(() => { const f = findByArgv(['sleep', `${tag}1`]); return f.length === 1 ? f : undefined; }, { what: 'the child' });
+  assert.equal(stranger!.pgid, leader.pid, 'the orphan is in the leader\'s process group');
+
+  const adopt = await berth(['adopt', 'app/g', '--pidfile', pidfile, '--json'], { env, cwd: dir });
+  assert.equal(adopt.code, 0, adopt.toString());
+  const stop = await berth(['stop', 'app/g', '--grace', '3s', '--json'], { env });
+  assert.equal(stop.code, 0, stop.toString());
+  await waitFor(() => !isRunning(leader.pid) && !isRunning(child!.pid), { timeoutMs: 10_000, what: 'the leader and its child to be stopped' });
+  assert.ok(isRunning(stranger!.pid), 'a process group id is never proof: the group member that is no descendant is left alone');
+  process.kill(stranger!.pid, 'SIGKILL');
 });
