@@ -187,6 +187,12 @@ export const CONTRACT = {
   run: runResult,
   restart: runResult,
   stop: z.strictObject({ service }),
+  adopt: z.strictObject({
+    outcome: z.enum(['adopted', 'already_adopted']),
+    service,
+    source: z.strictObject({ kind: z.enum(['pid', 'port', 'pidfile']), port: nullable(z.number().int()), pidfile: nullable(z.string()) }),
+    warnings: z.array(z.string()),
+  }),
   'stop-session': z.strictObject({ session: z.string(), services: z.array(service) }),
   rm: z.strictObject({ removed: service }),
   ps: z.strictObject({ services: z.array(service) }),

@@ -116,6 +116,21 @@ function build(): Command {
   );
   lazy(
     program
+      .command('adopt')
+      .description('put a running process berth did not start under a name: watched, restarted and stopped like a service')
+      .argument('<name>', 'the service name to give it')
+      .option('--pid <n>', 'the process with this pid')
+      .option('--port <n>', 'the process listening on this port')
+      .option('--pidfile <file>', 'the process this pidfile names (refused if the pidfile is stale)')
+      .option('--restart <policy>', 'always | on-failure | never (default never): restart it from its recorded command when it ends')
+      .option('--health <spec>', 'readiness check: http://127.0.0.1:$PORT/path, tcp:PORT or cmd:COMMAND')
+      .option('--purpose <text>', 'what it is for, shown in ps')
+      .option('--project <name>', 'the project NAME is in (default: BERTH_PROJECT, else this directory\'s)')
+      .addOption(json()),
+    () => import('./commands/adopt.ts'),
+  );
+  lazy(
+    program
       .command('ps')
       .description('services: name, state, pid, port, health, owner, uptime, restarts, last exit, purpose')
       .argument('[name]', 'only this service, whatever its state (exit 4 if berth knows none)')

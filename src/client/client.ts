@@ -12,6 +12,8 @@ import { ensureHome } from '../core/home.ts';
 import { DAEMON_LOG_FILE, socketPathOf } from '../core/settings.ts';
 import { logPath, openLogFile, tailLinesQuietly } from '../core/supervisor/logs.ts';
 import type {
+  AdoptRequest,
+  AdoptResult,
   DaemonStatus,
   FreeRequest,
   GcOrphansRequest,
@@ -110,6 +112,9 @@ export class DaemonClient implements SupervisorApi {
   }
   remove(req: StopRequest): Promise<ServiceView> {
     return this.call('POST', '/v1/rm', req);
+  }
+  adopt(req: AdoptRequest): Promise<AdoptResult> {
+    return this.call('POST', '/v1/adopt', req);
   }
   async list(): Promise<ServiceView[]> {
     return (await this.call<{ services: ServiceView[] }>('GET', '/v1/services')).services;

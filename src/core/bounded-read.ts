@@ -53,6 +53,11 @@ function kindOf(mode: number): string {
  * be a regular file). Throws UnreadableFileError for anything else, at once.
  */
 export function readBoundedText(path: string, maxBytes = MAX_CONFIG_BYTES): string {
+  return readBoundedFile(path, maxBytes).text;
+}
+
+/** readBoundedText, with the time the file was last written (from the same open descriptor: a pidfile's age). */
+export function readBoundedFile(path: string, maxBytes = MAX_CONFIG_BYTES): { text: string; mtimeMs: number } {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -79,7 +84,7 @@ export function readBoundedText(path: string, maxBytes = MAX_CONFIG_BYTES): stri
       length += n;
       if (length > maxBytes) throw new UnreadableFileError(path, 'too_large', `is more than the limit of ${maxBytes} bytes`);
     }
-    return buf.toString('utf8', 0, length);
+    return { text: buf.toString('utf8', 0, length), mtimeMs: stat.mtimeMs };
   } finally {
     closeSync(fd);
   }

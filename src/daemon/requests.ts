@@ -9,7 +9,7 @@ import { isAbsolute } from 'node:path';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { arr, bool, byKind, int, nullable, oneOf, optional, record, type Shape, ShapeError, str, strict } from '../core/shape.ts';
 import { MAX_RESTARTS_LIMIT } from '../core/supervisor/spec.ts';
-import type { FreeRequest, GcOrphansRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
+import type { AdoptRequest, FreeRequest, GcOrphansRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
 import type { PortRequest } from '../core/supervisor/spec.ts';
 import { MAX_DURATION_MS } from '../core/validate.ts';
 
@@ -36,13 +36,15 @@ const port = int(1, 65535);
 const durationMs = int(0, MAX_DURATION_MS);
 const pid = int(1, Number.MAX_SAFE_INTEGER);
 
+const health = nullable(str({ check: (s) => noNul(s) ?? (/^(https?:\/\/|tcp:|cmd:)/.test(s) ? undefined : 'health is http://…, tcp:PORT or cmd:COMMAND') }));
+
 const spec = strict({
   name,
   argv: arr(text, { min: 1, max: 10_000, check: (a) => (a[0] === '' ? 'the command is empty' : undefined) }),
   cwd: absolutePath,
   env: record(str({ pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, message: 'an environment variable name' }), text),
   port: byKind<PortRequest>({ none: strict({ kind: oneOf(['none']) }), auto: strict({ kind: oneOf(['auto']) }), fixed: strict({ kind: oneOf(['fixed']), port }) }),
-  health: nullable(str({ check: (s) => noNul(s) ?? (/^(https?:\/\/|tcp:|cmd:)/.test(s) ? undefined : 'health is http://…, tcp:PORT or cmd:COMMAND') })),
+  health,
   restart: oneOf(['always', 'on-failure', 'never']),
   maxRestarts: nullable(int(0, MAX_RESTARTS_LIMIT)),
   purpose: nullable(text),
@@ -81,6 +83,17 @@ const gcRequest = strict({ ...requester, dryRun: bool });
 const gcOrphansRequest = strict({ ...requester, dryRun: bool, pids: optional(arr(pid, { max: 10_000 })), graceMs: durationMs });
 const restartRequest = strict({ ...requester, name, graceMs: durationMs, wait: bool, timeoutMs: durationMs, force: optional(bool), take: optional(bool) });
 
+const adoptSource = strict({ kind: oneOf(['pid', 'port', 'pidfile']), port: nullable(port), pidfile: nullable(absolutePath) });
+const adoptRequest = strict({
+  ...requester,
+  name,
+  identity,
+  source: adoptSource,
+  restart: oneOf(['always', 'on-failure', 'never']),
+  health,
+  purpose: nullable(text),
+});
+
 function parseWith<T>(shape: Shape<T>, body: unknown, what: string): T {
   try {
     return shape(body, '');
@@ -95,6 +108,7 @@ export const parseStopRequest = (body: unknown): StopRequest => parseWith(stopRe
 export const parseFreeRequest = (body: unknown): FreeRequest => parseWith(freeRequest, body, 'free') as FreeRequest;
 export const parseGcRequest = (body: unknown): GcRequest => parseWith(gcRequest, body, 'gc') as GcRequest;
 export const parseGcOrphansRequest = (body: unknown): GcOrphansRequest => parseWith(gcOrphansRequest, body, 'gc --orphans') as GcOrphansRequest;
+export const parseAdoptRequest = (body: unknown): AdoptRequest => parseWith(adoptRequest, body, 'adopt') as AdoptRequest;
 export const parseRestartRequest = (body: unknown): RestartRequest => parseWith(restartRequest, body, 'restart') as RestartRequest;
 
 /** A whole-number query parameter (?n=, ?after=), or its default when absent. */

@@ -4,6 +4,7 @@
 // holders, since acquire-and-run (`berth lock NAME -- CMD`) needs the command's own process.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { adoptProcess } from '../app/adopt.ts';
 import { daemonStatus } from '../app/daemon.ts';
 import { secondsToMs } from '../app/input.ts';
 import { listLocks, listNamedLocks, listPorts, readEvents, who } from '../app/inspect.ts';
@@ -117,6 +118,36 @@ export function registerTools(tool: DefineTool): void {
     work: async (a, s) => {
       const r = await restartService(s, { name: a.name, graceMs: secondsToMs(a.grace_seconds, 10), wait: a.wait !== false, timeoutMs: secondsToMs(a.timeout_seconds, 60), force: a.force === true, take: a.take === true, ...(a.project !== undefined ? { project: a.project } : {}) });
       return { doc: doc(r), text: `restarted ${r.service.name} (pid ${r.service.pid ?? '-'}), ${r.service.state}` };
+    },
+  });
+  tool({
+    name: 'adopt',
+    description:
+      'Put a server that is already running but was not started by berth (found by pid, port or pidfile) under a name, without restarting it: from then on it is watched, listed in ps, stopped with stop and restarted from its recorded command like a service. Use this instead of killing and re-running a server you or another agent started by hand. A stale pidfile (its pid gone or reused) is refused.',
+    input: {
+      name: serviceName,
+      project,
+      pid: z.number().int().positive().optional().describe('the process with this pid'),
+      port: z.number().int().optional().describe('the process listening on this port'),
+      pidfile: z.string().optional().describe('the process this pidfile names (relative to where the MCP server runs)'),
+      restart: z.enum(['always', 'on-failure', 'never']).optional().describe('restart it from its recorded command when it ends (default never)'),
+      health: z.string().optional().describe('readiness check: http://127.0.0.1:$PORT/path, tcp:PORT, or cmd:COMMAND'),
+      purpose: z.string().optional().describe('what it is for, shown to other agents in ps'),
+    },
+    output: ['adopt'],
+    annotations: { destructiveHint: false, idempotentHint: true },
+    work: async (a, s) => {
+      const r = await adoptProcess(s, {
+        name: a.name,
+        ...(a.project !== undefined ? { project: a.project } : {}),
+        ...(a.pid !== undefined ? { pid: a.pid } : {}),
+        ...(a.port !== undefined ? { port: a.port } : {}),
+        ...(a.pidfile !== undefined ? { pidfile: a.pidfile } : {}),
+        ...(a.restart !== undefined ? { restart: a.restart } : {}),
+        ...(a.health !== undefined ? { health: a.health } : {}),
+        ...(a.purpose !== undefined ? { purpose: a.purpose } : {}),
+      });
+      return { doc: doc(r), text: [`${r.outcome === 'adopted' ? 'adopted' : 'already adopted:'} ${r.service.fullName} (pid ${r.service.pid ?? '-'}${r.service.port !== null ? ` on port ${r.service.port}` : ''})`, ...r.warnings.map((w) => `warning: ${w}`)].join('\n') };
     },
   });
   tool({

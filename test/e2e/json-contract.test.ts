@@ -65,6 +65,10 @@ test('every verb\'s --json document matches the contract', async (t) => {
   await check('stop', ['stop', 'svc', '--json']);
   await check('stop-session', ['stop', '--mine', '--json']);
   await check('rm', ['rm', 'svc', '--json']);
+  const stray = start(t, node, [LISTEN]);
+  const strayPort = Number((await stray.line(/listening (\d+)/))[1]);
+  await check('adopt', ['adopt', 'stray', '--port', String(strayPort), '--json']);
+  await check('rm', ['rm', 'stray', '--json']);
   await check('up', ['up', '--json']);
   await check('doctor', ['doctor', '--json'], 3); // "hook" is reserved on a port a stranger holds
   await check('down', ['down', '--json']);

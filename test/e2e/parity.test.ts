@@ -51,7 +51,7 @@ test('every verb gives the same document and the same error code through the CLI
   const { tools } = await mcp.listTools();
   assert.deepEqual(
     tools.map((x) => x.name).sort(),
-    ['daemon_status', 'doctor', 'down', 'events', 'free', 'gc', 'lock', 'locks', 'logs', 'orphans', 'port', 'ports', 'ps', 'restart', 'rm', 'run', 'schema', 'stop', 'up', 'who'],
+    ['adopt', 'daemon_status', 'doctor', 'down', 'events', 'free', 'gc', 'lock', 'locks', 'logs', 'orphans', 'port', 'ports', 'ps', 'restart', 'rm', 'run', 'schema', 'stop', 'up', 'who'],
   );
   for (const tool of tools) {
     assert.equal(tool.outputSchema?.type, 'object', `${tool.name} has an outputSchema`);
@@ -133,6 +133,10 @@ test('every verb gives the same document and the same error code through the CLI
   await refused('not_found', ['stop', 'nosuch'], 'stop', { name: 'nosuch' });
   await refused('not_found', ['restart', 'nosuch'], 'restart', { name: 'nosuch' });
   await refused('not_found', ['rm', 'nosuch'], 'rm', { name: 'nosuch' });
+  // adopt: a stale pidfile (its pid is gone), pid 1
+  writeFileSync(join(dir, 'stale.pid'), '999999999\n');
+  await refused('pidfile_stale', ['adopt', 'old', '--pidfile', 'stale.pid'], 'adopt', { name: 'old', pidfile: 'stale.pid' });
+  await refused('adopt_refused', ['adopt', 'init', '--pid', '1'], 'adopt', { name: 'init', pid: 1 });
   await refused('invalid_name', ['run', 'bad name', '--', 'true'], 'run', { name: 'bad name', command: ['true'] });
   const split = await refused('command_not_split', ['run', 'x', '--', 'node server.js'], 'run', { name: 'x', command: ['node server.js'] });
   assert.match(split.content[0]!.text!, /the run \{"name":"x","command":\["node","server.js"\]\} tool call/);

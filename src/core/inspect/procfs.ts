@@ -105,6 +105,18 @@ export function readEnvVar(pid: number, name: string): string | undefined {
   return undefined;
 }
 
+/** A process's initial environment, as NAME -> value (readable for our own user's processes only). */
+export function readEnviron(pid: number): Record<string, string> | undefined {
+  const text = readText(`${PROC}/${pid}/environ`);
+  if (text === undefined) return undefined;
+  const env: Record<string, string> = {};
+  for (const entry of text.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
 let cachedBootId: string | undefined;
 export function readBootId(): string {
   cachedBootId ??= (readText(`${PROC}/sys/kernel/random/boot_id`) ?? 'unknown').trim();

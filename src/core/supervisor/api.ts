@@ -128,6 +128,35 @@ export interface RestartRequest extends Requester, Override {
   timeoutMs: number;
 }
 
+/**
+ * `berth adopt`: a running process berth did not start, resolved by the caller (by pid, port or
+ * pidfile) to an identity the daemon checks again before it records it under the name.
+ */
+export interface AdoptRequest extends Requester {
+  name: string;
+  identity: Identity;
+  source: AdoptSourceFacts;
+  restart: ServiceSpec['restart'];
+  health: string | null;
+  purpose: string | null;
+}
+
+/** How the adopted process was found: the adopt event and document say so. */
+export interface AdoptSourceFacts {
+  kind: 'pid' | 'port' | 'pidfile';
+  /** the port it was found by (kind port) */
+  port: number | null;
+  /** the pidfile it was found by (kind pidfile), absolute */
+  pidfile: string | null;
+}
+
+export interface AdoptResult {
+  /** adopted now, or already this service (the same process under the same name) */
+  outcome: 'adopted' | 'already_adopted';
+  service: ServiceView;
+  source: AdoptSourceFacts;
+}
+
 export interface DaemonStatus {
   pid: number;
   startedAt: string;
@@ -145,6 +174,8 @@ export interface SupervisorApi {
   stop(req: StopRequest): Promise<ServiceView>;
   restart(req: RestartRequest): Promise<RunResult>;
   remove(req: StopRequest): Promise<ServiceView>;
+  /** puts a running process berth did not start under a name (docs/decisions/0019-adopt.md) */
+  adopt(req: AdoptRequest): Promise<AdoptResult>;
   list(): Promise<ServiceView[]>;
   status(): Promise<DaemonStatus>;
   /** In the daemon: calls listener at every change (streams are notified instead of polling). */

@@ -60,8 +60,8 @@ export type SupervisorEvent =
   | { kind: 'retry-due' }
   | { kind: 'obstacle-gone' }
   | { kind: 'obstacle-present' }
-  /** a new daemon found this record; alive: its process still runs */
-  | { kind: 'adopted'; alive: boolean; blocker: string | null; jitter: number }
+  /** a new daemon found this record, or `berth adopt` made it (adoption: what the adopt event records); alive: its process still runs */
+  | { kind: 'adopted'; alive: boolean; blocker: string | null; jitter: number; adoption?: Record<string, unknown> }
   /** run, restart: the retry in progress is cancelled; the request starts the service itself */
   | { kind: 'start-requested' }
   | { kind: 'stop-requested'; reason: string; alive: boolean; graceMs: number }
@@ -181,7 +181,9 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
         return {
           supervision: s,
           effects: [
-            { kind: 'record', as: 'owner', event: { verb: 'adopt', subject: r.spec.name, outcome: 'ok', details: { pid: r.identity?.pid ?? null } } },
+            event.adoption
+              ? { kind: 'record', as: 'requester', event: { verb: 'adopt', subject: r.spec.name, outcome: 'ok', details: { pid: r.identity?.pid ?? null, ...event.adoption } } }
+              : { kind: 'record', as: 'owner', event: { verb: 'adopt', subject: r.spec.name, outcome: 'ok', details: { pid: r.identity?.pid ?? null } } },
             { kind: 'watch-liveness' },
             { kind: 'schedule', timer: 'check', afterMs: 0, depth: checkDepth(r.spec, r.port) },
           ],

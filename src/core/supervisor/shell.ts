@@ -86,6 +86,15 @@ export class SupervisorShell {
     });
   }
 
+  /**
+   * A process `berth adopt` just recorded (the caller holds the name's serial queue): watched
+   * from now on like any adopted record, and the adopt event recorded for the requester.
+   */
+  async watchAdopted(name: string, who: Requester, adoption: Record<string, unknown>): Promise<void> {
+    this.runtime(name).instance++;
+    await this.step(name, { kind: 'adopted', alive: true, blocker: null, jitter: this.deps.clock.random(), adoption }, who);
+  }
+
   /** Stops watching (the daemon is going away); services keep running. */
   close(): void {
     this.closed = true;

@@ -9,12 +9,16 @@ import { assertOwnership, type OwnedAction, overrideDetails } from '../ownership
 import { findPortRecord, leasePort, releasePort, reservePort } from '../ports/ports.ts';
 import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
-import type { DaemonStatus, Requester, RestartRequest, RunOutcome, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
+import { closeSync } from 'node:fs';
+import { NameTakenError } from '../adopt/errors.ts';
+import { sameIdentity } from '../identity.ts';
+import { adoptedRecord, readAdoptable } from './adopt.ts';
+import type { AdoptRequest, AdoptResult, DaemonStatus, Requester, RestartRequest, RunOutcome, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
 import { ConflictError } from './conflicts.ts';
 import { decideRun } from './decide.ts';
 import { type ProcessOps, resolveDeps, type ServiceStore, type SupervisorClock, type SupervisorDeps } from './deps.ts';
 import { PortMismatchError, ServiceNotFoundError } from './errors.ts';
-import { checkLogWritable, DEFAULT_LOG_MAX_BYTES, logPath, rotateLog } from './logs.ts';
+import { checkLogWritable, DEFAULT_LOG_MAX_BYTES, logPath, openLog, rotateLog } from './logs.ts';
 import { SupervisorShell } from './shell.ts';
 import { runChanges, type ServiceSpec, type SpecField, validateSpec } from './spec.ts';
 import { isLive } from './state.ts';
@@ -231,6 +235,48 @@ export class Supervisor implements SupervisorApi {
       this.shell.forget(req.name);
       this.shell.announce(req.name);
       return view;
+    });
+  }
+
+  /**
+   * Puts a running process berth did not start under a name: checked and read here (adopt.ts),
+   * its port reserved for the name, recorded as running and watched like an adopted record
+   * (liveness by identity, checks, restart policy). The same process under the same name again
+   * is `already_adopted`; any other use of a taken name is refused.
+   */
+  async adopt(req: AdoptRequest): Promise<AdoptResult> {
+    return this.shell.serial(req.name, async () => {
+      const existing = this.store.load(req.name);
+      if (existing) {
+        const same = existing.identity !== null && sameIdentity(existing.identity, req.identity) && isLive(existing.state) && this.isAlive(existing);
+        if (same) return { outcome: 'already_adopted' as const, service: this.view(existing), source: req.source };
+        throw new NameTakenError(req.name, isLive(existing.state) && this.isAlive(existing) ? existing.identity!.pid : null);
+      }
+      const found = readAdoptable(req.identity, { home: this.home, protect: req.protect ?? [], services: this.store.loadAll(), port: req.source.port });
+      const spec = validateSpec({
+        name: req.name,
+        argv: found.argv,
+        cwd: found.cwd,
+        env: {},
+        port: found.port === null ? { kind: 'none' } : { kind: 'fixed', port: found.port },
+        health: req.health,
+        restart: req.restart,
+        maxRestarts: null,
+        purpose: req.purpose,
+        ephemeral: false,
+        onConflict: 'refuse',
+        locks: [],
+      });
+      checkLogWritable(this.home, req.name);
+      const record = adoptedRecord(spec, req.identity, found, req.owner, this.clock.now());
+      // a port another name holds refuses the adoption (port_taken) before anything is recorded
+      this.claimPort(spec, req);
+      this.store.save(record, this.clock.now());
+      // its output so far went elsewhere; what berth starts from now on is written after this line
+      closeSync(openLog(this.home, req.name, `adopted pid ${req.identity.pid} (${found.argv.join(' ')}): berth did not have its output before; a restart by berth writes it here`));
+      const command = found.argv.join(' ');
+      await this.shell.watchAdopted(req.name, req, { command, source: req.source.kind, port: found.port, ...(req.source.pidfile !== null ? { pidfile: req.source.pidfile } : {}) });
+      return { outcome: 'adopted' as const, service: this.view(this.store.load(req.name)!), source: req.source };
     });
   }
 
