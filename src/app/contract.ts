@@ -26,6 +26,7 @@ export const processInfo = z.strictObject({
   cwd: nullable(z.string()),
   startedAt: iso,
   identity,
+  unit: nullable(z.strictObject({ name: z.string(), manager: z.enum(['system', 'user']) })).describe('the systemd service it runs in (from its cgroup); null for none, a scope, or no systemd'),
 });
 export const listener = z.strictObject({
   protocol: z.enum(['tcp', 'udp']),

@@ -9,6 +9,7 @@ import { applyFree, type FreeResult, type FreeTarget } from '../core/free.ts';
 import { type GcAction, runGc } from '../core/gc.ts';
 import { PathNotFoundError } from '../core/inspect/holders.ts';
 import type { OrphanGcResult } from '../core/orphans-gc.ts';
+import { unitDirsFromEnv } from '../core/inspect/units.ts';
 import { recordEvent } from '../core/registry/events.ts';
 import { parseTarget } from '../core/validate.ts';
 import { currentProject } from './names.ts';
@@ -72,7 +73,9 @@ export async function runDoctor(session: Session, dir: string): Promise<DoctorRe
   const project = findConfig(dir) ? loadProject(dir) : undefined;
   const daemonRunning = (await (await session.client()).probe()) !== undefined;
   const { project: projectName } = project ? await currentProject(session, { cwd: dir }, false) : { project: null };
-  const report = diagnose(session.existingRegistry(), project, daemonRunning, projectName);
+  // not session.settings: a bad BERTH_PORT_RANGE is no reason for doctor to fail
+  const unitDirs = unitDirsFromEnv({ BERTH_SYSTEM_UNIT_DIRS: session.envVar('BERTH_SYSTEM_UNIT_DIRS'), BERTH_USER_UNIT_DIRS: session.envVar('BERTH_USER_UNIT_DIRS') });
+  const report = diagnose(session.existingRegistry(), project, daemonRunning, projectName, unitDirs);
   // the orphans section: warnings, so they never change doctor's exit code
   report.findings.push(...orphanFindings(listOrphans(session)));
   const order = { error: 0, warning: 1, info: 2 };

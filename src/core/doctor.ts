@@ -20,12 +20,15 @@ import { loadServices } from './supervisor/store.ts';
 import { serviceTrees } from './supervisor/trees.ts';
 import { judgeClaim } from './who.ts';
 import { oneLine } from './text.ts';
+import { findUnitConflicts } from './doctor-units.ts';
+import type { ProcessInfo } from './inspect/process.ts';
+import { listUnitFiles, machineUnitDirs, type UnitDirs, unitLabel } from './inspect/units.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
   severity: Severity;
-  kind: 'port_conflict' | 'port_ok' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop' | 'service_failed' | 'config_changed' | 'orphan';
+  kind: 'port_conflict' | 'port_ok' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop' | 'service_failed' | 'config_changed' | 'orphan' | 'unit_start_limit';
   subject: string;
   message: string;
   fix: string | null;
@@ -45,7 +48,13 @@ interface LockRow {
   boot_id: string;
 }
 
-export function diagnose(registry: Registry | undefined, project: Project | undefined, daemonRunning: boolean, projectName: string | null = null): DoctorReport {
+/** A holder as doctor names it: its command, and the systemd service it runs in if any. */
+function describeHolder(p: ProcessInfo): string {
+  return `${oneLine(p.command)}${p.unit ? ` (${unitLabel(p.unit)})` : ''}`;
+}
+
+/** unitDirs: where systemd unit files are read (null: this machine's, none without systemd). */
+export function diagnose(registry: Registry | undefined, project: Project | undefined, daemonRunning: boolean, projectName: string | null = null, unitDirs: UnitDirs | null = null): DoctorReport {
   // the project's services are recorded, leased and reserved under project/name
   const full = (name: string): string => (projectName !== null ? joinName(projectName, name) : name);
   const findings: Finding[] = [];
@@ -57,8 +66,11 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
   const declared = new Set([...(project?.services.keys() ?? [])].map(full));
   for (const claim of records.map((r) => judgeClaim(r, listeners, trees, declared))) {
     if (claim.status === 'conflict') {
-      const commandOf = (pid: number): string => listeners.flatMap((l) => l.processes).find((p) => p.pid === pid)?.command ?? '?';
-      const who = claim.strangers.map((pid) => `pid ${pid}: ${oneLine(commandOf(pid))}`).join('; ');
+      const holderOf = (pid: number): string => {
+        const p = listeners.flatMap((l) => l.processes).find((q) => q.pid === pid);
+        return p ? describeHolder(p) : '?';
+      };
+      const who = claim.strangers.map((pid) => `pid ${pid}: ${holderOf(pid)}`).join('; ');
       findings.push({ severity: 'error', kind: 'port_conflict', subject: `:${claim.port}`, message: `port ${claim.port}, ${claim.kind === 'reservation' ? 'reserved' : 'leased'} for "${claim.name}", is held by ${who}`, fix: `berth free ${claim.port}` });
     } else if (claim.status === 'ok' || claim.status === 'idle') {
       const pids = listeners.filter((l) => l.port === claim.port).flatMap((l) => l.processes.map((p) => p.pid));
@@ -82,7 +94,7 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
       const holders = listeners.filter((l) => l.port === port && l.protocol === 'tcp').flatMap((l) => l.processes);
       const strangers = holders.filter((p) => !mine(p.pid));
       if (strangers.length > 0 && !records.some((r) => r.port === port)) {
-        findings.push({ severity: 'error', kind: 'declared_port', subject: `:${port}`, message: `port ${port}, declared for "${name}" in ${project!.file}, is held by pid ${strangers[0]!.pid}: ${oneLine(strangers[0]!.command)}`, fix: svc.spec.onConflict === 'evict' ? `berth up ${name}` : `berth free ${port}` });
+        findings.push({ severity: 'error', kind: 'declared_port', subject: `:${port}`, message: `port ${port}, declared for "${name}" in ${project!.file}, is held by pid ${strangers[0]!.pid}: ${describeHolder(strangers[0]!)}`, fix: svc.spec.onConflict === 'evict' ? `berth up ${name}` : `berth free ${port}` });
       }
     }
     for (const path of svc.spec.locks) {
@@ -129,6 +141,7 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
       findings.push({ severity: 'warning', kind: 'stale_lock', subject: l.name, message: `the record of lock "${l.name}" names pid ${l.pid}, which is gone`, fix: 'berth gc' });
     }
   }
+  findings.push(...findUnitConflicts(listUnitFiles(unitDirs ?? machineUnitDirs()), listeners));
   const order: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
   findings.sort((a, b) => order[a.severity] - order[b.severity]);
   return { findings, conflicts: findings.filter((f) => f.severity === 'error').length, config: project?.file ?? null };

@@ -3,6 +3,7 @@ import type { Context } from '../context.ts';
 import { listPorts } from '../../app/inspect.ts';
 import { table } from '../format/table.ts';
 import { until } from '../format/time.ts';
+import { unitOf } from '../format/unit.ts';
 
 export function run(ctx: Context): number {
   const doc = listPorts(ctx);
@@ -34,10 +35,15 @@ export function run(ctx: Context): number {
       l.family === 'ipv6' ? `[${l.address}]` : l.address,
       l.processes.map((p) => p.pid).join(',') || '?',
       claim ? `${claim.kind} ${claim.name}${claim.status === 'conflict' ? ' CONFLICT' : ''}` : '-',
+      (l.processes[0] && unitOf(l.processes[0])) ?? '-',
       l.processes[0]?.command ?? `(socket of ${l.user})`,
     ];
   });
-  if (rows.length > 0) for (const line of table(['PORT', 'PROTO', 'ADDRESS', 'PID', 'BERTH', 'COMMAND'], rows)) ctx.out.line(`  ${line}`);
+  // the UNIT column only where some listener runs in a systemd service: without systemd it is all dashes
+  const withUnits = rows.some((r) => r[5] !== '-');
+  const headers = ['PORT', 'PROTO', 'ADDRESS', 'PID', 'BERTH', 'UNIT', 'COMMAND'];
+  const shown = (r: string[]): string[] => (withUnits ? r : r.filter((_, i) => i !== 5));
+  if (rows.length > 0) for (const line of table(shown(headers), rows.map(shown))) ctx.out.line(`  ${line}`);
   if (unreadable > 0) ctx.out.line(`(${unreadable} processes could not be inspected)`);
   return 0;
 }

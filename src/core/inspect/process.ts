@@ -1,5 +1,6 @@
 // What a person needs to know about a process: who runs it, what it runs, where, since when.
 import type { Identity } from '../identity.ts';
+import { readProcessUnit, type SystemdUnit } from './units.ts';
 import { readArgv, readBootId, readCwd, readStat, readUid, ticksToEpochMs, userName } from './procfs.ts';
 
 export interface ProcessInfo {
@@ -13,6 +14,8 @@ export interface ProcessInfo {
   cwd: string | null;
   startedAt: string;
   identity: Identity;
+  /** the systemd service it runs in, from its cgroup (null: none, a scope, or no systemd) */
+  unit: SystemdUnit | null;
 }
 
 /** Reads a process's description; undefined if it has exited. */
@@ -32,5 +35,6 @@ export function describeProcess(pid: number): ProcessInfo | undefined {
     cwd: readCwd(pid) ?? null,
     startedAt: new Date(ticksToEpochMs(stat.startTicks)).toISOString(),
     identity: { pid, startTicks: stat.startTicks, bootId: readBootId() },
+    unit: readProcessUnit(pid),
   };
 }
