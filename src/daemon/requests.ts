@@ -49,6 +49,7 @@ const spec = strict({
   ephemeral: bool,
   onConflict: oneOf(['refuse', 'evict', 'wait']),
   locks: arr(absolutePath, { max: 1000 }),
+  exclusiveLocks: optional(arr(absolutePath, { max: 1000 })),
   configFile: optional(absolutePath),
 });
 
