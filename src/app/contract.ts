@@ -65,12 +65,20 @@ const fileLockShape = {
   waiting: z.boolean(),
   description: z.string(),
 };
-export const heldLock = z.strictObject(fileLockShape);
+const companion = z.enum(['-wal', '-shm', '-journal']);
+export const heldLock = z.strictObject({ ...fileLockShape, companion: companion.optional().describe('the companion file the lock is on (app.db-shm for app.db)') });
 const fileReportShape = {
   path: z.string(),
   device: z.string(),
   inode: z.number().int(),
-  holders: z.array(z.strictObject({ process: processInfo, fds: z.array(z.strictObject({ fd: z.number().int(), mode: z.enum(['read', 'write', 'read-write']) })), locks: z.array(heldLock) })),
+  holders: z.array(
+    z.strictObject({
+      process: processInfo,
+      fds: z.array(z.strictObject({ fd: z.number().int(), mode: z.enum(['read', 'write', 'read-write']), companion: companion.optional() })),
+      locks: z.array(heldLock),
+      role: z.enum(['writer', 'checkpointer', 'reader', 'open']).describe('what it is to the file: for a SQLite database read from its lock bytes, companions included'),
+    }),
+  ),
   locks: z.array(heldLock),
 };
 export const lockHolder = z.strictObject({ name: z.string(), pid: z.number().int(), command: z.string(), identity: nullable(identity), owner: nullable(owner), acquiredAt: nullable(iso) });
@@ -174,7 +182,7 @@ const daemonStatusShape = { pid: z.number().int(), startedAt: iso, home: z.strin
 export const CONTRACT = {
   error: z.strictObject({ error: z.strictObject({ code: z.enum(ERROR_CODES), message: z.string(), hint: z.string().optional(), details: z.record(z.string(), z.unknown()).optional() }) }),
   'who-port': z.strictObject({ port: z.number().int(), listeners: z.array(listener), claim: nullable(claim), known, owners: z.record(z.string(), owner), unreadable: z.number().int() }),
-  'who-path': z.strictObject({ ...fileReportShape, companions: z.array(z.strictObject(fileReportShape)), unreadable: z.number().int(), known, owners: z.record(z.string(), owner) }),
+  'who-path': z.strictObject({ ...fileReportShape, journalMode: nullable(z.enum(['wal', 'rollback'])).describe("a SQLite database's journal mode from its header; null: not a SQLite database"), companions: z.array(z.strictObject(fileReportShape)), unreadable: z.number().int(), known, owners: z.record(z.string(), owner) }),
   ports: z.strictObject({ claims: z.array(claim), listeners: z.array(listener), conflicts: z.number().int(), unreadable: z.number().int() }),
   port: z.strictObject({ ...portRecordShape, created: z.boolean() }),
   'port-release': z.strictObject({ released: portRecord }),

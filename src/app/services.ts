@@ -7,7 +7,7 @@ import { BerthError, UsageError } from '../core/errors.ts';
 import { ServiceNotFoundError } from '../core/supervisor/errors.ts';
 import type { RunResult, ServiceView } from '../core/supervisor/api.ts';
 export { DRIFT_HINT } from '../core/supervisor/spec.ts';
-import { checkHealthSpec, MAX_RESTARTS_LIMIT, parseEnvPairs, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
+import { checkHealthSpec, lockFields, MAX_RESTARTS_LIMIT, parseEnvPairs, parseLockArg, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
 import { parsePort } from '../core/validate.ts';
 import type { Owner } from '../core/owner.ts';
 import { endsWithSession } from '../core/supervisor/lifetime.ts';
@@ -76,7 +76,7 @@ export function specFromInput(input: RunInput, owner: Pick<Owner, 'source'>, bas
     purpose: input.purpose ?? null,
     ephemeral: endsWithSession(owner, { keep: input.keep === true, ephemeral: input.ephemeral === true, untilSessionEnds: input.untilSessionEnds === true }),
     onConflict: parseOnConflict(input.onConflict ?? 'refuse'),
-    locks: (input.locks ?? []).map((p) => resolve(baseDir, p)),
+    ...lockFields((input.locks ?? []).map(parseLockArg).map((l) => ({ ...l, path: resolve(baseDir, l.path) }))),
     ...(input.portFromListener === true ? { portFromListener: true } : {}),
   };
 }

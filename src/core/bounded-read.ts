@@ -89,3 +89,32 @@ export function readBoundedFile(path: string, maxBytes = MAX_CONFIG_BYTES): { te
     closeSync(fd);
   }
 }
+
+/**
+ * The first `bytes` bytes of a regular file (fewer when it is shorter), or undefined when the
+ * path is missing, not a regular file or unreadable: for sniffing a header (a SQLite database's
+ * first 100 bytes) without ever reading the file whole, blocking on a FIFO or opening a device.
+ */
+export function readFileHead(path: string, bytes: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buf = Buffer.alloc(bytes);
+    let length = 0;
+    while (length < bytes) {
+      const n = readSync(fd, buf, length, bytes - length, length);
+      if (n === 0) break;
+      length += n;
+    }
+    return buf.subarray(0, length);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}

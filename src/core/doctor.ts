@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { configDrift } from './config/drift.ts';
 import { joinName, splitName } from './project.ts';
-import { DRIFT_HINT } from './supervisor/spec.ts';
+import { declaredLocks, DRIFT_HINT } from './supervisor/spec.ts';
+import { diagnoseSqlite } from './doctor-sqlite.ts';
 import type { Project } from './config/load.ts';
 import { isAlive } from './identity.ts';
 import { findListeners } from './inspect/listeners.ts';
@@ -28,7 +29,23 @@ export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
   severity: Severity;
-  kind: 'port_conflict' | 'port_ok' | 'declared_port' | 'owner_gone' | 'lock_held' | 'lock_ok' | 'stale_lease' | 'stale_lock' | 'stale_service' | 'crash_loop' | 'service_failed' | 'config_changed' | 'orphan' | 'unit_start_limit';
+  kind:
+    | 'port_conflict'
+    | 'port_ok'
+    | 'declared_port'
+    | 'owner_gone'
+    | 'lock_held'
+    | 'lock_ok'
+    | 'stale_lease'
+    | 'stale_lock'
+    | 'stale_service'
+    | 'crash_loop'
+    | 'service_failed'
+    | 'config_changed'
+    | 'sqlite_rollback'
+    | 'write_intents'
+    | 'orphan'
+    | 'unit_start_limit';
   subject: string;
   message: string;
   fix: string | null;
@@ -97,9 +114,10 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
         findings.push({ severity: 'error', kind: 'declared_port', subject: `:${port}`, message: `port ${port}, declared for "${name}" in ${project!.file}, is held by pid ${strangers[0]!.pid}: ${describeHolder(strangers[0]!)}`, fix: svc.spec.onConflict === 'evict' ? `berth up ${name}` : `berth free ${port}` });
       }
     }
-    for (const path of svc.spec.locks) {
+    for (const lock of declaredLocks(svc.spec)) {
+      const path = lock.path;
       if (!existsSync(path)) continue;
-      const obstacle = findObstacles(null, [path])[0];
+      const obstacle = findObstacles(null, [lock])[0];
       if (!obstacle) continue;
       const strangers = obstacle.holders.filter((p) => !mine(p.pid));
       if (strangers.length > 0) {
@@ -109,6 +127,16 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
       }
     }
   }
+
+  // the databases declared under locks:, in berth.yaml and by the recorded services
+  const declaredFiles = new Map<string, string[]>();
+  const declare = (path: string, service: string): void => {
+    const by = declaredFiles.get(path) ?? [];
+    if (!by.includes(service)) declaredFiles.set(path, [...by, service]);
+  };
+  for (const [name, svc] of project?.services ?? []) for (const path of svc.spec.locks) declare(path, full(name));
+  for (const s of services) for (const path of s.spec.locks ?? []) declare(path, s.spec.name);
+  findings.push(...diagnoseSqlite(declaredFiles));
 
   const drift = configDrift(services.filter((s) => isLive(s.state) && s.identity !== null && isAlive(s.identity)).map((s) => s.spec));
   for (const [name, changed] of drift) {
@@ -126,7 +154,7 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
     if (s.state === 'backoff' || s.state === 'failed') {
       const own = trees.find((t) => t.record.spec.name === s.spec.name)?.pids ?? new Set<number>();
       // what holds its port or a declared lock now, other than its own processes: the conflict that keeps it down
-      const blocker = findObstacles(s.port, s.spec.locks ?? []).find((o) => o.hidden.length > 0 || o.holders.some((p) => !own.has(p.pid)));
+      const blocker = findObstacles(s.port, declaredLocks(s.spec)).find((o) => o.hidden.length > 0 || o.holders.some((p) => !own.has(p.pid)));
       const state = s.state === 'backoff' ? `in a crash loop (${s.restarts} restarts)` : 'failed';
       if (blocker) {
         const target = blocker.port !== null ? String(blocker.port) : blocker.subject;

@@ -52,6 +52,7 @@ const spec = strict({
   onConflict: oneOf(['refuse', 'evict', 'wait']),
   locks: arr(absolutePath, { max: 1000 }),
   portFromListener: optional(bool),
+  exclusiveLocks: optional(arr(absolutePath, { max: 1000 })),
   configFile: optional(absolutePath),
 });
 

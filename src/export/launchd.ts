@@ -3,10 +3,10 @@
 // faster than ThrottleInterval. launchd has no pre-start hook: for on_conflict: evict the
 // program is wrapped so that `berth free PORT` runs first.
 import type { ServiceSpec } from '../core/supervisor/spec.ts';
+import { shellQuote } from '../core/text.ts';
 import type { ExportedFile } from './systemd.ts';
 
 const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const shellQuote = (s: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** `com.berth.<project>.<service>`: the label is a file name too, so the full name's '/' becomes '.'. */
 export function launchdLabel(name: string): string {

@@ -41,7 +41,7 @@ export function registerTools(tool: DefineTool): void {
       restart: z.enum(['always', 'on-failure', 'never']).optional().describe('restart policy (default on-failure)'),
       max_restarts: z.number().int().optional().describe('give up after this many restarts (default: never give up)'),
       on_conflict: z.enum(['refuse', 'evict', 'wait']).optional().describe('when a stranger holds its port or a lock file: refuse (default), evict it, or wait'),
-      locks: z.array(z.string()).optional().describe('files it must hold alone, e.g. a database'),
+      locks: z.array(z.string()).optional().describe('files it must be the only writer of, e.g. a database (a reader is never in the way); PATH:exclusive for one that allows one process at all (DuckDB)'),
       keep: z.boolean().optional().describe('keep it running after this agent session ends (by default berth stops it then)'),
       ephemeral: z.boolean().optional().describe('stop it when this session ends: the default for an agent session, needed only from a terminal'),
       port_from_listener: z.boolean().optional().describe('if it listens on another port than $PORT, take that port as its port (else that is a port_mismatch error at once)'),

@@ -74,14 +74,15 @@ function describeStatus(status: string, strangers: number[]): string {
 }
 
 function whoPath(ctx: Context, report: FileAnswer): number {
-  printFile(ctx, report, report.owners);
-  for (const c of report.companions) if (c.holders.length > 0 || c.locks.length > 0) printFile(ctx, c, report.owners);
+  // the companions' holders are folded into the database's, each with its role
+  printFile(ctx, report, report.owners, report.companions.flatMap((c) => c.locks));
+  if (report.journalMode !== null) ctx.out.line(`sqlite: ${report.journalMode === 'wal' ? 'WAL mode (readers do not block the writer)' : 'rollback-journal mode (readers and the writer block one another; enable WAL: PRAGMA journal_mode=WAL)'}`);
   printKnown(ctx, report.known);
   if (report.unreadable > 0) ctx.out.line(`(${report.unreadable} processes could not be inspected)`);
   return 0;
 }
 
-function printFile(ctx: Context, report: FileReport, owners: Record<number, Owner>): void {
+function printFile(ctx: Context, report: FileReport, owners: Record<number, Owner>, companionLocks: FileReport['locks'] = []): void {
   if (report.holders.length === 0 && report.locks.length === 0) {
     ctx.out.line(`nobody has ${report.path} open or locked`);
     return;
@@ -89,12 +90,13 @@ function printFile(ctx: Context, report: FileReport, owners: Record<number, Owne
   ctx.out.line(report.path);
   const rows = report.holders.map((h) => [
     ...processRow(h.process, owners).slice(0, 4),
-    h.fds.map((f) => `fd ${f.fd} ${f.mode}`).join(', ') || '-',
-    h.locks.map((l) => l.description).join('; ') || 'no lock',
+    h.role,
+    h.fds.map((f) => `fd ${f.fd} ${f.mode}${f.companion ? ` (${f.companion})` : ''}`).join(', ') || '-',
+    h.locks.map((l) => `${l.companion ? `${l.companion}: ` : ''}${l.description}`).join('; ') || 'no lock',
     h.process.command,
   ]);
-  for (const line of table(['PID', 'USER', 'STARTED', 'SESSION', 'OPEN', 'LOCK', 'COMMAND'], rows)) ctx.out.line(`  ${line}`);
+  for (const line of table(['PID', 'USER', 'STARTED', 'SESSION', 'ROLE', 'OPEN', 'LOCK', 'COMMAND'], rows)) ctx.out.line(`  ${line}`);
   printUnits(ctx, report.holders.map((h) => h.process));
-  const orphanLocks = report.locks.filter((l) => !report.holders.some((h) => h.locks.includes(l)));
-  for (const l of orphanLocks) ctx.out.line(`  lock: ${l.description}${l.pid > 0 ? ` (pid ${l.pid})` : ''}`);
+  const orphanLocks = [...report.locks, ...companionLocks].filter((l) => !report.holders.some((h) => h.locks.includes(l)));
+  for (const l of orphanLocks) ctx.out.line(`  lock: ${l.companion ? `${l.companion}: ` : ''}${l.description}${l.pid > 0 ? ` (pid ${l.pid})` : ''}`);
 }

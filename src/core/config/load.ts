@@ -5,7 +5,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } fr
 import type { z } from 'zod';
 import { readBoundedText, UnreadableFileError } from '../bounded-read.ts';
 import { BerthError, EXIT } from '../errors.ts';
-import { checkHealthSpec, type ServiceSpec } from '../supervisor/spec.ts';
+import { checkHealthSpec, lockFields, type ServiceSpec } from '../supervisor/spec.ts';
 import { commandToArgv } from './command.ts';
 import { configSchema, type ServiceConfig } from './schema.ts';
 
@@ -158,7 +158,12 @@ export function loadYaml(file: string): Project {
         purpose: svc.purpose ?? null,
         ephemeral: svc.keep !== undefined ? !svc.keep : (svc.ephemeral ?? false),
         onConflict: svc.on_conflict ?? 'refuse',
-        locks: (svc.locks ?? []).map((p) => (isAbsolute(p) ? p : resolve(dir, p))),
+        ...lockFields(
+          (svc.locks ?? []).map((l) => {
+            const { path, mode = 'writer' } = typeof l === 'string' ? { path: l } : l;
+            return { path: isAbsolute(path) ? path : resolve(dir, path), mode };
+          }),
+        ),
         ...(svc.port_from_listener === true ? { portFromListener: true } : {}),
         configFile: file,
       },

@@ -14,7 +14,18 @@ export const serviceSchema = z.strictObject({
   restart: z.enum(['always', 'on-failure', 'never']).optional(),
   max_restarts: z.number().int().min(0).max(1_000_000).optional(),
   on_conflict: z.enum(['refuse', 'evict', 'wait']).optional().describe('what to do when a stranger holds the port or a declared lock'),
-  locks: z.array(z.string().min(1)).optional().describe('files this service must hold alone (a database), relative to berth.yaml'),
+  locks: z
+    .array(
+      z.union([
+        z.string().min(1),
+        z.strictObject({
+          path: z.string().min(1),
+          mode: z.enum(['writer', 'exclusive']).optional().describe('writer (default): only a writer is in the way; exclusive (DuckDB): any holder, a reader too'),
+        }),
+      ]),
+    )
+    .optional()
+    .describe('files this service must be the only writer of (a database), relative to berth.yaml: a path, or {path, mode: exclusive}'),
   depends_on: z.array(name).optional(),
   purpose: z.string().optional(),
   keep: z.boolean().optional().describe('keep it running after the session that started it ends (default true); false: berth stops it then'),

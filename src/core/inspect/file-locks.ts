@@ -2,6 +2,7 @@
 //   1: POSIX  ADVISORY  WRITE 2251 fe:00:2146370 0 EOF
 //   2: -> FLOCK ADVISORY WRITE 99 fe:00:12 0 EOF      (a waiter blocked on lock 2)
 import { readProcFile } from './procfs.ts';
+import { type LockPlace, sqliteLockMeanings } from './sqlite.ts';
 
 export type LockKind = 'POSIX' | 'FLOCK' | 'OFD' | 'LEASE' | 'DELEG' | 'UNKNOWN';
 export type LockAccess = 'read' | 'write';
@@ -59,24 +60,13 @@ export function splitDev(dev: number): { major: number; minor: number } {
   return { major, minor };
 }
 
-// SQLite's rollback-journal locking uses bytes at 1 GiB: PENDING, RESERVED, then 510 SHARED bytes.
-const SQLITE_PENDING = 0x40000000;
-
-/** A short human label for a lock, naming SQLite's lock bytes when it is one of them. */
-export function describeLock(lock: FileLock): string {
+/**
+ * A short human label for a lock, naming SQLite's lock bytes when it is one of them: on the
+ * database file (`place` main) or, for a WAL database, on its `-shm` file (./sqlite.ts).
+ */
+export function describeLock(lock: FileLock, place: LockPlace = 'main'): string {
   const kind = lock.kind === 'POSIX' ? 'POSIX (fcntl/lockf)' : lock.kind === 'OFD' ? 'OFD (fcntl)' : lock.kind === 'FLOCK' ? 'flock' : lock.kind;
   const range = lock.end === null ? (lock.start === 0 ? 'whole file' : `bytes ${lock.start}-EOF`) : `bytes ${lock.start}-${lock.end}`;
-  const sqlite = sqliteRole(lock);
-  return `${lock.access} ${kind}, ${range}${sqlite ? ` [${sqlite}]` : ''}${lock.waiting ? ' (waiting)' : ''}`;
-}
-
-/** What a lock on SQLite's lock bytes means; the kernel merges adjacent ranges, so test overlap. */
-function sqliteRole(lock: FileLock): string | undefined {
-  const covers = (byte: number): boolean => lock.start <= byte && (lock.end === null || lock.end >= byte);
-  const shared = SQLITE_PENDING + 2;
-  if (lock.access === 'write' && covers(shared)) return 'sqlite writer: exclusive';
-  if (lock.access === 'write' && covers(SQLITE_PENDING + 1)) return 'sqlite writer: reserved';
-  if (lock.access === 'write' && covers(SQLITE_PENDING)) return 'sqlite pending';
-  if (lock.access === 'read' && covers(shared)) return 'sqlite reader';
-  return undefined;
+  const sqlite = sqliteLockMeanings(lock, place);
+  return `${lock.access} ${kind}, ${range}${sqlite.length > 0 ? ` [${sqlite.join(', ')}]` : ''}${lock.waiting ? ' (waiting)' : ''}`;
 }

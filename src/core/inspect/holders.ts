@@ -1,21 +1,31 @@
-// Who holds a file: every process with it open (and how), and every lock on it.
+// Who holds a file: every process with it open (and how), and every lock on it. A SQLite
+// database is one thing with up to three companion files (-wal, -shm, -journal): a WAL
+// writer's lock lives in -shm, so the holders of the companions are folded into the database's
+// holders, each with its role (./sqlite.ts), and asking about app.db-wal answers for app.db.
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { scanFds } from './fds.ts';
 import { describeLock, parseLockLine, readFileLocks, splitDev, type FileLock } from './file-locks.ts';
 import { describeProcess, type ProcessInfo } from './process.ts';
 import { readFdInfo } from './procfs.ts';
+import { holderRole, type HolderRole, type JournalMode, type LockPlace, readJournalMode } from './sqlite.ts';
 
 export type OpenMode = 'read' | 'write' | 'read-write';
+export type Companion = '-wal' | '-shm' | '-journal';
 
 export interface HeldLock extends FileLock {
   description: string;
+  /** set when the lock is on a companion of the file asked about (app.db-shm for app.db) */
+  companion?: Companion;
 }
 
 export interface FileHolder {
   process: ProcessInfo;
-  fds: Array<{ fd: number; mode: OpenMode }>;
+  /** its open descriptors; `companion` says which companion file one is open on */
+  fds: Array<{ fd: number; mode: OpenMode; companion?: Companion }>;
   locks: HeldLock[];
+  /** what it is to the file (for a SQLite database: from its lock bytes, companions included) */
+  role: HolderRole;
 }
 
 export interface FileReport {
@@ -28,12 +38,14 @@ export interface FileReport {
 }
 
 export interface HoldersReport extends FileReport {
-  /** SQLite's companion files (-wal, -shm, -journal) when they exist: a WAL writer's locks live in -shm */
+  /** a SQLite database's journal mode, from its header; null when the file is not a SQLite database */
+  journalMode: JournalMode | null;
+  /** SQLite's companion files (-wal, -shm, -journal) when they exist; their holders are also among `holders` */
   companions: FileReport[];
   unreadable: number;
 }
 
-const COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'];
+const COMPANION_SUFFIXES: Companion[] = ['-wal', '-shm', '-journal'];
 
 export class PathNotFoundError extends UsageError {
   constructor(path: string) {
@@ -41,15 +53,24 @@ export class PathNotFoundError extends UsageError {
   }
 }
 
+/** app.db for app.db-wal, app.db-shm or app.db-journal when app.db is a SQLite database; else the path itself. */
+function databaseOf(real: string): string {
+  const suffix = COMPANION_SUFFIXES.find((s) => real.endsWith(s));
+  if (suffix === undefined) return real;
+  const base = real.slice(0, -suffix.length);
+  return existsSync(base) && readJournalMode(base) !== null ? base : real;
+}
+
 /** Every process that has the file (and its SQLite companions) open or locked. */
 export function findFileHolders(path: string): HoldersReport {
   let real: string;
   try {
-    real = realpathSync(path);
+    real = databaseOf(realpathSync(path));
   } catch {
     throw new PathNotFoundError(path);
   }
-  const paths = [real, ...COMPANION_SUFFIXES.map((s) => real + s).filter((p) => existsSync(p))];
+  const places: LockPlace[] = ['main', ...COMPANION_SUFFIXES.filter((s) => existsSync(real + s))];
+  const paths = places.map((p) => (p === 'main' ? real : real + p));
   const targets = paths.map((p) => {
     const st = statSync(p);
     return { path: p, ...splitDev(st.dev), inode: st.ino };
@@ -62,16 +83,18 @@ export function findFileHolders(path: string): HoldersReport {
   });
 
   const reports = targets.map((t, index): FileReport => {
-    const locks = allLocks
+    const place = places[index]!;
+    const companion = place === 'main' ? {} : { companion: place };
+    const locks: HeldLock[] = allLocks
       .filter((l) => l.major === t.major && l.minor === t.minor && l.inode === t.inode)
-      .map((l) => ({ ...l, description: describeLock(l) }));
+      .map((l) => ({ ...l, description: describeLock(l, place), ...companion }));
     const holders = new Map<number, FileHolder>();
     const holderFor = (pid: number): FileHolder | undefined => {
       let h = holders.get(pid);
       if (h === undefined) {
         const info = describeProcess(pid);
         if (info === undefined) return undefined;
-        h = { process: info, fds: [], locks: [] };
+        h = { process: info, fds: [], locks: [], role: 'open' };
         holders.set(pid, h);
       }
       return h;
@@ -82,7 +105,7 @@ export function findFileHolders(path: string): HoldersReport {
         const info = readFdInfo(pid, fd);
         const holder = holderFor(pid);
         if (holder === undefined || info === undefined) continue;
-        holder.fds.push({ fd, mode: openMode(info.flags) });
+        holder.fds.push({ fd, mode: openMode(info.flags), ...companion });
         // flock and OFD locks belong to the open file description: fdinfo lists them per fd.
         // Its line's ordinal counts that fd's locks only (it is 1 where /proc/locks says 7), so
         // the lock is found by what it is, not by its number.
@@ -107,8 +130,30 @@ export function findFileHolders(path: string): HoldersReport {
       locks,
     };
   });
+  const journalMode = readJournalMode(real);
+  const anyoneLocks = reports.some((r) => r.locks.some((l) => !l.waiting));
+  const roleOf = (h: FileHolder): HolderRole => {
+    const placed = h.locks.map((l) => ({ ...l, place: l.companion ?? ('main' as const) }));
+    return holderRole(placed, journalMode !== null, h.fds.some((f) => f.mode !== 'read'), anyoneLocks);
+  };
   const [main, ...companions] = reports;
-  return { ...main!, companions, unreadable: scan.unreadable };
+  const merged = foldHolders(reports.flatMap((r) => r.holders));
+  for (const h of [...merged, ...companions.flatMap((c) => c.holders)]) h.role = roleOf(merged.find((m) => m.process.pid === h.process.pid) ?? h);
+  return { ...main!, holders: merged, journalMode, companions, unreadable: scan.unreadable };
+}
+
+/** One holder per process, with its descriptors and locks on the file and its companions. */
+function foldHolders(holders: FileHolder[]): FileHolder[] {
+  const byPid = new Map<number, FileHolder>();
+  for (const h of holders) {
+    const into = byPid.get(h.process.pid);
+    if (into === undefined) byPid.set(h.process.pid, { ...h, fds: [...h.fds], locks: [...h.locks] });
+    else {
+      into.fds.push(...h.fds);
+      into.locks.push(...h.locks);
+    }
+  }
+  return [...byPid.values()].sort((a, b) => a.process.pid - b.process.pid);
 }
 
 function sameLock(a: FileLock, b: FileLock): boolean {
@@ -149,8 +194,13 @@ export function findAllFileLocks(): Array<HeldLock & { process: ProcessInfo | nu
   }
   return locks.map((l) => ({
     ...l,
-    description: describeLock(l),
+    description: describeLock(l, placeOf(paths.get(`${l.major}:${l.minor}:${l.inode}`))),
     process: l.pid > 0 ? (describeProcess(l.pid) ?? null) : null,
     path: paths.get(`${l.major}:${l.minor}:${l.inode}`) ?? null,
   }));
+}
+
+/** Where a lock found by its path sits: a -shm file's locks are read as SQLite's WAL lock bytes. */
+function placeOf(path: string | undefined): LockPlace {
+  return path?.endsWith('-shm') ? '-shm' : 'main';
 }

@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { BerthError, EXIT } from '../errors.ts';
 import { type Eviction, evictionEvent, evictionRefusal, evictProcess, findHolders, type HiddenHolder, hiddenHolders } from '../evict.ts';
+import { findFileHolders } from '../inspect/holders.ts';
 import type { ProcessInfo } from '../inspect/process.ts';
 import { detectOwner } from '../owner.ts';
 import { signalGuard } from '../protect.ts';
@@ -18,7 +19,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { PortHolder } from './errors.ts';
 import { toPortHolder } from './errors.ts';
 import { type Instance, instanceTree, type StopOutcome, stopInstanceTree } from './process-tree.ts';
-import type { OnConflict } from './spec.ts';
+import type { DeclaredLock, OnConflict } from './spec.ts';
 import { liveServiceTrees } from './trees.ts';
 import { oneLine } from '../text.ts';
 
@@ -82,25 +83,36 @@ export class ConflictError extends BerthError {
   }
 }
 
-/** The processes holding the service's port and declared lock files, by the one rule of ../evict.ts. */
-export function findObstacles(port: number | null, locks: string[]): Obstacle[] {
+/**
+ * The processes holding the service's port and declared lock files, by the one rule of
+ * ../evict.ts; a lock file declared in `writer` mode (a bare path is one) is in the way only
+ * of its writers: a reader of a database never blocks a writer's start and is never evicted
+ * for it (decision 0023).
+ */
+export function findObstacles(port: number | null, locks: ReadonlyArray<string | DeclaredLock>): Obstacle[] {
   const out: Obstacle[] = [];
   if (port !== null) {
     const { holders, hidden } = findHolders({ kind: 'port', port });
     if (holders.length > 0 || hidden.length > 0) out.push({ kind: 'port', subject: `port ${port}`, port, holders, hidden });
   }
-  for (const path of locks) {
+  for (const lock of locks) {
+    const { path, mode } = typeof lock === 'string' ? { path: lock, mode: 'writer' } : lock;
     if (!existsSync(path)) continue;
-    const { holders } = findHolders({ kind: 'path', path });
+    const holders = mode === 'exclusive' ? findHolders({ kind: 'path', path }).holders : findWriters(path);
     if (holders.length > 0) out.push({ kind: 'lock', subject: path, port: null, holders, hidden: [] });
   }
   return out;
 }
 
+/** The processes writing a file (a SQLite database with its companions): its holders whose role is writer. */
+export function findWriters(path: string): ProcessInfo[] {
+  return findFileHolders(path).holders.filter((h) => h.role === 'writer').map((h) => h.process);
+}
+
 export interface ResolveOptions {
   service: string;
   port: number | null;
-  locks: string[];
+  locks: ReadonlyArray<string | DeclaredLock>;
   policy: OnConflict;
   /** the earlier instance of this service, whose leftovers are always stopped */
   previous: Instance | null;

@@ -15,7 +15,7 @@ import { clearTheWay, describeObstacleHolder, findObstacles, type ResolveOptions
 import { checkHealth, checkOwnership, type Ownership } from './health.ts';
 import { type Instance, instanceTree, stopInstanceTree, type StopOutcome } from './process-tree.ts';
 import { spawnInstance } from './spawner.ts';
-import type { ServiceSpec } from './spec.ts';
+import type { DeclaredLock, ServiceSpec } from './spec.ts';
 import { deleteService, loadService, loadServices, saveService, type ServiceRecord } from './store.ts';
 
 /** The clock, randomness and timers the shell uses; tests hand in their own. */
@@ -71,7 +71,7 @@ export interface ProcessOps {
 /** Strangers on a service's port or declared locks. */
 export interface Obstacles {
   /** who now holds the port or a lock, as text ("port 8765 held by pid 42: …"), or null */
-  blocker(port: number | null, locks: string[]): string | null;
+  blocker(port: number | null, locks: DeclaredLock[]): string | null;
   /** clears the way for a new instance (refuse, wait or evict); resolves to the strangers evicted */
   clear(opts: ResolveOptions): Promise<Eviction[]>;
 }

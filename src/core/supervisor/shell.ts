@@ -21,7 +21,7 @@ import { findPortMismatch, instanceLogLines, type PortMismatch } from './port-mi
 import { checkLogWritable } from './logs.ts';
 import { removeServiceTmp } from './tmpdir.ts';
 import type { Instance } from './process-tree.ts';
-import type { ServiceSpec } from './spec.ts';
+import { declaredLocks, type ServiceSpec } from './spec.ts';
 import { isLive } from './state.ts';
 import { instanceOf, type ServiceRecord } from './store.ts';
 
@@ -249,7 +249,7 @@ export class SupervisorShell {
   private async pollObstacle(name: string): Promise<void> {
     const record = this.deps.store.load(name);
     if (!record || record.state !== 'backoff') return;
-    const gone = this.deps.obstacles.blocker(record.port, record.spec.locks ?? []) === null;
+    const gone = this.deps.obstacles.blocker(record.port, declaredLocks(record.spec)) === null;
     await this.step(name, { kind: gone ? 'obstacle-gone' : 'obstacle-present' });
   }
 
@@ -267,7 +267,7 @@ export class SupervisorShell {
   /** Who now holds the service's port or a declared lock, as text, if anyone. */
   private blocker(record: ServiceRecord): string | null {
     if (!isLive(record.state) && record.state !== 'backoff') return null;
-    return this.deps.obstacles.blocker(record.port, record.spec.locks ?? []);
+    return this.deps.obstacles.blocker(record.port, declaredLocks(record.spec));
   }
 
   startFailed(err: unknown, counted: boolean): SupervisorEvent {
@@ -324,7 +324,7 @@ export class SupervisorShell {
     const evicted = await this.deps.obstacles.clear({
       service: spec.name,
       port,
-      locks: spec.locks ?? [],
+      locks: declaredLocks(spec),
       policy: spec.onConflict ?? 'refuse',
       previous,
       protect: who.protect ?? [],

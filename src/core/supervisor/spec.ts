@@ -26,10 +26,12 @@ export interface ServiceSpec {
   ephemeral: boolean;
   /** what to do when a stranger holds the port or a declared lock file */
   onConflict: OnConflict;
-  /** files the service must hold alone (absolute paths) */
+  /** files the service must be the only writer of (absolute paths); see exclusiveLocks */
   locks: string[];
   /** when it listens on another port than its own: take that port as its port (else: a port_mismatch error) */
   portFromListener?: boolean;
+  /** those of `locks` declared `mode: exclusive` (DuckDB): a reader is in the way too; absent when none */
+  exclusiveLocks?: string[];
   /** the berth.yaml (or Procfile) that declared it, when `berth up` started it: not part of what it is */
   configFile?: string;
 }
@@ -51,9 +53,46 @@ const FIELDS: ReadonlyArray<[SpecField, (s: ServiceSpec) => unknown]> = [
   ['purpose', (s) => s.purpose ?? null],
   ['keep', (s) => s.ephemeral !== true],
   ['on_conflict', (s) => s.onConflict ?? 'refuse'],
-  ['locks', (s) => s.locks ?? []],
+  ['locks', (s) => declaredLocks(s)],
   ['port_from_listener', (s) => s.portFromListener === true],
 ];
+
+/**
+ * How a declared lock file is contended (decision 0023): `writer` (the default) by a process
+ * that writes it (SQLite's write lock, any write lock, or, on a file nobody locks, an open for
+ * writing); `exclusive` (DuckDB, which allows one process at all) by anyone holding it.
+ */
+export type LockMode = 'writer' | 'exclusive';
+
+export interface DeclaredLock {
+  path: string;
+  mode: LockMode;
+}
+
+/** The spec's lock files with their modes. */
+export function declaredLocks(spec: Pick<ServiceSpec, 'locks' | 'exclusiveLocks'>): DeclaredLock[] {
+  const exclusive = new Set(spec.exclusiveLocks ?? []);
+  return (spec.locks ?? []).map((path) => ({ path, mode: exclusive.has(path) ? 'exclusive' : 'writer' }));
+}
+
+/** The spec fields for these lock files: `locks`, and `exclusiveLocks` only when one is exclusive. */
+export function lockFields(locks: DeclaredLock[]): Pick<ServiceSpec, 'locks' | 'exclusiveLocks'> {
+  const exclusive = locks.filter((l) => l.mode === 'exclusive').map((l) => l.path);
+  return { locks: locks.map((l) => l.path), ...(exclusive.length > 0 ? { exclusiveLocks: exclusive } : {}) };
+}
+
+/**
+ * `--lock PATH`, `--lock PATH:exclusive` or `--lock PATH:writer` (the default, spelled out for
+ * a path that itself ends in ":exclusive").
+ */
+export function parseLockArg(text: string): DeclaredLock {
+  for (const mode of ['exclusive', 'writer'] as const) {
+    const suffix = `:${mode}`;
+    if (text.endsWith(suffix) && text.length > suffix.length) return { path: text.slice(0, -suffix.length), mode };
+  }
+  if (text === '') throw new UsageError('empty --lock path', 'give a file: --lock data/app.db, or --lock data/app.duckdb:exclusive', 'invalid_lock');
+  return { path: text, mode: 'writer' };
+}
 
 /** The largest max_restarts berth takes (beyond it, say nothing: never give up). */
 export const MAX_RESTARTS_LIMIT = 1_000_000;
