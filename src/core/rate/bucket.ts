@@ -63,24 +63,27 @@ function sameLimit(row: BucketRow, limit: RateLimit): boolean {
 
 /**
  * Reserves one token of `name` in one write transaction; returns how long to wait for it.
- * Throws RateTimeoutError (taking nothing) when that wait is longer than timeoutMs.
+ * Throws RateTimeoutError (taking nothing) when that wait is longer than timeoutMs; the limit
+ * the caller gave is stored either way (the latest wins, even for a taker that gives up).
  */
 export function reserveFromBucket(registry: Registry, caller: Caller, name: string, limit: RateLimit, timeoutMs = Infinity, now = Date.now()): { waitMs: number; tokensLeft: number } {
-  return registry.transaction(() => {
+  const r = registry.transaction(() => {
     const row = registry.get<BucketRow>('SELECT * FROM rate_buckets WHERE name = ?', name);
-    const changed = row !== undefined && !sameLimit(row, limit);
-    const r = reserveToken(row && { tokens: row.tokens, updatedAt: row.updated_at }, limit, now, timeoutMs);
-    if (r.refused) throw new RateTimeoutError(name, limit, r.waitMs, timeoutMs);
+    const reserved = reserveToken(row && { tokens: row.tokens, updatedAt: row.updated_at }, limit, now, timeoutMs);
+    // a refused taker leaves the tokens as they were (refilled to now under the old limit)
+    const state = reserved.refused ? { tokens: refill(row && { tokens: row.tokens, updatedAt: row.updated_at }, row ? { count: row.count, periodMs: row.period_ms, burst: row.burst } : limit, now), updatedAt: now } : reserved.state;
     registry.run(
       `INSERT INTO rate_buckets (name, count, period_ms, burst, tokens, updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET count = excluded.count, period_ms = excluded.period_ms, burst = excluded.burst, tokens = excluded.tokens, updated_at = excluded.updated_at`,
-      name, limit.count, limit.periodMs, limit.burst, r.state.tokens, now, now,
+      name, limit.count, limit.periodMs, limit.burst, Math.min(state.tokens, limit.burst), now, now,
     );
     const to = { limit: formatRateLimit(limit), burst: limit.burst };
     if (!row) recordEvent(registry, caller, { verb: 'rate', subject: name, outcome: 'ok', details: { change: 'created', ...to } }, now);
-    else if (changed) recordEvent(registry, caller, { verb: 'rate', subject: name, outcome: 'ok', details: { change: 'replaced', from: { limit: formatRateLimit({ count: row.count, periodMs: row.period_ms }), burst: row.burst }, to } }, now);
-    return { waitMs: r.waitMs, tokensLeft: Math.max(0, Math.floor(r.state.tokens)) };
+    else if (!sameLimit(row, limit)) recordEvent(registry, caller, { verb: 'rate', subject: name, outcome: 'ok', details: { change: 'replaced', from: { limit: formatRateLimit({ count: row.count, periodMs: row.period_ms }), burst: row.burst }, to } }, now);
+    return { ...reserved, tokens: state.tokens };
   });
+  if (r.refused) throw new RateTimeoutError(name, limit, r.waitMs, timeoutMs);
+  return { waitMs: r.waitMs, tokensLeft: Math.max(0, Math.floor(r.tokens)) };
 }
 
 /** Takes one token of `name`, waiting until it is due (at most timeoutMs, else RateTimeoutError). */
