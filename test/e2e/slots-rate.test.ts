@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { CONTRACT } from '../../src/app/contract.ts';
 import { CLI, berth } from '../helpers/cli.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
 import { pidsWithArgv } from '../helpers/proc-table.ts';
@@ -56,6 +57,8 @@ test('a slot whose holders are SIGKILLed is free again at once; locks shows slot
   const full = await berth(['lock', 'gpu', '--slots', '1', '--json', '--', 'true'], { env });
   assert.equal(full.code, 0, full.toString());
   assert.equal(full.json().acquired, false);
+  assert.ok(CONTRACT.lock.safeParse(full.json()).success, 'the held-slots document is the contract\'s');
+  assert.ok(CONTRACT.locks.safeParse(listed).success, 'locks with a slot holder is the contract\'s');
   assert.deepEqual(full.json().holders.map((h: { pid: number; slot: number }) => [h.pid, h.slot]), [[sleepPid, 1]]);
   // a plain lock of the same name is another lock
   const plain = await berth(['lock', 'gpu', '--json', '--', 'true'], { env });
