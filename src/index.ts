@@ -1,22 +1,27 @@
-// berth as a library: the same singleton lock as `berth lock`, the same port lease as
+// berth as a library: the same singleton lock as `berth lock`, the same semaphore slots as
+// `berth lock --slots`, the same shared rate limits as `berth rate`, the same port lease as
 // `berth port`, and the same answers as `berth who --json`, for Node programs that want
 // berth's guarantees in-process. See docs/library.md.
 import { resolveHome } from './core/home.ts';
 import { BerthError, EXIT } from './core/errors.ts';
 import { readIdentity } from './core/identity.ts';
 import { findLockHolder, forgetLockHolder, recordLockHolder, tryBindLock } from './core/locks/named-lock.ts';
+import { acquireSlot as bindSlot, findSlotHolders, MAX_SLOTS, slotLockName } from './core/locks/slots.ts';
 import { type Caller, detectOwner } from './core/owner.ts';
+import { parseRateLimit } from './core/rate/limit.ts';
+import { takeToken as takeFromBucket, type TakeResult } from './core/rate/bucket.ts';
 import { leasePort as leaseInRegistry } from './core/ports/ports.ts';
 import { assignProject, joinName, parseFullName } from './core/project.ts';
 import { projectDirOf } from './core/project-dir.ts';
 import { Registry } from './core/registry/registry.ts';
-import { parseName, parsePort } from './core/validate.ts';
+import { parseCount, parseName, parsePort } from './core/validate.ts';
 import { resolveSettings } from './core/settings.ts';
 import { whoHolds as holdersOf, whoListens as listenersOf, type FileAnswer, type PortAnswer } from './core/who.ts';
 
 export { BerthError } from './core/errors.ts';
 export type { FileAnswer, PortAnswer } from './core/who.ts';
 export type { Identity } from './core/identity.ts';
+export type { TakeResult } from './core/rate/bucket.ts';
 
 export interface LibraryOptions {
   /** the berth home (default: $BERTH_HOME, else $XDG_STATE_HOME/berth, else ~/.local/state/berth) */
@@ -89,6 +94,72 @@ export async function singleton(name: string, opts: LibraryOptions = {}): Promis
       withRegistry({ home }, (r) => forgetLockHolder(r, who, name, me, { reason: 'released' }));
     },
   };
+}
+
+export interface SlotHandle {
+  name: string;
+  /** the slot this process holds, 1-based */
+  slot: number;
+  /** releases the slot now (it is released anyway when this process exits, however it exits) */
+  release(): Promise<void>;
+}
+
+/**
+ * Takes one of `slots` slots of `name` (the same semaphore as `berth lock NAME --slots N`),
+ * waiting up to opts.waitMs (default 0) for one to free up; rejects with a BerthError coded
+ * lock_held (details: the holders' pids) if none does. The kernel frees the slot when this
+ * process dies, even by SIGKILL.
+ */
+export async function acquireSlot(name: string, slots: number, opts: LibraryOptions & { waitMs?: number } = {}): Promise<SlotHandle> {
+  parseName(name, 'lock name');
+  parseCount(String(slots), 'slots', { min: 1, max: MAX_SLOTS });
+  const home = opts.home ?? resolveHome();
+  const taken = await bindSlot(home, name, slots, opts.waitMs ?? 0);
+  if (!taken) {
+    const registry = Registry.openIfExists(home);
+    try {
+      const holders = await findSlotHolders(home, registry, name, slots);
+      throw new BerthError('lock_held', `all ${slots} slots of "${name}" are held`, {
+        hint: 'wait longer (waitMs), or see who holds them: berth locks',
+        exitCode: EXIT.conflict,
+        details: { name, slots, pids: holders.map((h) => h.pid) },
+      });
+    } finally {
+      registry?.close();
+    }
+  }
+  taken.held.server.unref(); // the slot must not keep the program alive on its own
+  const me = readIdentity(process.pid)!;
+  const who = caller();
+  const lockName = slotLockName(name, taken.slot);
+  withRegistry({ home }, (r) => recordLockHolder(r, who, lockName, me, process.argv.join(' ')));
+  let released = false;
+  return {
+    name,
+    slot: taken.slot,
+    release: async () => {
+      if (released) return;
+      released = true;
+      await taken.held.close();
+      withRegistry({ home }, (r) => forgetLockHolder(r, who, lockName, me, { reason: 'released' }));
+    },
+  };
+}
+
+/**
+ * Takes one token of the rate limit `name` (the same bucket as `berth rate NAME --limit …`),
+ * waiting until it is due; `limit` is written as on the command line ("60/min"). Rejects with a
+ * BerthError coded rate_timeout, taking nothing, if the token is due later than opts.timeoutMs.
+ */
+export async function takeToken(name: string, limit: string, opts: LibraryOptions & { burst?: number; timeoutMs?: number } = {}): Promise<TakeResult> {
+  parseName(name, 'rate limit name');
+  const parsed = parseRateLimit(limit, opts.burst);
+  const registry = Registry.open(opts.home ?? resolveHome());
+  try {
+    return await takeFromBucket(registry, caller(), name, parsed, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
+  } finally {
+    registry.close();
+  }
 }
 
 /**

@@ -82,6 +82,9 @@ const fileReportShape = {
   locks: z.array(heldLock),
 };
 export const lockHolder = z.strictObject({ name: z.string(), pid: z.number().int(), command: z.string(), identity: nullable(identity), owner: nullable(owner), acquiredAt: nullable(iso) });
+const slotHolder = z.strictObject({ ...lockHolder.shape, slot: z.number().int().min(1) });
+const bucket = z.strictObject({ name: z.string(), limit: z.string(), burst: z.number().int(), tokensLeft: z.number().int(), waiting: z.number().int(), fullAt: iso });
+const takeShape = { name: z.string(), limit: z.string(), burst: z.number().int(), waitedMs: z.number().int(), tokensLeft: z.number().int(), at: iso };
 export const event = z.strictObject({
   id: z.number().int(),
   at: iso,
@@ -188,10 +191,15 @@ export const CONTRACT = {
   'port-release': z.strictObject({ released: portRecord }),
   lock: z.union([
     z.strictObject({ acquired: z.literal(false), alreadyRunning: z.literal(true), name: z.string(), holder: nullable(lockHolder) }),
+    z.strictObject({ acquired: z.literal(false), alreadyRunning: z.literal(true), name: z.string(), slots: z.number().int(), holders: z.array(slotHolder) }),
     z.strictObject({ acquired: z.literal(true), name: z.string(), pid: z.number().int(), exitCode: nullable(z.number().int()), signal: nullable(z.string()), status: z.number().int() }),
+    z.strictObject({ acquired: z.literal(true), name: z.string(), slots: z.number().int(), slot: z.number().int(), pid: z.number().int(), exitCode: nullable(z.number().int()), signal: nullable(z.string()), status: z.number().int() }),
   ]),
   'lock-holders': z.strictObject({ named: z.array(lockHolder) }),
-  locks: z.strictObject({ named: z.array(lockHolder), files: z.array(z.strictObject({ ...fileLockShape, process: nullable(processInfo), path: nullable(z.string()) })) }),
+  slots: z.strictObject({ slots: z.array(slotHolder), buckets: z.array(bucket) }),
+  'rate-take': z.strictObject(takeShape),
+  'rate-run': z.strictObject({ ...takeShape, pid: z.number().int(), exitCode: nullable(z.number().int()), signal: nullable(z.string()), status: z.number().int() }),
+  locks: z.strictObject({ named: z.array(lockHolder), slots: z.array(slotHolder), buckets: z.array(bucket), files: z.array(z.strictObject({ ...fileLockShape, process: nullable(processInfo), path: nullable(z.string()) })) }),
   events: z.strictObject({ events: z.array(event) }),
   run: runResult,
   restart: runResult,

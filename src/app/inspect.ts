@@ -2,7 +2,9 @@
 // audit log. One function each, returning the --json document (docs/json.md), for every door.
 import { findAllFileLocks } from '../core/inspect/holders.ts';
 import { findListeners } from '../core/inspect/listeners.ts';
-import { type LockHolder, listHeldLocks } from '../core/locks/named-lock.ts';
+import type { LockHolder } from '../core/locks/named-lock.ts';
+import { listHeldLocksAndSlots, type SlotHolder } from '../core/locks/slots.ts';
+import { type Bucket, listBuckets } from '../core/rate/bucket.ts';
 import { listPortRecords } from '../core/ports/ports.ts';
 import { type BerthEvent, listEvents } from '../core/registry/events.ts';
 import { serviceTrees } from '../core/supervisor/trees.ts';
@@ -25,18 +27,27 @@ export function listPorts(session: Session): { claims: PortClaim[]; listeners: R
   return { claims, listeners, conflicts: claims.filter((c) => c.status === 'conflict').length, unreadable };
 }
 
-/** `locks`: named locks and the host's file locks, without the caller's own hold on berth's registry. */
-export function listLocks(session: Session): { named: LockHolder[]; files: ReturnType<typeof findAllFileLocks> } {
-  const named = listHeldLocks(session.home, session.existingRegistry());
+/** `locks`: named locks, semaphore slots, rate buckets and the host's file locks, without the caller's own hold on berth's registry. */
+export function listLocks(session: Session): { named: LockHolder[]; slots: SlotHolder[]; buckets: Bucket[]; files: ReturnType<typeof findAllFileLocks> } {
+  const registry = session.existingRegistry();
+  const { named, slots } = listHeldLocksAndSlots(session.home, registry);
   // berth's own hold on its registry (this process's) is not news to anyone, whichever door asked.
   const files = findAllFileLocks().filter((l) => l.pid !== process.pid);
-  return { named, files };
+  return { named, slots, buckets: listBuckets(registry), files };
 }
 
 /** The MCP `lock` tool: the named locks held now and their holders, optionally one name. */
 export function listNamedLocks(session: Session, name?: string): { named: LockHolder[] } {
-  const named = listHeldLocks(session.home, session.existingRegistry());
+  const { named } = listHeldLocksAndSlots(session.home, session.existingRegistry());
   return { named: name === undefined ? named : named.filter((l) => l.name === name) };
+}
+
+/** The MCP `slots` tool: who holds which slot of each semaphore (or of one), and the rate buckets. */
+export function listSlots(session: Session, name?: string): { slots: SlotHolder[]; buckets: Bucket[] } {
+  const registry = session.existingRegistry();
+  const { slots } = listHeldLocksAndSlots(session.home, registry);
+  const buckets = listBuckets(registry);
+  return name === undefined ? { slots, buckets } : { slots: slots.filter((s) => s.name === name), buckets: buckets.filter((b) => b.name === name) };
 }
 
 /** How many events one call returns unless told otherwise, and at most, through every door. */

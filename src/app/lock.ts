@@ -1,22 +1,33 @@
-// `lock NAME -- CMD`: run a command only while holding a named lock. Acquire-and-run is a CLI
-// verb only: the lock is held by the command's own process, which an MCP tool call cannot be.
-// Agents list the named locks and their holders instead (inspect.ts listNamedLocks).
+// `lock NAME [--slots N] -- CMD`: run a command only while holding a named lock, or one of N
+// slots of a named semaphore. Acquire-and-run is a CLI verb only: the lock is held by the
+// command's own process, which an MCP tool call cannot be. Agents list the named locks, the
+// slots and their holders instead (inspect.ts listNamedLocks, listSlots).
 import { UsageError } from '../core/errors.ts';
 import { exitStatus, runLocked } from '../core/locks/run-locked.ts';
 import type { LockHolder } from '../core/locks/named-lock.ts';
-import { parseDuration, parseName } from '../core/validate.ts';
+import { MAX_SLOTS, type SlotHolder } from '../core/locks/slots.ts';
+import { parseCount, parseDuration, parseName } from '../core/validate.ts';
 import type { Session } from './session.ts';
 
 export type LockResult =
   | { acquired: false; alreadyRunning: true; name: string; holder: LockHolder | null }
-  | { acquired: true; name: string; pid: number; exitCode: number | null; signal: string | null; status: number };
+  | { acquired: false; alreadyRunning: true; name: string; slots: number; holders: SlotHolder[] }
+  | { acquired: true; name: string; pid: number; exitCode: number | null; signal: string | null; status: number }
+  | { acquired: true; name: string; slots: number; slot: number; pid: number; exitCode: number | null; signal: string | null; status: number };
 
-export async function runUnderLock(session: Session, input: { name: string; argv: string[]; wait?: string; stdout: 'stdout' | 'stderr' }): Promise<LockResult> {
+/** The command after an optional `--`; an empty one is a usage error naming `usage`. */
+export function commandArgv(argv: string[], usage: string): string[] {
+  const rest = argv[0] === '--' ? argv.slice(1) : argv;
+  if (rest.length === 0) throw new UsageError('no command given', usage);
+  return rest;
+}
+
+export async function runUnderLock(session: Session, input: { name: string; argv: string[]; wait?: string; slots?: string | number; stdout: 'stdout' | 'stderr' }): Promise<LockResult> {
   const name = parseName(input.name, 'lock name');
   const waitMs = input.wait === undefined ? 0 : parseDuration(input.wait, 'wait');
-  const argv = input.argv[0] === '--' ? input.argv.slice(1) : input.argv;
-  if (argv.length === 0) throw new UsageError('no command given', 'berth lock NAME -- CMD [ARGS…]');
-  const result = await runLocked({ home: session.home, registry: session.registry(), caller: session.caller, name, argv, waitMs, stdout: input.stdout });
+  const slots = input.slots === undefined ? undefined : parseCount(String(input.slots), 'slots', { min: 1, max: MAX_SLOTS });
+  const argv = commandArgv(input.argv, 'berth lock NAME [--slots N] -- CMD [ARGS…]');
+  const result = await runLocked({ home: session.home, registry: session.registry(), caller: session.caller, name, argv, waitMs, stdout: input.stdout, ...(slots === undefined ? {} : { slots }) });
   if (!result.acquired) return { ...result, alreadyRunning: true };
   return { ...result, status: exitStatus(result) };
 }

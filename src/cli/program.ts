@@ -277,11 +277,25 @@ function build(): Command {
       .argument('<name>', 'the lock name')
       .argument('<cmd...>', 'the command to run (after --)')
       .option('--wait <duration>', 'wait up to this long for the lock instead of exiting at once')
+      .option('--slots <n>', 'a semaphore: at most N holders of NAME at once; CMD takes a free slot')
       .addOption(json()),
     () => import('./commands/lock.ts'),
   );
   lazy(
-    program.command('locks').description("berth's named locks and the host's file locks, with their holders").addOption(json()),
+    program
+      .command('rate')
+      .description('take a token of the rate limit NAME shared by every session (waiting until it is due), then run CMD, or exit (--take)')
+      .argument('<name>', 'the rate limit name')
+      .argument('[cmd...]', 'the command to run (after --)')
+      .option('--limit <rate>', 'the rate: 10/s, 60/min, 1000/h (the latest given wins)')
+      .option('--burst <n>', 'how many tokens can be taken at once after a quiet spell (default 1)')
+      .option('--timeout <duration>', 'fail (rate_timeout) instead of waiting longer than this')
+      .option('--take', 'take one token and exit, running nothing')
+      .addOption(json()),
+    () => import('./commands/rate.ts'),
+  );
+  lazy(
+    program.command('locks').description("berth's named locks, semaphore slots and rate limits, and the host's file locks, with their holders").addOption(json()),
     () => import('./commands/locks.ts'),
   );
   lazy(

@@ -20,14 +20,14 @@ export const ERROR_CODES = [
   // usage (exit 2): what the caller typed
   'usage', 'invalid_name', 'invalid_port', 'invalid_port_range', 'invalid_duration', 'invalid_count', 'invalid_lines',
   'invalid_max_restarts', 'invalid_target', 'invalid_cwd', 'invalid_env', 'invalid_health', 'invalid_restart',
-  'invalid_on_conflict', 'invalid_lock', 'invalid_lifetime', 'invalid_format', 'invalid_agent', 'invalid_payload', 'empty_command', 'command_not_split', 'invalid_pidfile',
+  'invalid_on_conflict', 'invalid_lock', 'invalid_lifetime', 'invalid_rate', 'invalid_format', 'invalid_agent', 'invalid_payload', 'empty_command', 'command_not_split', 'invalid_pidfile',
   'ambiguous_name', 'config_invalid', 'config_not_found', 'file_unreadable', 'path_not_found', 'home_unwritable', 'home_unsafe', 'state_unsafe',
   // conflicts (exit 3)
   'port_taken', 'port_held', 'lock_held', 'already_running', 'free_refused', 'owned_elsewhere', 'signal_refused', 'still_held', 'adopt_refused', 'name_taken',
   // not found (exit 4)
   'not_found', 'process_gone', 'pidfile_stale', 'no_listener',
   // failures (exit 1)
-  'ports_exhausted', 'not_ready', 'port_mismatch', 'service_exited', 'command_failed_to_start', 'daemon_unavailable',
+  'ports_exhausted', 'rate_timeout', 'not_ready', 'port_mismatch', 'service_exited', 'command_failed_to_start', 'daemon_unavailable',
   'registry_corrupt', 'registry_readonly', 'registry_too_new', 'registry_failed',
   'bad_request', 'request_too_large', 'no_route', 'internal',
 ] as const;

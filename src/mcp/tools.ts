@@ -1,13 +1,16 @@
 // The tools: one per verb an agent can use, each parsing its arguments, calling the verb's app
 // function (the same one the CLI calls) and summing the document up in a line of text. Tool
 // names are the CLI verbs (daemon status is daemon_status); `lock` lists named locks and their
-// holders, since acquire-and-run (`berth lock NAME -- CMD`) needs the command's own process.
+// holders, since acquire-and-run (`berth lock NAME -- CMD`) needs the command's own process;
+// for the same reason `slots` lists semaphore slots, while `rate_take` takes a token (a token
+// is spent, not held, so the tool call itself can take it for the agent).
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { adoptProcess } from '../app/adopt.ts';
 import { daemonStatus } from '../app/daemon.ts';
 import { secondsToMs } from '../app/input.ts';
-import { listLocks, listNamedLocks, listPorts, readEvents, who } from '../app/inspect.ts';
+import { listLocks, listNamedLocks, listPorts, listSlots, readEvents, who } from '../app/inspect.ts';
+import { takeRateToken } from '../app/rate.ts';
 import { readLogs } from '../app/logs.ts';
 import { collectGarbage, freeTarget, parseFreeTarget, runDoctor } from '../app/maintenance.ts';
 import { collectOrphanGarbage, listOrphans } from '../app/orphans.ts';
@@ -261,6 +264,36 @@ export function registerTools(tool: DefineTool): void {
     work: (a, s) => {
       const r = listNamedLocks(s, a.name);
       return { doc: doc(r), text: r.named.length ? r.named.map((l) => `${l.name}: pid ${l.pid} (${l.command})`).join('\n') : a.name !== undefined ? `lock "${a.name}" is not held` : 'no named locks are held' };
+    },
+  });
+  tool({
+    name: 'slots',
+    description:
+      'Who holds the slots of berth\'s semaphores (`berth lock NAME --slots N -- CMD`), and the shared rate limits (tokens left, takers waiting). Use this to see why a job waits for a GPU or an API. Holding a slot runs a command while holding it, which only the CLI can do: run `berth lock NAME --slots N --wait 10m -- CMD` in a shell.',
+    input: { name: z.string().optional().describe('only this semaphore or rate limit') },
+    output: ['slots'],
+    annotations: { readOnlyHint: true },
+    work: (a, s) => {
+      const r = listSlots(s, a.name);
+      const lines = [...r.slots.map((l) => `${l.name}#${l.slot}: pid ${l.pid} (${l.command})`), ...r.buckets.map((b) => `${b.name}: ${b.limit}, ${b.tokensLeft} tokens left, ${b.waiting} waiting`)];
+      return { doc: doc(r), text: lines.length ? lines.join('\n') : 'no slots are held and no rate limits exist' };
+    },
+  });
+  tool({
+    name: 'rate_take',
+    description:
+      'Take one token of a rate limit shared by every agent session on this machine (one API key, one quota), waiting until it is due; then make your one request. Use this before each call to a rate-limited API instead of sleeping and retrying. The latest limit given for a name replaces the old one.',
+    input: {
+      name: z.string().describe('the rate limit name, e.g. openai; 1-64 of A-Z a-z 0-9 . _ -'),
+      limit: z.string().describe('the rate: 10/s, 60/min, 1000/h'),
+      burst: z.number().int().min(1).optional().describe('how many tokens can be taken at once after a quiet spell (default 1)'),
+      timeout_seconds: z.number().min(0).optional().describe('fail with rate_timeout (taking nothing) if the token is due later than this; default: wait'),
+    },
+    output: ['rate-take'],
+    annotations: { destructiveHint: false, idempotentHint: false },
+    work: async (a, s) => {
+      const r = await takeRateToken(s, { name: a.name, limit: a.limit, ...(a.burst !== undefined ? { burst: a.burst } : {}), ...(a.timeout_seconds !== undefined ? { timeout: `${secondsToMs(a.timeout_seconds, 0)}ms` } : {}) });
+      return { doc: doc(r), text: `took a token of "${r.name}" (${r.limit}) after waiting ${r.waitedMs} ms; ${r.tokensLeft} left` };
     },
   });
   tool({

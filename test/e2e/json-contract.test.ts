@@ -50,6 +50,9 @@ test('every verb\'s --json document matches the contract', async (t) => {
   // once the holder runs its command, a second contender gets "already running" with the holder
   await waitFor(async () => (await berth(['locks', '--json'], { env })).json().named.some((l: { name: string }) => l.name === 'job'), { what: 'the lock to be held' });
   await check('lock', ['lock', 'job', '--json', '--', 'true']);
+  await check('lock', ['lock', 'gpu', '--slots', '2', '--json', '--', 'true']);
+  await check('rate-take', ['rate', 'api', '--limit', '100/s', '--take', '--json']);
+  await check('rate-run', ['rate', 'api', '--limit', '100/s', '--json', '--', 'true']);
   await check('locks', ['locks', '--json']);
   await check('orphans', ['orphans', '--json']);
   await check('gc', ['gc', '--orphans', '--dry-run', '--json']);
@@ -81,7 +84,7 @@ test('every verb\'s --json document matches the contract', async (t) => {
   await check('guard', ['guard', '--json', '--command', 'pkill node'], 2);
   await check('schema', ['schema', '--json']);
   await check('daemon-stop', ['daemon', 'stop', '--json']);
-  // lock-holders is the MCP lock tool's document (no CLI verb prints it): test/e2e/parity.test.ts checks it
-  const untested = (Object.keys(CONTRACT) as ContractName[]).filter((n) => !seen.has(n) && n !== 'lock-holders');
+  // lock-holders and slots are the MCP lock and slots tools' documents (no CLI verb prints them): test/e2e/parity.test.ts checks them
+  const untested = (Object.keys(CONTRACT) as ContractName[]).filter((n) => !seen.has(n) && n !== 'lock-holders' && n !== 'slots');
   assert.deepEqual(untested, [], 'every contract entry is exercised');
 });

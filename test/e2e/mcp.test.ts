@@ -27,7 +27,7 @@ test('MCP: the tools, called by an agent: run, ps, logs, port, who, stop, and er
   const client = await connect(t, env);
   const { tools } = await client.listTools();
   const names = tools.map((x) => x.name).sort();
-  assert.deepEqual(names, ['adopt', 'daemon_status', 'doctor', 'down', 'events', 'free', 'gc', 'lock', 'locks', 'logs', 'orphans', 'port', 'ports', 'ps', 'restart', 'rm', 'run', 'schema', 'stop', 'up', 'who']);
+  assert.deepEqual(names, ['adopt', 'daemon_status', 'doctor', 'down', 'events', 'free', 'gc', 'lock', 'locks', 'logs', 'orphans', 'port', 'ports', 'ps', 'rate_take', 'restart', 'rm', 'run', 'schema', 'slots', 'stop', 'up', 'who']);
   const ps = tools.find((x) => x.name === 'ps')!;
   assert.equal(ps.annotations?.readOnlyHint, true);
   const run = tools.find((x) => x.name === 'run')!;

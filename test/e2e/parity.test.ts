@@ -51,7 +51,7 @@ test('every verb gives the same document and the same error code through the CLI
   const { tools } = await mcp.listTools();
   assert.deepEqual(
     tools.map((x) => x.name).sort(),
-    ['adopt', 'daemon_status', 'doctor', 'down', 'events', 'free', 'gc', 'lock', 'locks', 'logs', 'orphans', 'port', 'ports', 'ps', 'restart', 'rm', 'run', 'schema', 'stop', 'up', 'who'],
+    ['adopt', 'daemon_status', 'doctor', 'down', 'events', 'free', 'gc', 'lock', 'locks', 'logs', 'orphans', 'port', 'ports', 'ps', 'rate_take', 'restart', 'rm', 'run', 'schema', 'slots', 'stop', 'up', 'who'],
   );
   for (const tool of tools) {
     assert.equal(tool.outputSchema?.type, 'object', `${tool.name} has an outputSchema`);
@@ -117,6 +117,9 @@ test('every verb gives the same document and the same error code through the CLI
   await same('events', ['events', '-n', '4'], 'events', { limit: 4 });
   await same('locks', ['locks'], 'locks', {}, (d) => d.named);
   await same(['locks', 'lock-holders'], ['locks'], 'lock', {}, (d) => d.named);
+  // a token taken through either door is the same document, bar its wait and time
+  await same('rate-take', ['rate', 'parity', '--limit', '1000/s', '--burst', '100', '--take'], 'rate_take', { name: 'parity', limit: '1000/s', burst: 100 }, (d) => ({ name: d.name, limit: d.limit, burst: d.burst }));
+  await same(['locks', 'slots'], ['locks'], 'slots', {}, (d) => ({ slots: d.slots, buckets: d.buckets.map((b: { name: string; limit: string }) => [b.name, b.limit]) }));
   await same('daemon-status', ['daemon', 'status'], 'daemon_status', {});
   await same('gc', ['gc', '--dry-run'], 'gc', { dry_run: true });
   await same('doctor', ['doctor'], 'doctor', { dir });

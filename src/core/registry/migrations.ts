@@ -69,6 +69,19 @@ export const MIGRATIONS: ReadonlyArray<string | ((registry: Registry) => void)> 
   `,
   // 4: projects: every service's name becomes project/service (decision 0016)
   migrateToProjects,
+  // 5: shared rate limits: one token bucket per name (decision 0021). tokens may be negative:
+  // each taker reserves its token and waits until it is due (src/core/rate/bucket.ts).
+  `
+  CREATE TABLE rate_buckets (
+    name        TEXT PRIMARY KEY,
+    count       INTEGER NOT NULL CHECK (count > 0),
+    period_ms   INTEGER NOT NULL CHECK (period_ms > 0),
+    burst       INTEGER NOT NULL CHECK (burst > 0),
+    tokens      REAL NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,115 @@
+// Token buckets shared by every process of a berth home, one row per name in the registry. A
+// take is one IMMEDIATE transaction (read the row, refill, reserve, write), so two takers in
+// two processes never both spend the same token; the taker then sleeps until its token is due,
+// holding nothing. A taker killed while it waits wastes its token: the limit stays an upper
+// bound. A different limit for an existing bucket replaces it (the latest wins, recorded in the
+// audit log): see docs/decisions/0021-slots-and-rate-limits.md.
+import { BerthError, EXIT } from '../errors.ts';
+import type { Caller } from '../owner.ts';
+import { recordEvent } from '../registry/events.ts';
+import type { Registry } from '../registry/registry.ts';
+import { formatRateLimit, type RateLimit, refill, reserveToken } from './limit.ts';
+
+interface BucketRow {
+  name: string;
+  count: number;
+  period_ms: number;
+  burst: number;
+  tokens: number;
+  updated_at: number;
+  created_at: number;
+}
+
+/** A bucket as `berth locks` shows it. */
+export interface Bucket {
+  name: string;
+  /** the rate as written: "60/min" */
+  limit: string;
+  burst: number;
+  /** whole tokens that can be taken now without waiting */
+  tokensLeft: number;
+  /** takers that reserved a token and are waiting for it to be due */
+  waiting: number;
+  /** when the bucket is full again (now if it is) */
+  fullAt: string;
+}
+
+export interface TakeResult {
+  name: string;
+  limit: string;
+  burst: number;
+  /** how long the taker waited for its token */
+  waitedMs: number;
+  /** whole tokens left right after this take */
+  tokensLeft: number;
+  /** when the token was taken (the wait ended) */
+  at: string;
+}
+
+/** No token will be due within the caller's timeout: nothing was taken. */
+export class RateTimeoutError extends BerthError {
+  constructor(name: string, limit: RateLimit, dueInMs: number, timeoutMs: number) {
+    super('rate_timeout', `no token of "${name}" (${formatRateLimit(limit)}) within ${timeoutMs} ms: the next one is due in ${dueInMs} ms`, {
+      hint: `try again in ${dueInMs < 1000 ? `${dueInMs} ms` : `${Math.ceil(dueInMs / 1000)} s`}, or give a longer --timeout`,
+      exitCode: EXIT.failure,
+      details: { name, limit: formatRateLimit(limit), dueInMs, timeoutMs },
+    });
+  }
+}
+
+function sameLimit(row: BucketRow, limit: RateLimit): boolean {
+  return row.count === limit.count && row.period_ms === limit.periodMs && row.burst === limit.burst;
+}
+
+/**
+ * Reserves one token of `name` in one write transaction; returns how long to wait for it.
+ * Throws RateTimeoutError (taking nothing) when that wait is longer than timeoutMs; the limit
+ * the caller gave is stored either way (the latest wins, even for a taker that gives up).
+ */
+export function reserveFromBucket(registry: Registry, caller: Caller, name: string, limit: RateLimit, timeoutMs = Infinity, now = Date.now()): { waitMs: number; tokensLeft: number } {
+  const r = registry.transaction(() => {
+    const row = registry.get<BucketRow>('SELECT * FROM rate_buckets WHERE name = ?', name);
+    const reserved = reserveToken(row && { tokens: row.tokens, updatedAt: row.updated_at }, limit, now, timeoutMs);
+    // a refused taker leaves the tokens as they were (refilled to now under the old limit)
+    const state = reserved.refused ? { tokens: refill(row && { tokens: row.tokens, updatedAt: row.updated_at }, row ? { count: row.count, periodMs: row.period_ms, burst: row.burst } : limit, now), updatedAt: now } : reserved.state;
+    registry.run(
+      `INSERT INTO rate_buckets (name, count, period_ms, burst, tokens, updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET count = excluded.count, period_ms = excluded.period_ms, burst = excluded.burst, tokens = excluded.tokens, updated_at = excluded.updated_at`,
+      name, limit.count, limit.periodMs, limit.burst, Math.min(state.tokens, limit.burst), now, now,
+    );
+    const to = { limit: formatRateLimit(limit), burst: limit.burst };
+    if (!row) recordEvent(registry, caller, { verb: 'rate', subject: name, outcome: 'ok', details: { change: 'created', ...to } }, now);
+    else if (!sameLimit(row, limit)) recordEvent(registry, caller, { verb: 'rate', subject: name, outcome: 'ok', details: { change: 'replaced', from: { limit: formatRateLimit({ count: row.count, periodMs: row.period_ms }), burst: row.burst }, to } }, now);
+    return { ...reserved, tokens: state.tokens };
+  });
+  if (r.refused) throw new RateTimeoutError(name, limit, r.waitMs, timeoutMs);
+  return { waitMs: r.waitMs, tokensLeft: Math.max(0, Math.floor(r.tokens)) };
+}
+
+/** Takes one token of `name`, waiting until it is due (at most timeoutMs, else RateTimeoutError). */
+export async function takeToken(registry: Registry, caller: Caller, name: string, limit: RateLimit, opts: { timeoutMs?: number } = {}): Promise<TakeResult> {
+  const started = Date.now();
+  const { waitMs, tokensLeft } = reserveFromBucket(registry, caller, name, limit, opts.timeoutMs ?? Infinity, started);
+  // +1: a timer may fire up to a millisecond before its delay on a coarse clock; never early.
+  if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs + 1));
+  const at = Date.now();
+  return { name, limit: formatRateLimit(limit), burst: limit.burst, waitedMs: at - started, tokensLeft, at: new Date(at).toISOString() };
+}
+
+/** Every bucket of this home, as of `now`. */
+export function listBuckets(registry: Registry | undefined, now = Date.now()): Bucket[] {
+  const rows = registry?.all<BucketRow>('SELECT * FROM rate_buckets ORDER BY name') ?? [];
+  return rows.map((row) => {
+    const limit = { count: row.count, periodMs: row.period_ms, burst: row.burst };
+    const tokens = refill({ tokens: row.tokens, updatedAt: row.updated_at }, limit, now);
+    const fullInMs = Math.ceil(((row.burst - tokens) * row.period_ms) / row.count);
+    return {
+      name: row.name,
+      limit: formatRateLimit(limit),
+      burst: row.burst,
+      tokensLeft: Math.max(0, Math.floor(tokens)),
+      waiting: tokens < 0 ? Math.ceil(-tokens) : 0,
+      fullAt: new Date(now + Math.max(0, fullInMs)).toISOString(),
+    };
+  });
+}
