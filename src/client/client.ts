@@ -11,6 +11,8 @@ import { ensureHome } from '../core/home.ts';
 import { DAEMON_LOG_FILE, socketPathOf } from '../core/settings.ts';
 import { logPath, openLogFile, tailLinesQuietly } from '../core/supervisor/logs.ts';
 import type {
+  BeatRequest,
+  BeatResult,
   DaemonStatus,
   FreeRequest,
   GcRequest,
@@ -109,6 +111,9 @@ export class DaemonClient implements SupervisorApi {
   }
   status(): Promise<DaemonStatus> {
     return this.call('GET', '/v1/status');
+  }
+  beat(req: BeatRequest): Promise<BeatResult> {
+    return this.call('POST', '/v1/beat', req);
   }
 
   /** Asks the daemon to exit (its services keep running). */

@@ -9,7 +9,7 @@ import { isAbsolute } from 'node:path';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { arr, bool, byKind, int, nullable, oneOf, optional, record, type Shape, ShapeError, str, strict } from '../core/shape.ts';
 import { MAX_RESTARTS_LIMIT } from '../core/supervisor/spec.ts';
-import type { FreeRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
+import type { BeatRequest, FreeRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
 import type { PortRequest } from '../core/supervisor/spec.ts';
 import { MAX_DURATION_MS } from '../core/validate.ts';
 
@@ -42,7 +42,7 @@ const spec = strict({
   cwd: absolutePath,
   env: record(str({ pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, message: 'an environment variable name' }), text),
   port: byKind<PortRequest>({ none: strict({ kind: oneOf(['none']) }), auto: strict({ kind: oneOf(['auto']) }), fixed: strict({ kind: oneOf(['fixed']), port }) }),
-  health: nullable(str({ check: (s) => noNul(s) ?? (/^(https?:\/\/|tcp:|cmd:)/.test(s) ? undefined : 'health is http://…, tcp:PORT or cmd:COMMAND') })),
+  health: nullable(str({ check: (s) => noNul(s) ?? (s === 'notify' || /^(https?:\/\/|tcp:|cmd:)/.test(s) ? undefined : 'health is http://…, tcp:PORT, cmd:COMMAND or notify') })),
   restart: oneOf(['always', 'on-failure', 'never']),
   maxRestarts: nullable(int(0, MAX_RESTARTS_LIMIT)),
   purpose: nullable(text),
@@ -50,6 +50,7 @@ const spec = strict({
   onConflict: oneOf(['refuse', 'evict', 'wait']),
   locks: arr(absolutePath, { max: 1000 }),
   portFromListener: optional(bool),
+  watchdogMs: optional(int(1, MAX_DURATION_MS)),
   configFile: optional(absolutePath),
 });
 
@@ -89,6 +90,8 @@ function parseWith<T>(shape: Shape<T>, body: unknown, what: string): T {
   }
 }
 
+const beatRequest = strict({ name, pid, message: str({ check: (s) => noNul(s) ?? (Buffer.byteLength(s) > 4096 ? 'at most 4096 bytes' : undefined) }) });
+export const parseBeatRequest = (body: unknown): BeatRequest => parseWith(beatRequest, body, 'beat') as BeatRequest;
 export const parseRunRequest = (body: unknown): RunRequest => parseWith(runRequest, body, 'run') as RunRequest;
 export const parseStopRequest = (body: unknown): StopRequest => parseWith(stopRequest, body, 'stop') as StopRequest;
 export const parseFreeRequest = (body: unknown): FreeRequest => parseWith(freeRequest, body, 'free') as FreeRequest;

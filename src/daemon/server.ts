@@ -12,7 +12,7 @@ import { runGc } from '../core/gc.ts';
 import { recordEvent } from '../core/registry/events.ts';
 import type { Settings } from '../core/settings.ts';
 import type { Requester, SupervisorApi } from '../core/supervisor/api.ts';
-import { BadRequestError, parseFreeRequest, parseGcRequest, parseRestartRequest, parseRunRequest, parseStopRequest, queryCount } from './requests.ts';
+import { BadRequestError, parseBeatRequest, parseFreeRequest, parseGcRequest, parseRestartRequest, parseRunRequest, parseStopRequest, queryCount } from './requests.ts';
 import { streamEvents, streamLogs } from './streams.ts';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -68,6 +68,9 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
         break;
       case 'POST /v1/restart':
         result = await api.restart(parseRestartRequest(body));
+        break;
+      case 'POST /v1/beat':
+        result = await api.beat(parseBeatRequest(body));
         break;
       case 'POST /v1/rm':
         result = await api.remove(parseStopRequest(body));
