@@ -126,6 +126,11 @@ function probes(spec: ServiceSpec): boolean {
   return spec.health !== null && spec.health !== NOTIFY_HEALTH;
 }
 
+/** The watchdog timer's cancel, for a service that has one (no effect for the others). */
+function cancelWatchdog(spec: ServiceSpec): Effect[] {
+  return watchdogMs(spec) !== null ? [{ kind: 'cancel', timer: 'watchdog' }] : [];
+}
+
 /** The service's watchdog interval, when it declares one. */
 function watchdogMs(spec: ServiceSpec): number | null {
   return spec.watchdogMs !== undefined && spec.watchdogMs > 0 ? spec.watchdogMs : null;
@@ -290,7 +295,7 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
     case 'start-requested':
       return { supervision: { ...s, attempt: 0, retryAt: null }, effects: [{ kind: 'cancel', timer: 'retry' }, { kind: 'cancel', timer: 'obstacle' }] };
     case 'stop-requested': {
-      const cancel: Effect[] = [{ kind: 'cancel', timer: 'check' }, { kind: 'cancel', timer: 'retry' }, { kind: 'cancel', timer: 'obstacle' }, { kind: 'cancel', timer: 'watchdog' }];
+      const cancel: Effect[] = [{ kind: 'cancel', timer: 'check' }, { kind: 'cancel', timer: 'retry' }, { kind: 'cancel', timer: 'obstacle' }, ...cancelWatchdog(r.spec)];
       const base = { ...s, attempt: 0, retryAt: null };
       if (!event.alive) {
         const record = r.state === 'stopped' ? r : set({ state: 'stopped', detail: event.reason, healthySince: null });
@@ -360,7 +365,7 @@ function onChecked(s: Supervision, event: Extract<SupervisorEvent, { kind: 'chec
 function onExit(s: Supervision, event: Extract<SupervisorEvent, { kind: 'exited' }>, now: number): Decision {
   const r = s.record;
   const lastExit = { code: event.code, signal: event.signal, at: new Date(now).toISOString() };
-  const stopTimers: Effect[] = [{ kind: 'cancel', timer: 'check' }, { kind: 'cancel', timer: 'watchdog' }, { kind: 'remove-tmp' }];
+  const stopTimers: Effect[] = [{ kind: 'cancel', timer: 'check' }, ...cancelWatchdog(r.spec), { kind: 'remove-tmp' }];
   if (r.state === 'stopping' || r.state === 'stopped') {
     return { supervision: { ...s, record: { ...r, lastExit } }, effects: [...stopTimers, { kind: 'save' }] };
   }
