@@ -16,6 +16,8 @@ import { projectDirOf } from './core/project-dir.ts';
 import { Registry } from './core/registry/registry.ts';
 import { parseCount, parseName, parsePort } from './core/validate.ts';
 import { resolveSettings } from './core/settings.ts';
+import { beatService } from './app/beat.ts';
+import { Session } from './app/session.ts';
 import { whoHolds as holdersOf, whoListens as listenersOf, type FileAnswer, type PortAnswer } from './core/who.ts';
 
 export { BerthError } from './core/errors.ts';
@@ -203,5 +205,28 @@ export function whoHolds(path: string, opts: LibraryOptions = {}): FileAnswer {
     return holdersOf(path, registry);
   } finally {
     registry?.close();
+  }
+}
+
+/**
+ * A heartbeat from inside a service berth runs (BERTH_SERVICE): WATCHDOG=1 for its
+ * `watchdog:`, and STATUS= for ps when given. The same as `berth beat`; the calling process
+ * must be in the service's instance tree.
+ */
+export async function beat(opts: LibraryOptions & { status?: string } = {}): Promise<void> {
+  await withSession(opts, (session) => beatService(session, { ...(opts.status !== undefined ? { status: opts.status } : {}) }));
+}
+
+/** READY=1 from inside a service berth runs: a `health: notify` service becomes ready. Also a beat. */
+export async function ready(opts: LibraryOptions & { status?: string } = {}): Promise<void> {
+  await withSession(opts, (session) => beatService(session, { ready: true, ...(opts.status !== undefined ? { status: opts.status } : {}) }));
+}
+
+async function withSession<T>(opts: LibraryOptions, fn: (session: Session) => Promise<T>): Promise<T> {
+  const session = new Session({ actor: `library (pid ${process.pid})`, ...(opts.home !== undefined ? { env: { ...process.env, BERTH_HOME: opts.home } } : {}) });
+  try {
+    return await fn(session);
+  } finally {
+    session.close();
   }
 }

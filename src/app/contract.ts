@@ -123,6 +123,8 @@ export const service = z.strictObject({
   restarts: z.number().int(),
   lastExit: nullable(exitInfo),
   detail: nullable(z.string()),
+  status: nullable(z.string()).describe('the last STATUS= the running instance sent (sd_notify, berth beat --status)'),
+  mainPid: nullable(z.number().int()).describe('the last MAINPID= it sent (shown only)'),
   logPath: z.string(),
 });
 const spared = z.strictObject({ pid: z.number().int(), reason: z.string() });

@@ -40,6 +40,8 @@ export interface RunInput {
   locks?: string[];
   /** take the port its tree listens on when that is not the one berth gave it (--port-from-listener) */
   portFromListener?: boolean;
+  /** sd_notify watchdog interval in ms (--watchdog) */
+  watchdogMs?: number;
   wait?: boolean;
   timeoutMs?: number;
   /** replace it even if another live session owns it (recorded) */
@@ -78,6 +80,7 @@ export function specFromInput(input: RunInput, owner: Pick<Owner, 'source'>, bas
     onConflict: parseOnConflict(input.onConflict ?? 'refuse'),
     ...lockFields((input.locks ?? []).map(parseLockArg).map((l) => ({ ...l, path: resolve(baseDir, l.path) }))),
     ...(input.portFromListener === true ? { portFromListener: true } : {}),
+    ...(input.watchdogMs !== undefined ? { watchdogMs: input.watchdogMs } : {}),
   };
 }
 

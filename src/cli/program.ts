@@ -57,7 +57,8 @@ function build(): Command {
       .argument('<name>', 'the service name')
       .argument('<cmd...>', 'the command, after --')
       .option('--port <auto|N>', 'lease a port (auto) or reserve N; the service gets it as $PORT')
-      .option('--health <spec>', 'readiness check: http://127.0.0.1:$PORT/path, tcp:PORT or cmd:COMMAND')
+      .option('--health <spec>', 'readiness check: http://127.0.0.1:$PORT/path, tcp:PORT, cmd:COMMAND, or notify (it sends READY=1)')
+      .option('--watchdog <duration>', 'no WATCHDOG=1 (sd_notify, berth beat) within this long: hung, restarted by its policy')
       .option('--purpose <text>', 'what it is for, shown in ps')
       .option('--cwd <dir>', 'working directory (default: here)')
       .option('--env <K=V>', 'set a variable for it (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
@@ -75,6 +76,15 @@ function build(): Command {
       .option('--project <name>', 'the project a bare NAME is in (default: BERTH_PROJECT, else this directory\'s)')
       .addOption(json()),
     () => import('./commands/run.ts'),
+  );
+  lazy(
+    program
+      .command('beat')
+      .description('from inside a service: a heartbeat (WATCHDOG=1) for its --watchdog; --ready for health: notify; --status for ps')
+      .option('--ready', 'the service is ready (READY=1): a health: notify service becomes healthy')
+      .option('--status <text>', 'one line shown in ps (STATUS=), at most 200 characters')
+      .addOption(json()),
+    () => import('./commands/beat.ts'),
   );
   lazy(
     program

@@ -14,6 +14,8 @@ import { logPath, openLogFile, tailLinesQuietly } from '../core/supervisor/logs.
 import type {
   AdoptRequest,
   AdoptResult,
+  BeatRequest,
+  BeatResult,
   DaemonStatus,
   FreeRequest,
   GcOrphansRequest,
@@ -121,6 +123,9 @@ export class DaemonClient implements SupervisorApi {
   }
   status(): Promise<DaemonStatus> {
     return this.call('GET', '/v1/status');
+  }
+  beat(req: BeatRequest): Promise<BeatResult> {
+    return this.call('POST', '/v1/beat', req);
   }
 
   /** Asks the daemon to exit (its services keep running). */

@@ -35,6 +35,13 @@ export function parseDuration(text: string, what = 'duration'): number {
   return ms;
 }
 
+/** A watchdog interval (--watchdog, `watchdog:`): a duration of at least 100 ms (shorter cannot be kept by a beating service). */
+export function parseWatchdog(text: string, what = 'watchdog'): number {
+  const ms = parseDuration(text, what);
+  if (ms < 100) throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: shorter than 100ms`, 'give the interval within which the service sends WATCHDOG=1, e.g. 30s', 'invalid_watchdog');
+  return ms;
+}
+
 /** A whole number from min to max (a count: -n, --limit, --max-restarts), as typed. */
 export function parseCount(text: string, what: string, opts: { min?: number; max: number; code?: ErrorCode }): number {
   const min = opts.min ?? 0;

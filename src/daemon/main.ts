@@ -12,6 +12,8 @@ import { Registry } from '../core/registry/registry.ts';
 import { Supervisor } from '../core/supervisor/supervisor.ts';
 import { resolveSettings } from '../core/settings.ts';
 import { createApiServer } from './server.ts';
+import { notifyAddress } from '../core/supervisor/notify.ts';
+import { openNotifySocket } from './notify-socket.ts';
 
 const REGISTRY_CHECK_MS = 1_000;
 
@@ -30,7 +32,15 @@ async function main(): Promise<number> {
   }
   const version = packageVersion();
   const registry = Registry.open(home);
-  const supervisor = new Supervisor({ home, registry, version, range: settings.portRange, logMaxBytes: settings.logMaxBytes });
+  // sd_notify from the services: only datagrams the kernel says come from this user, and (in
+  // the supervisor) only from a process of the service's own instance tree
+  let supervisor: Supervisor | null = null;
+  const uid = process.getuid?.() ?? -1;
+  const notify = openNotifySocket(notifyAddress(home), (sender, text) => {
+    if (sender.uid !== uid || supervisor === null) return;
+    void supervisor.notify(sender.pid, text).catch(() => {});
+  });
+  supervisor = new Supervisor({ home, registry, version, range: settings.portRange, logMaxBytes: settings.logMaxBytes, ...(notify ? { notifySocket: notify.address } : {}) });
   const sock = settings.socketPath;
   // We hold the singleton lock, so a socket file here is a dead daemon's: safe to remove.
   rmSync(sock, { force: true });
@@ -41,6 +51,7 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     supervisor.close();
+    notify?.close();
     server.close();
     server.closeAllConnections();
     rmSync(sock, { force: true });

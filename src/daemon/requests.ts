@@ -9,7 +9,7 @@ import { isAbsolute } from 'node:path';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { arr, bool, byKind, int, nullable, oneOf, optional, record, type Shape, ShapeError, str, strict } from '../core/shape.ts';
 import { MAX_RESTARTS_LIMIT } from '../core/supervisor/spec.ts';
-import type { AdoptRequest, FreeRequest, GcOrphansRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
+import type { AdoptRequest, BeatRequest, FreeRequest, GcOrphansRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
 import type { PortRequest } from '../core/supervisor/spec.ts';
 import { MAX_DURATION_MS } from '../core/validate.ts';
 
@@ -36,7 +36,7 @@ const port = int(1, 65535);
 const durationMs = int(0, MAX_DURATION_MS);
 const pid = int(1, Number.MAX_SAFE_INTEGER);
 
-const health = nullable(str({ check: (s) => noNul(s) ?? (/^(https?:\/\/|tcp:|cmd:)/.test(s) ? undefined : 'health is http://…, tcp:PORT or cmd:COMMAND') }));
+const health = nullable(str({ check: (s) => noNul(s) ?? (s === 'notify' || /^(https?:\/\/|tcp:|cmd:)/.test(s) ? undefined : 'health is http://…, tcp:PORT, cmd:COMMAND or notify') }));
 
 const spec = strict({
   name,
@@ -53,6 +53,7 @@ const spec = strict({
   locks: arr(absolutePath, { max: 1000 }),
   portFromListener: optional(bool),
   exclusiveLocks: optional(arr(absolutePath, { max: 1000 })),
+  watchdogMs: optional(int(1, MAX_DURATION_MS)),
   configFile: optional(absolutePath),
 });
 
@@ -104,6 +105,8 @@ function parseWith<T>(shape: Shape<T>, body: unknown, what: string): T {
   }
 }
 
+const beatRequest = strict({ name, pid, message: str({ check: (s) => noNul(s) ?? (Buffer.byteLength(s) > 4096 ? 'at most 4096 bytes' : undefined) }) });
+export const parseBeatRequest = (body: unknown): BeatRequest => parseWith(beatRequest, body, 'beat') as BeatRequest;
 export const parseRunRequest = (body: unknown): RunRequest => parseWith(runRequest, body, 'run') as RunRequest;
 export const parseStopRequest = (body: unknown): StopRequest => parseWith(stopRequest, body, 'stop') as StopRequest;
 export const parseFreeRequest = (body: unknown): FreeRequest => parseWith(freeRequest, body, 'free') as FreeRequest;

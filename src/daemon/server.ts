@@ -13,7 +13,7 @@ import { collectOrphans } from '../core/orphans-gc.ts';
 import { recordEvent } from '../core/registry/events.ts';
 import type { Settings } from '../core/settings.ts';
 import type { Requester, SupervisorApi } from '../core/supervisor/api.ts';
-import { BadRequestError, parseAdoptRequest, parseFreeRequest, parseGcOrphansRequest, parseGcRequest, parseRestartRequest, parseRunRequest, parseStopRequest, queryCount } from './requests.ts';
+import { BadRequestError, parseAdoptRequest, parseBeatRequest, parseFreeRequest, parseGcOrphansRequest, parseGcRequest, parseRestartRequest, parseRunRequest, parseStopRequest, queryCount } from './requests.ts';
 import { streamEvents, streamLogs } from './streams.ts';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -69,6 +69,9 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
         break;
       case 'POST /v1/restart':
         result = await api.restart(parseRestartRequest(body));
+        break;
+      case 'POST /v1/beat':
+        result = await api.beat(parseBeatRequest(body));
         break;
       case 'POST /v1/rm':
         result = await api.remove(parseStopRequest(body));

@@ -31,6 +31,8 @@ export async function run(ctx: Context, name: string | undefined, opts: { all?: 
   ]);
   for (const line of table(['PROJECT', 'NAME', 'STATE', 'PID', 'PORT', 'HEALTH', 'OWNER', 'LIFETIME', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'PURPOSE'], rows, 40)) ctx.out.line(line);
   for (const s of sorted) if (s.detail && ['backoff', 'failed', 'unhealthy'].includes(s.state)) ctx.out.line(`  ${s.fullName}: ${s.detail}`);
+  // what a running service last said (sd_notify STATUS=, berth beat --status)
+  for (const s of sorted) if (s.status) ctx.out.line(`  ${s.fullName}: ${s.status}`);
   for (const s of sorted) if (s.configChanged) ctx.out.line(`  ${s.fullName}: ${DRIFT_HINT} (${s.configChanged.join(', ')} changed in ${s.configFile})`);
   return 0;
 }

@@ -2,7 +2,7 @@
 import type { Context } from '../context.ts';
 import { type RunInput, runService } from '../../app/services.ts';
 import { BerthError } from '../../core/errors.ts';
-import { MAX_RESTARTS_LIMIT, parseCount, parseDuration } from '../../app/input.ts';
+import { MAX_RESTARTS_LIMIT, parseCount, parseDuration, parseWatchdog } from '../../app/input.ts';
 import { changedText, evictionLines, where } from '../format/service.ts';
 import { withSpinner } from '../format/spinner.ts';
 
@@ -10,6 +10,7 @@ export interface RunOptions {
   project?: string;
   port?: string;
   health?: string;
+  watchdog?: string;
   purpose?: string;
   cwd?: string;
   env?: string[];
@@ -34,6 +35,7 @@ export async function run(ctx: Context, name: string, argv: string[], opts: RunO
     argv,
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     ...(opts.health !== undefined ? { health: opts.health } : {}),
+    ...(opts.watchdog !== undefined ? { watchdogMs: parseWatchdog(opts.watchdog, '--watchdog') } : {}),
     ...(opts.purpose !== undefined ? { purpose: opts.purpose } : {}),
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     ...(opts.env !== undefined ? { env: opts.env } : {}),

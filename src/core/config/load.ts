@@ -1,4 +1,5 @@
 // Loading berth.yaml (or a Procfile): every error names the file, line, column and field.
+import { parseWatchdog } from '../validate.ts';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
@@ -141,6 +142,7 @@ export function loadYaml(file: string): Project {
         throw new ConfigError(at(offsetOf(['services', name, 'health']), `services.${name}.health`), err.message, err.hint);
       }
     }
+    const watchdogMs = svc.watchdog === undefined ? undefined : configWatchdog(svc.watchdog, (msg, hint) => new ConfigError(at(offsetOf(['services', name, 'watchdog']), `services.${name}.watchdog`), msg, hint));
     // `ephemeral:` is the old spelling of `keep: false` (decision 0017): both are read, and must agree
     if (svc.keep !== undefined && svc.ephemeral !== undefined && svc.keep === svc.ephemeral) {
       throw new ConfigError(at(offsetOf(['services', name, 'ephemeral']), `services.${name}.ephemeral`), `keep: ${svc.keep} contradicts ephemeral: ${svc.ephemeral}`, 'give keep only (ephemeral is its old name, the opposite of keep)');
@@ -165,6 +167,7 @@ export function loadYaml(file: string): Project {
           }),
         ),
         ...(svc.port_from_listener === true ? { portFromListener: true } : {}),
+        ...(watchdogMs !== undefined ? { watchdogMs } : {}),
         configFile: file,
       },
       dependsOn: svc.depends_on ?? [],
@@ -325,4 +328,14 @@ export function loadProcfile(file: string): Project {
   });
   if (services.size === 0) throw new ConfigError({ file, line: null, column: null, field: null }, 'no processes declared');
   return { file, dir, services };
+}
+
+/** `watchdog: 30s`, as --watchdog reads it; an error names the field. */
+function configWatchdog(text: string, fail: (message: string, hint?: string) => Error): number {
+  try {
+    return parseWatchdog(text);
+  } catch (err) {
+    if (!(err instanceof BerthError)) throw err;
+    throw fail(err.message, err.hint);
+  }
 }

@@ -7,7 +7,8 @@ const name = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a name is 1 to 64 of A-
 export const serviceSchema = z.strictObject({
   run: z.union([z.string().min(1, 'the command is empty'), z.array(z.string()).min(1, 'the command is empty')]).describe('the command: a command line, or an argv list'),
   port: z.union([z.literal('auto'), z.number().int(PORT_MESSAGE).min(1, PORT_MESSAGE).max(65535, PORT_MESSAGE)], { error: PORT_MESSAGE }).optional().describe('a port to reserve, or auto to lease one; $PORT is set either way'),
-  health: z.string().regex(/^(https?:\/\/|tcp:|cmd:)/, 'health is http://…, tcp:PORT or cmd:COMMAND').optional(),
+  health: z.string().regex(/^(https?:\/\/|tcp:|cmd:|notify$)/, 'health is http://…, tcp:PORT, cmd:COMMAND or notify').optional().describe('readiness: an HTTP URL, tcp:PORT, cmd:COMMAND, or notify (the service sends READY=1 to $NOTIFY_SOCKET, or runs berth beat --ready)'),
+  watchdog: z.string().optional().describe('e.g. 30s: no WATCHDOG=1 (sd_notify, berth beat) within it and the service is hung: stopped and restarted by its policy'),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.union([z.string(), z.number(), z.boolean()])).optional(),
   env_file: z.string().optional().describe('a file of KEY=VALUE lines, relative to berth.yaml'),
   cwd: z.string().optional().describe('working directory, relative to berth.yaml (default: its directory)'),

@@ -50,6 +50,10 @@ export interface ServiceView {
   lastExit: ExitInfo | null;
   /** why it is in its state: the backoff delay, the cause of a crash, a failing health check */
   detail: string | null;
+  /** the last STATUS= the running instance sent (sd_notify or `berth beat --status`): one line, at most 200 characters */
+  status: string | null;
+  /** the last MAINPID= it sent (shown only: which processes berth stops is proven by the instance marker) */
+  mainPid: number | null;
   logPath: string;
 }
 
@@ -157,6 +161,21 @@ export interface AdoptResult {
   source: AdoptSourceFacts;
 }
 
+/** `berth beat`: a notification over the API socket from a process of the service's tree. */
+export interface BeatRequest {
+  /** the service (BERTH_SERVICE where the caller runs) */
+  name: string;
+  /** the caller's pid: it must be in the service's instance tree */
+  pid: number;
+  /** sd_notify text: READY=1, WATCHDOG=1, STATUS=… lines */
+  message: string;
+}
+
+export interface BeatResult {
+  service: string;
+  accepted: boolean;
+}
+
 export interface DaemonStatus {
   pid: number;
   startedAt: string;
@@ -178,6 +197,7 @@ export interface SupervisorApi {
   adopt(req: AdoptRequest): Promise<AdoptResult>;
   list(): Promise<ServiceView[]>;
   status(): Promise<DaemonStatus>;
+  beat(req: BeatRequest): Promise<BeatResult>;
   /** In the daemon: calls listener at every change (streams are notified instead of polling). */
   subscribe?(listener: (change: SupervisorChange) => void): () => void;
 }

@@ -7,8 +7,10 @@ import type { EventInput } from '../registry/events.ts';
 import type { Identity } from '../identity.ts';
 import type { Owner } from '../owner.ts';
 import { BACKOFF_RESET_AFTER_MS, backoffDelay } from './backoff.ts';
+import type { NotifyMessage } from './notify.ts';
 import type { ServiceSpec } from './spec.ts';
 import { isLive, type ServiceState, transition } from './state.ts';
+import { NOTIFY_HEALTH } from './spec.ts';
 import type { ServiceRecord } from './store.ts';
 
 export const READY_POLL_MS = 100;
@@ -34,10 +36,22 @@ export interface Supervision {
   listener: number | null;
   /** when a retry in backoff is due */
   retryAt: number | null;
+  /** what the instance said through NOTIFY_SOCKET or `berth beat` (notify.ts); reset at every start */
+  notify: NotifyState;
 }
 
+/** The sd_notify facts of the running instance, in memory only: a service says them again after a daemon restart. */
+export interface NotifyState {
+  ready: boolean;
+  status: string | null;
+  mainPid: number | null;
+  stopping: boolean;
+}
+
+export const NO_NOTIFY: NotifyState = { ready: false, status: null, mainPid: null, stopping: false };
+
 export type CheckDepth = 'probe' | 'ownership' | 'settle';
-export type TimerName = 'check' | 'retry' | 'obstacle';
+export type TimerName = 'check' | 'retry' | 'obstacle' | 'watchdog';
 export type StopPurpose = 'request' | 'hung' | 'finish-stop';
 
 export interface StopOutcomeFacts {
@@ -58,6 +72,10 @@ export type SupervisorEvent =
   /** a check ran; listener: the pid of the tree that holds the port; stopped: that process is stopped (SIGSTOP) */
   | { kind: 'checked'; depth: CheckDepth; ok: boolean; listener: number | null; stopped?: boolean }
   | { kind: 'retry-due' }
+  /** a notification from a process of the instance (its sender checked by the shell) */
+  | { kind: 'notified'; message: NotifyMessage }
+  /** no WATCHDOG=1 within the service's watchdog interval */
+  | { kind: 'watchdog-due' }
   | { kind: 'obstacle-gone' }
   | { kind: 'obstacle-present' }
   /** a new daemon found this record, or `berth adopt` made it (adoption: what the adopt event records); alive: its process still runs */
@@ -81,7 +99,9 @@ export type Effect =
   | { kind: 'stop-tree'; purpose: StopPurpose; graceMs: number; reason: string }
   /** start the next instance after a crash: clear the way and spawn */
   | { kind: 'start'; restarts: number }
-  | { kind: 'remove-tmp' };
+  | { kind: 'remove-tmp' }
+  /** tell listeners (ps --watch, the dashboard) that what the service shows changed, without a save */
+  | { kind: 'announce' };
 
 export interface Decision {
   supervision: Supervision;
@@ -90,7 +110,7 @@ export interface Decision {
 
 /** A fresh supervision of a record (nothing known yet in memory). */
 export function supervise(record: ServiceRecord): Supervision {
-  return { record, attempt: 0, failures: 0, probedAt: null, listener: null, retryAt: null };
+  return { record, attempt: 0, failures: 0, probedAt: null, listener: null, retryAt: null, notify: NO_NOTIFY };
 }
 
 export type RunOutcomeDecision = 'already_running' | 'replace' | 'start';
@@ -103,7 +123,42 @@ export function decideRun(existing: ServiceRecord | undefined, alive: boolean, s
 
 /** Does the check of this service need a probe beyond the listener (HTTP, tcp:, cmd:)? */
 function probes(spec: ServiceSpec): boolean {
-  return spec.health !== null;
+  return spec.health !== null && spec.health !== NOTIFY_HEALTH;
+}
+
+/** The watchdog timer's cancel, for a service that has one (no effect for the others). */
+function cancelWatchdog(spec: ServiceSpec): Effect[] {
+  return watchdogMs(spec) !== null ? [{ kind: 'cancel', timer: 'watchdog' }] : [];
+}
+
+/** The service's watchdog interval, when it declares one. */
+function watchdogMs(spec: ServiceSpec): number | null {
+  return spec.watchdogMs !== undefined && spec.watchdogMs > 0 ? spec.watchdogMs : null;
+}
+
+/**
+ * A notification of the running instance: READY=1 makes a `health: notify` service ready at
+ * the next check (run at once), WATCHDOG=1 re-arms the watchdog, STATUS= is kept for ps,
+ * STOPPING=1 disarms the watchdog (it is on its way out, not hung), MAINPID= is shown only:
+ * which processes berth may stop stays proven by the instance marker (decision 0009).
+ */
+function onNotified(s: Supervision, message: NotifyMessage): Decision {
+  const r = s.record;
+  if (!isLive(r.state) || r.state === 'stopping' || !r.identity) return { supervision: s, effects: [] };
+  const notify: NotifyState = {
+    ready: s.notify.ready || message.ready,
+    status: message.status ?? s.notify.status,
+    mainPid: message.mainPid ?? s.notify.mainPid,
+    stopping: s.notify.stopping || message.stopping,
+  };
+  const effects: Effect[] = [];
+  const ms = watchdogMs(r.spec);
+  if (ms !== null && message.stopping) effects.push({ kind: 'cancel', timer: 'watchdog' });
+  else if (ms !== null && message.watchdog && !notify.stopping) effects.push({ kind: 'schedule', timer: 'watchdog', afterMs: ms });
+  if (message.ready && !s.notify.ready && r.spec.health === NOTIFY_HEALTH) effects.push({ kind: 'schedule', timer: 'check', afterMs: 0, depth: checkDepth(r.spec, r.port) });
+  // ps and waiters see a new status at once
+  if (notify.status !== s.notify.status || notify.stopping !== s.notify.stopping || notify.mainPid !== s.notify.mainPid) effects.push({ kind: 'announce' });
+  return { supervision: { ...s, notify }, effects };
 }
 
 /** The pure rules. */
@@ -133,7 +188,7 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
       };
       const restarted = event.restarts > 0;
       return {
-        supervision: { ...s, record, failures: 0, probedAt: null, listener: null, retryAt: null },
+        supervision: { ...s, record, failures: 0, probedAt: null, listener: null, retryAt: null, notify: NO_NOTIFY },
         effects: [
           { kind: 'save' },
           {
@@ -147,6 +202,25 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
             },
           },
           { kind: 'schedule', timer: 'check', afterMs: 0, depth: checkDepth(event.spec, event.port) },
+          // systemd arms the watchdog at the start: a service that never beats is hung too
+          ...(watchdogMs(event.spec) !== null ? [{ kind: 'schedule', timer: 'watchdog', afterMs: watchdogMs(event.spec)! } as const] : []),
+        ],
+      };
+    }
+    case 'notified':
+      return onNotified(s, event.message);
+    case 'watchdog-due': {
+      const ms = watchdogMs(r.spec);
+      if (!live || ms === null || s.notify.stopping || !r.identity) return { supervision: s, effects: [] };
+      // Hung: alive, maybe holding its port, but no progress. Stopped like a service whose
+      // health check keeps failing; its exit then goes through the restart policy.
+      const reason = `no WATCHDOG=1 within ${ms} ms`;
+      return {
+        supervision: s,
+        effects: [
+          { kind: 'cancel', timer: 'check' },
+          { kind: 'record', as: 'owner', event: { verb: 'watchdog', subject: r.spec.name, outcome: 'failed', details: { pid: r.identity.pid, watchdogMs: ms } } },
+          { kind: 'stop-tree', purpose: 'hung', graceMs: UNHEALTHY_GRACE_MS, reason },
         ],
       };
     }
@@ -223,7 +297,7 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
     case 'start-requested':
       return { supervision: { ...s, attempt: 0, retryAt: null }, effects: [{ kind: 'cancel', timer: 'retry' }, { kind: 'cancel', timer: 'obstacle' }] };
     case 'stop-requested': {
-      const cancel: Effect[] = [{ kind: 'cancel', timer: 'check' }, { kind: 'cancel', timer: 'retry' }, { kind: 'cancel', timer: 'obstacle' }];
+      const cancel: Effect[] = [{ kind: 'cancel', timer: 'check' }, { kind: 'cancel', timer: 'retry' }, { kind: 'cancel', timer: 'obstacle' }, ...cancelWatchdog(r.spec)];
       const base = { ...s, attempt: 0, retryAt: null };
       if (!event.alive) {
         const record = r.state === 'stopped' ? r : set({ state: 'stopped', detail: event.reason, healthySince: null });
@@ -244,6 +318,8 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
 
 /** The check to run next: a probe until the service is healthy and while the probe interval runs, else ownership only. */
 function checkDepth(spec: ServiceSpec, port: number | null, s?: Supervision, now?: number): CheckDepth {
+  // notify: the service says when it is ready; berth only watches that it keeps its port
+  if (spec.health === NOTIFY_HEALTH) return port === null ? 'settle' : 'ownership';
   if (spec.health === null && port === null) return 'settle';
   if (!probes(spec) || s === undefined || now === undefined) return spec.health === null ? 'ownership' : 'probe';
   if (s.record.state !== 'healthy' || s.failures > 0 || s.probedAt === null || now - s.probedAt >= PROBE_INTERVAL_MS) return 'probe';
@@ -256,7 +332,9 @@ function onChecked(s: Supervision, event: Extract<SupervisorEvent, { kind: 'chec
   const checked = r.spec.health !== null || r.port !== null;
   // With nothing to check, "ready" means it stayed up past the settle time: a command that
   // dies at once is reported as a failed start, not as running.
-  const ok = event.depth === 'settle' ? now - (r.startedAt ?? 0) >= UNCHECKED_SETTLE_MS : event.ok;
+  const settledOk = event.depth === 'settle' ? now - (r.startedAt ?? 0) >= UNCHECKED_SETTLE_MS : event.ok;
+  // health: notify: ready once a process of the instance said READY=1 (and, with a port, holds it)
+  const ok = r.spec.health === NOTIFY_HEALTH ? s.notify.ready && (r.port === null || event.ok) : settledOk;
   const probedAt = event.depth === 'probe' ? now : s.probedAt;
   // Ownership changed (another process of the tree took the port over, or the listener was
   // stopped): probe at once rather than at the next probe interval.
@@ -289,7 +367,7 @@ function onChecked(s: Supervision, event: Extract<SupervisorEvent, { kind: 'chec
 function onExit(s: Supervision, event: Extract<SupervisorEvent, { kind: 'exited' }>, now: number): Decision {
   const r = s.record;
   const lastExit = { code: event.code, signal: event.signal, at: new Date(now).toISOString() };
-  const stopTimers: Effect[] = [{ kind: 'cancel', timer: 'check' }, { kind: 'remove-tmp' }];
+  const stopTimers: Effect[] = [{ kind: 'cancel', timer: 'check' }, ...cancelWatchdog(r.spec), { kind: 'remove-tmp' }];
   if (r.state === 'stopping' || r.state === 'stopped') {
     return { supervision: { ...s, record: { ...r, lastExit } }, effects: [...stopTimers, { kind: 'save' }] };
   }

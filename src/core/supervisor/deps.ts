@@ -50,6 +50,8 @@ export interface SpawnRequest {
   env: Record<string, string>;
   port: number | null;
   restarts: number;
+  /** the daemon's NOTIFY_SOCKET, given to the service (absent where the daemon has none) */
+  notifySocket?: string;
 }
 
 export interface Spawner {
@@ -107,8 +109,8 @@ const PORT_FREE_POLL_MS = 25;
 const OWN_TREE_GUARD = signalGuard({});
 
 export const systemSpawner: Spawner = {
-  async spawn({ home, spec, env, port, restarts }) {
-    const { child, marker } = spawnInstance(home, spec, env, port, restarts);
+  async spawn({ home, spec, env, port, restarts, notifySocket }) {
+    const { child, marker } = spawnInstance(home, spec, env, port, restarts, notifySocket);
     const pid = await awaitSpawn(child, spec.argv.join(' '), spec.cwd);
     return {
       identity: readIdentity(pid) ?? { pid, startTicks: 0, bootId: '' },

@@ -61,6 +61,17 @@ export class ServiceExitedError extends BerthError {
   }
 }
 
+/** `berth beat` from a process that is not in the service's instance tree: it cannot speak for it. */
+export class NotInServiceTreeError extends BerthError {
+  constructor(name: string, pid: number) {
+    super('not_in_tree', `pid ${pid} is not a process of "${name}": only its own instance tree may beat for it`, {
+      hint: 'run berth beat from the service\'s own command (berth sets BERTH_SERVICE there)',
+      exitCode: EXIT.usage,
+      details: { name, pid },
+    });
+  }
+}
+
 export class ServiceNotFoundError extends BerthError {
   constructor(name: string) {
     super('not_found', `no service named "${name}"`, { hint: 'list them with: berth ps --all', exitCode: EXIT.notFound, details: { name } });

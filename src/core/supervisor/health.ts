@@ -1,5 +1,6 @@
 // Readiness and health. A check only passes when what answers on the port belongs to the
 // service's own process tree: a squatter answering HTTP 200 does not make a service healthy.
+import { NOTIFY_HEALTH } from './spec.ts';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { type Identity, isAlive } from '../identity.ts';
@@ -90,7 +91,8 @@ export function expandPort(text: string, port: number | null): string {
 
 /** Runs one health check of a service instance. */
 export async function checkHealth(health: string | null, port: number | null, instance: Instance, env: NodeJS.ProcessEnv): Promise<boolean> {
-  if (health === null) return port === null ? true : listensInTree(port, instance);
+  // notify: readiness is the READY=1 the service sends (decide.ts); here only its port, if any
+  if (health === null || health === NOTIFY_HEALTH) return port === null ? true : listensInTree(port, instance);
   const spec = expandPort(health, port);
   if (spec.startsWith('cmd:')) return runCheck(spec.slice(4), env);
   if (spec.startsWith('tcp:')) {

@@ -13,7 +13,10 @@ import type { Registry } from '../registry/registry.ts';
 import type { Eviction } from '../evict.ts';
 import type { Requester, RunRequest, SupervisorChange } from './api.ts';
 import { ConflictError } from './conflicts.ts';
-import { type CheckDepth, decide, type Effect, type Supervision, type SupervisorEvent } from './decide.ts';
+import { type CheckDepth, decide, type Effect, NO_NOTIFY, type NotifyState, type Supervision, type SupervisorEvent } from './decide.ts';
+import { parseNotify } from './notify.ts';
+import { instanceTree } from './process-tree.ts';
+import { readProcessTable } from '../inspect/tree.ts';
 import type { SpawnedChild, SupervisorDeps } from './deps.ts';
 import { waitReady } from './ready.ts';
 import { watchedPort } from './health.ts';
@@ -43,6 +46,8 @@ export interface ShellOptions {
   deps: SupervisorDeps;
   /** the daemon itself, the actor of what it does on its own (restarts, adoption) */
   self: Caller;
+  /** the daemon's NOTIFY_SOCKET address, when it has one */
+  notifySocket?: string;
 }
 
 export class SupervisorShell {
@@ -50,6 +55,7 @@ export class SupervisorShell {
   private readonly registry: Registry;
   private readonly deps: SupervisorDeps;
   private readonly self: Caller;
+  private readonly notifySocket: string | undefined;
   private readonly runtimes = new Map<string, Runtime>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly changes = new EventEmitter<{ change: [SupervisorChange] }>();
@@ -62,6 +68,7 @@ export class SupervisorShell {
     this.registry = opts.registry;
     this.deps = opts.deps;
     this.self = opts.self;
+    this.notifySocket = opts.notifySocket;
     // every stream and waiter listens; none is a leak
     this.changes.setMaxListeners(0);
   }
@@ -129,6 +136,42 @@ export class SupervisorShell {
     return evicted;
   }
 
+  // ---- notifications (sd_notify, berth beat) --------------------------------------------------
+
+  /** notifications refused because their sender is in no service's instance tree */
+  ignoredNotifications = 0;
+
+  /** What the running instance last said (STATUS=, MAINPID=, …), for ps. */
+  notifyState(name: string): NotifyState {
+    return this.runtimes.get(name)?.memory.notify ?? NO_NOTIFY;
+  }
+
+  /**
+   * A notification whose sender the kernel vouched for (SCM_CREDENTIALS): given to the one
+   * service whose instance tree holds that pid (only: the name, when `berth beat` named it).
+   * A sender in no tree is ignored and counted: it can neither make a service ready nor keep
+   * a hung one alive. Returns the service's name, or null.
+   */
+  async notify(pid: number, text: string, only?: string): Promise<string | null> {
+    const table = readProcessTable();
+    const name = [...this.runtimes.keys()].find((candidate) => {
+      if (only !== undefined && candidate !== only) return false;
+      const record = this.deps.store.load(candidate);
+      const tree = record && isLive(record.state) ? instanceOf(record) : null;
+      return tree !== null && instanceTree(tree, table, { deep: true }).some((id) => id.pid === pid);
+    });
+    if (name === undefined) {
+      this.ignoredNotifications++;
+      if (this.ignoredNotifications <= 20 || this.ignoredNotifications % 1000 === 0) {
+        process.stderr.write(`berthd: ignored a notification from pid ${pid}: it is in no service's instance tree (${this.ignoredNotifications} so far)\n`);
+      }
+      return null;
+    }
+    const message = parseNotify(text);
+    await this.serial(name, () => this.step(name, { kind: 'notified', message }));
+    return name;
+  }
+
   // ---- the loop: event -> decide -> effects --------------------------------------------------
 
   /** Feeds one event to decide for a service and performs what it returns. */
@@ -163,6 +206,9 @@ export class SupervisorShell {
       case 'remove-tmp':
         removeServiceTmp(this.home, name);
         return;
+      case 'announce':
+        this.announce(name);
+        return;
       case 'start':
         await this.restartAfterCrash(name, effect.restarts);
         return;
@@ -180,7 +226,7 @@ export class SupervisorShell {
         await this.step(name, { kind: 'tree-stopped', purpose: effect.purpose, reason: effect.reason, outcome }, who);
         if (effect.purpose === 'hung' && adopted) {
           // its end goes through the restart policy here (exited ignores it if already handled)
-          await this.exited(name, before, null, 'SIGKILL', `stopped after ${rt.memory.failures} failed health checks`);
+          await this.exited(name, before, null, 'SIGKILL', `stopped: ${effect.reason}`);
         }
         return;
       }
@@ -196,6 +242,7 @@ export class SupervisorShell {
       if (this.closed || rt.instance !== instance) return;
       if (timer === 'check') void this.runCheck(name, instance, depth);
       else if (timer === 'retry') void this.serial(name, () => this.step(name, { kind: 'retry-due' })).catch(() => {});
+      else if (timer === 'watchdog') void this.serial(name, () => this.step(name, { kind: 'watchdog-due' })).catch(() => {});
       else void this.serial(name, () => this.pollObstacle(name)).catch(() => {});
     };
     rt.timers.set(timer, this.deps.clock.setTimeout(fire, afterMs));
@@ -356,7 +403,7 @@ export class SupervisorShell {
     const facts = { spec, env, owner, port, restarts };
     let child: SpawnedChild;
     try {
-      child = await this.deps.spawner.spawn({ home: this.home, spec, env, port, restarts });
+      child = await this.deps.spawner.spawn({ home: this.home, spec, env, port, restarts, ...(this.notifySocket !== undefined ? { notifySocket: this.notifySocket } : {}) });
     } catch (err) {
       // only a command that could not start is a failed start; anything else (an unsafe tmp/) is thrown as it is
       if (!(err instanceof CommandFailedToStartError)) throw err;
@@ -395,7 +442,7 @@ export class SupervisorShell {
   private runtime(name: string): Runtime {
     let rt = this.runtimes.get(name);
     if (!rt) {
-      rt = { instance: 0, child: null, timers: new Map(), memory: { attempt: 0, failures: 0, probedAt: null, listener: null, retryAt: null } };
+      rt = { instance: 0, child: null, timers: new Map(), memory: { attempt: 0, failures: 0, probedAt: null, listener: null, retryAt: null, notify: NO_NOTIFY } };
       this.runtimes.set(name, rt);
     }
     return rt;

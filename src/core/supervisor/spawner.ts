@@ -12,7 +12,7 @@ import type { ServiceSpec } from './spec.ts';
 import { ensureServiceTmp } from './tmpdir.ts';
 
 /** Spawns the service's command; the caller awaits the spawn (awaitSpawn) and watches the child. */
-export function spawnInstance(home: string, spec: ServiceSpec, env: Record<string, string>, port: number | null, restarts: number): { child: ChildProcess; marker: string } {
+export function spawnInstance(home: string, spec: ServiceSpec, env: Record<string, string>, port: number | null, restarts: number, notifySocket?: string): { child: ChildProcess; marker: string } {
   const name = spec.name;
   const marker = randomUUID();
   const tmp = ensureServiceTmp(home, name);
@@ -25,7 +25,10 @@ export function spawnInstance(home: string, spec: ServiceSpec, env: Record<strin
     [INSTANCE_ENV]: marker,
     TMPDIR: tmp,
     ...(port !== null ? { PORT: String(port) } : {}),
+    // sd_notify: READY=1, WATCHDOG=1, STATUS=… (a caller's own NOTIFY_SOCKET, systemd's, never leaks in)
+    ...(notifySocket !== undefined ? { NOTIFY_SOCKET: notifySocket } : {}),
   };
+  if (notifySocket === undefined) delete childEnv.NOTIFY_SOCKET;
   const fd = openLog(home, name, `${restarts > 0 ? `restart ${restarts} of` : 'starting'} ${name}: ${spec.argv.join(' ')}`);
   try {
     // detached: its own session and process group, so it outlives the daemon and can be

@@ -32,6 +32,8 @@ export interface ServiceSpec {
   portFromListener?: boolean;
   /** those of `locks` declared `mode: exclusive` (DuckDB): a reader is in the way too; absent when none */
   exclusiveLocks?: string[];
+  /** sd_notify watchdog (`watchdog: 30s`): no WATCHDOG=1 within this many ms and the service is hung */
+  watchdogMs?: number;
   /** the berth.yaml (or Procfile) that declared it, when `berth up` started it: not part of what it is */
   configFile?: string;
 }
@@ -40,7 +42,10 @@ export interface ServiceSpec {
 export const DRIFT_HINT = 'config changed: berth up applies it';
 
 /** A spec field a user sets, by the name berth.yaml gives it (`run` is the command). */
-export type SpecField = 'run' | 'cwd' | 'env' | 'port' | 'health' | 'restart' | 'max_restarts' | 'purpose' | 'keep' | 'on_conflict' | 'locks' | 'port_from_listener';
+export type SpecField = 'run' | 'cwd' | 'env' | 'port' | 'health' | 'restart' | 'max_restarts' | 'purpose' | 'keep' | 'on_conflict' | 'locks' | 'port_from_listener' | 'watchdog';
+
+/** `health: notify`: ready when a process of the instance sends READY=1 (notify.ts). */
+export const NOTIFY_HEALTH = 'notify';
 
 const FIELDS: ReadonlyArray<[SpecField, (s: ServiceSpec) => unknown]> = [
   ['run', (s) => s.argv],
@@ -55,6 +60,7 @@ const FIELDS: ReadonlyArray<[SpecField, (s: ServiceSpec) => unknown]> = [
   ['on_conflict', (s) => s.onConflict ?? 'refuse'],
   ['locks', (s) => declaredLocks(s)],
   ['port_from_listener', (s) => s.portFromListener === true],
+  ['watchdog', (s) => s.watchdogMs ?? null],
 ];
 
 /**
@@ -103,7 +109,7 @@ export function parseOnConflict(text: string): OnConflict {
 }
 
 /** What makes a service started by `berth run` another one: repeating `run` with fewer flags (no --purpose) keeps it running. */
-const RUN_FIELDS: ReadonlySet<SpecField> = new Set(['run', 'cwd', 'env', 'port', 'health', 'locks']);
+const RUN_FIELDS: ReadonlySet<SpecField> = new Set(['run', 'cwd', 'env', 'port', 'health', 'locks', 'watchdog']);
 
 /** The fields in which two specs of one service differ, in berth.yaml's words; `fields` limits the comparison. */
 export function specChanges(recorded: ServiceSpec, declared: ServiceSpec, fields?: ReadonlySet<SpecField>): SpecField[] {
@@ -148,7 +154,7 @@ export function validateSpec(spec: ServiceSpec): ServiceSpec {
   return spec;
 }
 
-const HEALTH_HINT = 'use http://HOST:PORT/PATH, tcp:PORT or cmd:COMMAND ($PORT stands for the service\'s port)';
+const HEALTH_HINT = 'use http://HOST:PORT/PATH, tcp:PORT, cmd:COMMAND or notify ($PORT stands for the service\'s port)';
 
 /**
  * Refuses a health check that could never pass or could not be run: an unknown scheme, an http
@@ -158,6 +164,7 @@ export function checkHealthSpec(health: string, hasPort: boolean): void {
   const bad = (why: string): never => {
     throw new UsageError(`invalid health check ${JSON.stringify(health)}: ${why}`, HEALTH_HINT, 'invalid_health');
   };
+  if (health === NOTIFY_HEALTH) return;
   if (!/^(https?:\/\/|tcp:|cmd:)/.test(health)) bad('an unknown kind of check');
   if (health.startsWith('cmd:')) return;
   if (/\$\{?PORT\b/.test(health) && !hasPort) bad('it uses $PORT but the service has no port (add --port auto, or a number)');

@@ -13,11 +13,11 @@ import { closeSync } from 'node:fs';
 import { NameTakenError } from '../adopt/errors.ts';
 import { sameIdentity } from '../identity.ts';
 import { adoptedRecord, readAdoptable } from './adopt.ts';
-import type { AdoptRequest, AdoptResult, DaemonStatus, Requester, RestartRequest, RunOutcome, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
+import type { AdoptRequest, AdoptResult, BeatRequest, BeatResult, DaemonStatus, Requester, RestartRequest, RunOutcome, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
 import { ConflictError } from './conflicts.ts';
 import { decideRun } from './decide.ts';
 import { type ProcessOps, resolveDeps, type ServiceStore, type SupervisorClock, type SupervisorDeps } from './deps.ts';
-import { PortMismatchError, ServiceNotFoundError } from './errors.ts';
+import { NotInServiceTreeError, PortMismatchError, ServiceNotFoundError } from './errors.ts';
 import { checkLogWritable, DEFAULT_LOG_MAX_BYTES, logPath, openLog, rotateLog } from './logs.ts';
 import { SupervisorShell } from './shell.ts';
 import { runChanges, type ServiceSpec, type SpecField, validateSpec } from './spec.ts';
@@ -39,6 +39,8 @@ export interface SupervisorOptions extends Partial<Omit<SupervisorDeps, 'clock'>
   home: string;
   registry: Registry;
   version: string;
+  /** the daemon's NOTIFY_SOCKET address (src/daemon/notify-socket.ts), when it could open one */
+  notifySocket?: string;
   range?: PortRange;
   logMaxBytes?: number;
   clock?: SupervisorClock;
@@ -76,7 +78,7 @@ export class Supervisor implements SupervisorApi {
     this.processes = deps.processes;
     this.startedAt = this.clock.now();
     this.self = { actor: `berthd (pid ${process.pid})`, owner: detectOwner() };
-    this.shell = new SupervisorShell({ home: this.home, registry: this.registry, deps, self: this.self });
+    this.shell = new SupervisorShell({ home: this.home, registry: this.registry, deps, self: this.self, ...(opts.notifySocket !== undefined ? { notifySocket: opts.notifySocket } : {}) });
     this.ownerWatch = new OwnerWatch({
       clock: this.clock,
       store: this.store,
@@ -284,6 +286,26 @@ export class Supervisor implements SupervisorApi {
     return this.store.loadAll().map((r) => this.view(r));
   }
 
+  /**
+   * A notification from the NOTIFY_SOCKET: pid is the sender's, from its kernel credentials.
+   * Returns the service it was for, or null (ignored: no service's tree holds the sender).
+   */
+  notify(pid: number, text: string): Promise<string | null> {
+    return this.shell.notify(pid, text);
+  }
+
+  /**
+   * `berth beat` over the API socket: the caller's pid must be in the named service's tree.
+   * (The API socket is the user's own, 0600; the pid is the caller's word, checked against the
+   * tree, where the NOTIFY_SOCKET's is the kernel's: decision 0024.)
+   */
+  async beat(req: BeatRequest): Promise<BeatResult> {
+    const record = this.mustLoad(req.name);
+    const name = await this.shell.notify(req.pid, req.message, record.spec.name);
+    if (name === null) throw new NotInServiceTreeError(req.name, req.pid);
+    return { service: name, accepted: true };
+  }
+
   async status(): Promise<DaemonStatus> {
     return {
       pid: process.pid,
@@ -380,7 +402,7 @@ export class Supervisor implements SupervisorApi {
   }
 
   private view(record: ServiceRecord): ServiceView {
-    return toView(record, this.home);
+    return toView(record, this.home, this.shell.notifyState(record.spec.name));
   }
 }
 

@@ -10,7 +10,8 @@ import { lifetimeOf } from './lifetime.ts';
 import { splitName } from '../project.ts';
 import type { ServiceRecord } from './store.ts';
 
-export function toView(record: ServiceRecord, home: string): ServiceView {
+/** notify: what the running instance last said through NOTIFY_SOCKET or `berth beat` (in the daemon's memory). */
+export function toView(record: ServiceRecord, home: string, notify?: { status: string | null; mainPid: number | null }): ServiceView {
   const spec = record.spec;
   const live = record.identity !== null && isLive(record.state) && isAlive(record.identity);
   const { project, service } = splitName(spec.name);
@@ -40,6 +41,8 @@ export function toView(record: ServiceRecord, home: string): ServiceView {
     restarts: record.restarts,
     lastExit: record.lastExit,
     detail: record.detail,
+    status: live ? (notify?.status ?? null) : null,
+    mainPid: live ? (notify?.mainPid ?? null) : null,
     logPath: logPath(home, spec.name),
   };
 }

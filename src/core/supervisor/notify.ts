@@ -1,0 +1,60 @@
+// The sd_notify protocol, as berth understands it: a datagram of newline-separated KEY=VALUE
+// lines (READY=1, WATCHDOG=1, STATUS=…, MAINPID=N, STOPPING=1), the same text a service sends
+// to systemd. Parsing is pure and bounded here; who may send (the instance tree, checked by
+// the sender's kernel credentials) is the shell's part, the socket the daemon's
+// (src/daemon/notify-socket.ts). See docs/decisions/0024-notify-socket.md.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+
+/** STATUS= is shown in ps: one line, at most this many characters. */
+export const STATUS_MAX_CHARS = 200;
+/** A datagram larger than this is not a notification (systemd takes at most a page too). */
+export const NOTIFY_MAX_BYTES = 4096;
+/** sun_path holds 108 bytes with its NUL: a path longer than this cannot be bound. */
+export const SUN_PATH_MAX = 107;
+
+export interface NotifyMessage {
+  ready: boolean;
+  watchdog: boolean;
+  stopping: boolean;
+  /** STATUS=, made one printable line of at most STATUS_MAX_CHARS; null when absent */
+  status: string | null;
+  /** MAINPID=, when a positive whole number */
+  mainPid: number | null;
+}
+
+/** Reads one notification; unknown keys (systemd has more) are ignored, as systemd ignores them. */
+export function parseNotify(text: string): NotifyMessage {
+  const msg: NotifyMessage = { ready: false, watchdog: false, stopping: false, status: null, mainPid: null };
+  for (const line of text.slice(0, NOTIFY_MAX_BYTES).split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1);
+    if (key === 'READY' && value === '1') msg.ready = true;
+    else if (key === 'WATCHDOG' && value === '1') msg.watchdog = true;
+    else if (key === 'STOPPING' && value === '1') msg.stopping = true;
+    else if (key === 'STATUS') msg.status = oneLine(value);
+    else if (key === 'MAINPID' && /^[1-9]\d{0,9}$/.test(value)) msg.mainPid = Number(value);
+  }
+  return msg;
+}
+
+/** Control characters escaped (\xNN), cut to STATUS_MAX_CHARS with an ellipsis. */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const chars = [...escaped];
+  return chars.length <= STATUS_MAX_CHARS ? escaped : `${chars.slice(0, STATUS_MAX_CHARS - 1).join('')}…`;
+}
+
+/**
+ * Where the daemon receives notifications: $BERTH_HOME/notify.sock (the home is 0700), or,
+ * when that path does not fit in sun_path, a Linux abstract name derived from the home
+ * ("@berth-notify-<hash>"), which sd_notify clients accept (a leading @ is a NUL).
+ */
+export function notifyAddress(home: string): string {
+  const path = join(home, 'notify.sock');
+  if (Buffer.byteLength(path) <= SUN_PATH_MAX) return path;
+  return `@berth-notify-${createHash('sha256').update(home).digest('hex').slice(0, 24)}`;
+}

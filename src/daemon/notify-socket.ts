@@ -1,0 +1,154 @@
+// The daemon's NOTIFY_SOCKET: an AF_UNIX SOCK_DGRAM socket that receives the sd_notify
+// datagrams services send (READY=1, WATCHDOG=1, STATUS=…). Node has no datagram Unix socket
+// (node:dgram is UDP only), so the few libc calls go through koffi, an FFI whose binaries
+// ship inside its npm package (nothing is compiled at install, like better-sqlite3); see
+// docs/decisions/0024-notify-socket.md. SO_PASSCRED makes the kernel attach the sender's
+// pid and uid (SCM_CREDENTIALS) to every datagram: the sender is whoever the kernel says,
+// never what the text claims. The socket is non-blocking and drained on a short timer, so no
+// thread is parked in recvmsg and closing is just close(2). Linux only: elsewhere (or if koffi
+// cannot load) there is no NOTIFY_SOCKET and `berth beat` over the API socket still works.
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { NOTIFY_MAX_BYTES } from '../core/supervisor/notify.ts';
+
+const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_PASSCRED = 16;
+const SCM_CREDENTIALS = 2;
+const DRAIN_MS = 50;
+/** at most this many datagrams per drain: a flood cannot hold the event loop */
+const DRAIN_MAX = 256;
+
+export interface NotifySocket {
+  /** what services get as NOTIFY_SOCKET */
+  address: string;
+  close(): void;
+}
+
+export type NotifyHandler = (sender: { pid: number; uid: number }, text: string) => void;
+
+interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, addr: Buffer, len: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
+  recvmsg(fd: number, msg: Buffer, flags: number): number | bigint;
+  close(fd: number): number;
+  address(buf: Buffer): bigint;
+}
+
+let libc: Libc | null | undefined;
+
+/** libc through koffi, once; null where that is not possible (not Linux, koffi missing). */
+function loadLibc(): Libc | null {
+  if (libc !== undefined) return libc;
+  libc = null;
+  // the msghdr layout below is the 64-bit one
+  if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) return libc;
+  try {
+    // koffi is CommonJS with a native part: loaded at run time, never bundled
+    const koffi = createRequire(import.meta.url)('koffi') as {
+      load(name: string): { func(sig: string): (...args: unknown[]) => unknown };
+      address(buf: Buffer): bigint;
+    };
+    const c = koffi.load('libc.so.6');
+    libc = {
+      socket: c.func('int socket(int, int, int)') as Libc['socket'],
+      bind: c.func('int bind(int, const void *, uint32_t)') as Libc['bind'],
+      setsockopt: c.func('int setsockopt(int, int, int, const void *, uint32_t)') as Libc['setsockopt'],
+      recvmsg: c.func('intptr_t recvmsg(int, void *, int)') as Libc['recvmsg'],
+      close: c.func('int close(int)') as Libc['close'],
+      address: (buf) => koffi.address(buf),
+    };
+  } catch {
+    libc = null;
+  }
+  return libc;
+}
+
+/** struct sockaddr_un for a path, or an abstract name written "@name". */
+function sockaddr(address: string): { buf: Buffer; len: number } {
+  const name = Buffer.from(address.startsWith('@') ? `\0${address.slice(1)}` : address);
+  const buf = Buffer.alloc(2 + 108);
+  buf.writeUInt16LE(AF_UNIX, 0);
+  name.copy(buf, 2);
+  // a path's length counts its NUL; an abstract name's is exactly its bytes
+  return { buf, len: 2 + name.length + (address.startsWith('@') ? 0 : 1) };
+}
+
+/**
+ * Binds the socket at address and calls onMessage for every datagram that carries the
+ * sender's credentials. Returns null when this platform cannot (then no NOTIFY_SOCKET is given).
+ */
+export function openNotifySocket(address: string, onMessage: NotifyHandler): NotifySocket | null {
+  const c = loadLibc();
+  if (c === null) return null;
+  const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return null;
+  const isPath = !address.startsWith('@');
+  // the home is ours and the daemon holds its singleton lock: a file here is a dead daemon's
+  if (isPath) rmSync(address, { force: true });
+  const { buf, len } = sockaddr(address);
+  const one = Buffer.alloc(4);
+  one.writeInt32LE(1);
+  // bind with the umask berth runs under; the home is 0700, so only its user reaches the path
+  if (c.bind(fd, buf, len) !== 0 || c.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, one, 4) !== 0) {
+    c.close(fd);
+    return null;
+  }
+  // struct msghdr (x86-64/aarch64 layout): name, namelen, iov, iovlen, control, controllen, flags
+  const data = Buffer.alloc(NOTIFY_MAX_BYTES + 1);
+  const control = Buffer.alloc(256);
+  const iov = Buffer.alloc(16);
+  iov.writeBigUInt64LE(c.address(data), 0);
+  iov.writeBigUInt64LE(BigInt(data.length), 8);
+  const msg = Buffer.alloc(56);
+  let closed = false;
+  const drain = (): void => {
+    for (let i = 0; i < DRAIN_MAX && !closed; i++) {
+      msg.fill(0);
+      msg.writeBigUInt64LE(c.address(iov), 16);
+      msg.writeBigUInt64LE(1n, 24);
+      msg.writeBigUInt64LE(c.address(control), 32);
+      msg.writeBigUInt64LE(BigInt(control.length), 40);
+      const n = Number(c.recvmsg(fd, msg, 0));
+      if (n < 0) return; // EAGAIN: nothing more now (or an error: tried again at the next tick)
+      const sender = credentials(control, Number(msg.readBigUInt64LE(40)));
+      // a datagram without credentials, or larger than a notification, is not one
+      if (sender === null || n > NOTIFY_MAX_BYTES) continue;
+      try {
+        onMessage(sender, data.subarray(0, n).toString('utf8'));
+      } catch {
+        // one bad notification must not stop the others
+      }
+    }
+  };
+  const timer = setInterval(drain, DRAIN_MS);
+  timer.unref();
+  return {
+    address,
+    close(): void {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      c.close(fd);
+      if (isPath) rmSync(address, { force: true });
+    },
+  };
+}
+
+/** The SCM_CREDENTIALS of a received datagram (struct cmsghdr: len 8, level 4, type 4; then pid, uid, gid). */
+function credentials(control: Buffer, length: number): { pid: number; uid: number } | null {
+  let off = 0;
+  while (off + 16 <= length) {
+    const len = Number(control.readBigUInt64LE(off));
+    if (len < 16) return null;
+    if (control.readInt32LE(off + 8) === SOL_SOCKET && control.readInt32LE(off + 12) === SCM_CREDENTIALS && len >= 28) {
+      return { pid: control.readInt32LE(off + 16), uid: control.readUInt32LE(off + 20) };
+    }
+    off += (len + 7) & ~7;
+  }
+  return null;
+}
