@@ -7,7 +7,7 @@
 // never what the text claims. The socket is non-blocking and drained on a short timer, so no
 // thread is parked in recvmsg and closing is just close(2). Linux only: elsewhere (or if koffi
 // cannot load) there is no NOTIFY_SOCKET and `berth beat` over the API socket still works.
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { NOTIFY_MAX_BYTES } from '../core/supervisor/notify.ts';
 
@@ -93,11 +93,13 @@ export function openNotifySocket(address: string, onMessage: NotifyHandler): Not
   const { buf, len } = sockaddr(address);
   const one = Buffer.alloc(4);
   one.writeInt32LE(1);
-  // bind with the umask berth runs under; the home is 0700, so only its user reaches the path
+  // the home is 0700, so only its user reaches the path, even before the chmod below
   if (c.bind(fd, buf, len) !== 0 || c.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, one, 4) !== 0) {
     c.close(fd);
     return null;
   }
+  // private like every file berth writes (the adversarial suite checks the home's modes)
+  if (isPath) chmodSync(address, 0o600);
   // struct msghdr (x86-64/aarch64 layout): name, namelen, iov, iovlen, control, controllen, flags
   const data = Buffer.alloc(NOTIFY_MAX_BYTES + 1);
   const control = Buffer.alloc(256);
