@@ -38,7 +38,7 @@ export function adoptSource(input: AdoptInput, baseDir = process.cwd()): AdoptSo
   if (given !== 1) throw new UsageError('give exactly one of --pid, --port and --pidfile', SOURCE_USAGE);
   if (input.pid !== undefined) {
     const pid = Number(input.pid);
-    if (!(Number.isSafeInteger(pid) && pid > 0 && /^\d+$/.test(String(input.pid)))) throw new UsageError(`invalid --pid ${JSON.stringify(input.pid)}: a process id`, SOURCE_USAGE, 'invalid_target');
+    if (!(Number.isSafeInteger(pid) && pid > 0 && /^\d+$/.test(String(input.pid)))) throw new UsageError(`invalid --pid ${JSON.stringify(input.pid)}: a process id`, SOURCE_USAGE, 'invalid_pid');
     return { kind: 'pid', pid };
   }
   if (input.port !== undefined) return { kind: 'port', port: parsePort(input.port) };

@@ -181,7 +181,7 @@ const orphanStop = z.strictObject({
   pids: z.array(z.number().int()),
   spared: z.array(spared),
 });
-const daemonStatusShape = { pid: z.number().int(), startedAt: iso, home: z.string(), version: z.string(), services: z.number().int(), rssBytes: z.number() };
+const daemonStatusShape = { pid: z.number().int(), startedAt: iso, home: z.string(), version: z.string(), services: z.number().int(), servicesRunning: z.number().int(), rssBytes: z.number() };
 
 /** Every verb's document, by the name the tests and docs use. */
 export const CONTRACT = {

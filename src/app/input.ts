@@ -2,7 +2,7 @@
 // accepted or refused the same way through both: the parsers live in the core, and this module
 // is the app layer's one re-export of them (the doors import nothing from src/core but types
 // and errors).
-export { MAX_DURATION_MS, parseCount, parseDuration, parseName, parseWatchdog } from '../core/validate.ts';
+export { MAX_DURATION_MS, MAX_PID, parseCount, parseDuration, parseName, parsePid, parseWatchdog } from '../core/validate.ts';
 export { MAX_RESTARTS_LIMIT } from '../core/supervisor/spec.ts';
 export { packageVersion } from '../core/package.ts';
 

@@ -34,7 +34,7 @@ export async function portVerb(session: Session, input: PortInput): Promise<Port
   const name = await nameToCreate(session, input.name, ctx);
   if (input.reserve) {
     if (input.port === undefined) throw new UsageError('reserve needs a port', 'berth port --reserve NAME PORT');
-    if (input.ttl !== undefined) throw new UsageError('a reservation has no TTL: it lasts until released');
+    if (input.ttl !== undefined) throw new UsageError('a reservation has no TTL: it lasts until released', 'leave out the TTL: berth port --reserve NAME PORT');
     return { kind: 'reserve', doc: reservePort(session.registry(), session.caller, name, parsePort(input.port)) };
   }
   if (input.port !== undefined) throw new UsageError(`unexpected port ${JSON.stringify(String(input.port))} without reserve`, 'to reserve a port: berth port --reserve NAME PORT');

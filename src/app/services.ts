@@ -60,9 +60,9 @@ export function parsePortRequest(value: string | number | undefined): PortReques
  */
 export function specFromInput(input: RunInput, owner: Pick<Owner, 'source'>, baseDir = process.cwd()): ServiceSpec {
   const cwd = resolve(baseDir, input.cwd ?? '.');
-  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw new UsageError(`cwd ${JSON.stringify(input.cwd)} is not a directory`, undefined, 'invalid_cwd');
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw new UsageError(`cwd ${JSON.stringify(input.cwd)} is not a directory`, 'give an existing directory (absolute, or relative to where berth runs)', 'invalid_cwd');
   if (input.maxRestarts !== undefined && !(Number.isInteger(input.maxRestarts) && input.maxRestarts >= 0 && input.maxRestarts <= MAX_RESTARTS_LIMIT)) {
-    throw new UsageError(`invalid max restarts ${JSON.stringify(input.maxRestarts)}: a whole number`, undefined, 'invalid_max_restarts');
+    throw new UsageError(`invalid max restarts ${JSON.stringify(input.maxRestarts)}: a whole number`, `give a whole number from 0 to ${MAX_RESTARTS_LIMIT}, or leave it out to never give up`, 'invalid_max_restarts');
   }
   const port = parsePortRequest(input.port);
   if (input.health !== undefined) checkHealthSpec(input.health, port.kind !== 'none');

@@ -16,6 +16,7 @@ import { isOwnerGone } from './owner.ts';
 import { listPortRecords } from './ports/ports.ts';
 import type { Registry } from './registry/registry.ts';
 import { describeObstacleHolder, findObstacles } from './supervisor/conflicts.ts';
+import { lifetimeOf } from './supervisor/lifetime.ts';
 import { isLive } from './supervisor/state.ts';
 import { loadServices } from './supervisor/store.ts';
 import { serviceTrees } from './supervisor/trees.ts';
@@ -146,7 +147,13 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
   for (const s of services) {
     const alive = s.identity !== null && isAlive(s.identity);
     if (isLive(s.state) && alive && s.owner && isOwnerGone(s.owner)) {
-      findings.push({ severity: 'warning', kind: 'owner_gone', subject: s.spec.name, message: `"${s.spec.name}" runs for session ${s.owner.session}, which is gone`, fix: s.spec.ephemeral ? 'berth gc' : `berth stop ${s.spec.name}` });
+      if (lifetimeOf(s.spec) === 'keep') {
+        // kept on purpose (--keep, berth.yaml, a terminal's default): running on is its intended state
+        findings.push({ severity: 'info', kind: 'owner_gone', subject: s.spec.name, message: `"${s.spec.name}" is kept running after its session ${s.owner.session} ended`, fix: null });
+      } else {
+        const who = daemonRunning ? 'the daemon reaps it' : 'no daemon runs to reap it';
+        findings.push({ severity: 'warning', kind: 'owner_gone', subject: s.spec.name, message: `"${s.spec.name}" ends with its session ${s.owner.session}, which is gone: ${who}`, fix: daemonRunning ? null : 'berth gc' });
+      }
     }
     if (isLive(s.state) && !alive && !daemonRunning) {
       findings.push({ severity: 'warning', kind: 'stale_service', subject: s.spec.name, message: `"${s.spec.name}" is recorded as ${s.state}, but its process is gone and no daemon watches it`, fix: 'berth ps' });

@@ -18,7 +18,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
  */
 export const ERROR_CODES = [
   // usage (exit 2): what the caller typed
-  'usage', 'invalid_name', 'invalid_port', 'invalid_port_range', 'invalid_duration', 'invalid_count', 'invalid_lines',
+  'usage', 'invalid_name', 'invalid_port', 'invalid_port_range', 'invalid_duration', 'invalid_count', 'invalid_pid', 'invalid_lines',
   'invalid_max_restarts', 'invalid_target', 'invalid_cwd', 'invalid_env', 'invalid_health', 'invalid_restart',
   'invalid_on_conflict', 'invalid_lock', 'invalid_lifetime', 'invalid_rate', 'invalid_format', 'invalid_agent', 'invalid_payload', 'empty_command', 'command_not_split', 'invalid_pidfile',
   'ambiguous_name', 'config_invalid', 'config_not_found', 'file_unreadable', 'path_not_found', 'home_unwritable', 'home_unsafe', 'state_unsafe',
@@ -75,9 +75,12 @@ export class BerthError extends Error {
   }
 }
 
-/** Bad arguments: a malformed port, name, duration, or a path that does not exist. */
+/**
+ * Bad arguments: a malformed port, name, duration, or a path that does not exist. The hint is
+ * required: whoever typed it wrong is told what a good value looks like (docs/json.md).
+ */
 export class UsageError extends BerthError {
-  constructor(message: string, hint?: string, code: ErrorCode = 'usage') {
+  constructor(message: string, hint: string, code: ErrorCode = 'usage') {
     super(code, message, { hint, exitCode: EXIT.usage });
   }
 }

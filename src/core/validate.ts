@@ -12,11 +12,13 @@ export function parseName(text: string, what = 'name'): string {
   return text;
 }
 
+const PORT_HINT = 'give a port from 1 to 65535, e.g. 8080 (berth run and MCP run take auto for a free one)';
+
 export function parsePort(text: string | number): number {
   const s = String(text).trim().replace(/^:/, '');
   const port = /^\d+$/.test(s) ? Number(s) : NaN;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UsageError(`invalid port ${JSON.stringify(String(text))}: a port is a whole number from 1 to 65535`, undefined, 'invalid_port');
+    throw new UsageError(`invalid port ${JSON.stringify(String(text))}: a port is a whole number from 1 to 65535`, PORT_HINT, 'invalid_port');
   }
   return port;
 }
@@ -42,15 +44,23 @@ export function parseWatchdog(text: string, what = 'watchdog'): number {
   return ms;
 }
 
-/** A whole number from min to max (a count: -n, --limit, --max-restarts), as typed. */
-export function parseCount(text: string, what: string, opts: { min?: number; max: number; code?: ErrorCode }): number {
+/** A whole number from min to max (a count: -n, --limit, --max-restarts; a pid), as typed. */
+export function parseCount(text: string, what: string, opts: { min?: number; max: number; code?: ErrorCode; hint?: string }): number {
   const min = opts.min ?? 0;
   const s = text.trim();
   const n = /^\d{1,16}$/.test(s) ? Number(s) : NaN;
   if (!(Number.isSafeInteger(n) && n >= min && n <= opts.max)) {
-    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: a whole number from ${min} to ${opts.max}`, undefined, opts.code ?? 'invalid_count');
+    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: a whole number from ${min} to ${opts.max}`, opts.hint ?? `write digits only, e.g. ${Math.max(min, Math.min(10, opts.max))}`, opts.code ?? 'invalid_count');
   }
   return n;
+}
+
+/** Linux's largest pid (PID_MAX_LIMIT, 2^22); other systems stay below it. */
+export const MAX_PID = 2 ** 22;
+
+/** A process id, as typed (gc --orphans --pid, adopt --pid): its own code, not a count's. */
+export function parsePid(text: string, what = '--pid'): number {
+  return parseCount(text, what, { min: 1, max: MAX_PID, code: 'invalid_pid', hint: 'give a process id as berth orphans or ps lists it, e.g. 12345' });
 }
 
 /**
@@ -59,7 +69,7 @@ export function parseCount(text: string, what: string, opts: { min?: number; max
  */
 export function parseTarget(text: string): { kind: 'port'; port: number } | { kind: 'path'; path: string } {
   if (text.trim() === '') throw new UsageError('empty port or path', 'give a port (8765 or :8765) or a file path; for this directory write .', 'invalid_target');
-  if (text.includes('\0')) throw new UsageError(`invalid path ${JSON.stringify(text)}: it contains a NUL byte`, undefined, 'invalid_target');
+  if (text.includes('\0')) throw new UsageError(`invalid path ${JSON.stringify(text)}: it contains a NUL byte`, 'give the path without the NUL byte', 'invalid_target');
   if (/^:?\d+$/.test(text.trim())) return { kind: 'port', port: parsePort(text) };
   return { kind: 'path', path: text };
 }

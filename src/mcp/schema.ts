@@ -15,3 +15,24 @@ export function outputSchemaOf(...names: ContractName[]): z.ZodObject {
     if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
   }) as unknown as z.ZodObject;
 }
+
+/**
+ * A whole number whose range the tool's input schema declares (JSON Schema minimum and
+ * maximum: what a client shows and checks before it calls). The range is declared, not
+ * enforced here: berth's own parser checks the value behind the tool, so an out-of-range one is
+ * refused with the same error code as on the CLI (invalid_port, invalid_count, …), never with
+ * the SDK's untyped validation error.
+ */
+export function wholeNumber(min: number, max: number): z.ZodNumber {
+  return z.number().int().meta({ minimum: min, maximum: max });
+}
+
+/** A port: 1 to 65535 (declared as wholeNumber is). */
+export function portNumber(): z.ZodNumber {
+  return wholeNumber(1, 65535);
+}
+
+/** A number of seconds, at most berth's longest duration (declared as wholeNumber is). */
+export function secondsNumber(min: number, maxMs: number): z.ZodNumber {
+  return z.number().min(min).meta({ maximum: maxMs / 1000 });
+}

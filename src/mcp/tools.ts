@@ -8,22 +8,23 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { adoptProcess } from '../app/adopt.ts';
 import { daemonStatus } from '../app/daemon.ts';
-import { secondsToMs } from '../app/input.ts';
-import { listLocks, listNamedLocks, listPorts, listSlots, readEvents, who } from '../app/inspect.ts';
+import { MAX_DURATION_MS, MAX_PID, MAX_RESTARTS_LIMIT, secondsToMs } from '../app/input.ts';
+import { listLocks, listNamedLocks, listPorts, listSlots, MAX_EVENTS, readEvents, who } from '../app/inspect.ts';
 import { takeRateToken } from '../app/rate.ts';
-import { readLogs } from '../app/logs.ts';
+import { MAX_LOG_LINES, readLogs } from '../app/logs.ts';
 import { collectGarbage, freeTarget, parseFreeTarget, runDoctor } from '../app/maintenance.ts';
 import { collectOrphanGarbage, listOrphans } from '../app/orphans.ts';
 import { portVerb } from '../app/ports.ts';
 import { downProject, listServices, removeService, restartService, runService, stopVerb, upProject } from '../app/services.ts';
 import { berthYamlSchema } from '../app/tools.ts';
+import { portNumber, secondsNumber, wholeNumber } from './schema.ts';
 import type { DefineTool, Doc } from './server.ts';
 
 const serviceName = z.string().describe('the service name: web (this project\'s, or the only one of that name) or project/web; each part 1-64 of A-Z a-z 0-9 . _ -');
 const project = z.string().optional().describe('the project a bare name is in (default: BERTH_PROJECT, else the project of the directory the MCP server runs in)');
 const dir = z.string().optional().describe('the directory whose berth.yaml (or Procfile) to use; default: where the MCP server runs');
-const grace = z.number().min(0).optional().describe('seconds to wait after TERM before KILL (default 10)');
-const timeout = z.number().positive().optional().describe('seconds to wait until ready (default 60)');
+const grace = secondsNumber(0, MAX_DURATION_MS).optional().describe('seconds to wait after TERM before KILL (default 10)');
+const timeout = secondsNumber(0, MAX_DURATION_MS).positive().optional().describe('seconds to wait until ready (default 60)');
 const doc = (value: object): Doc => value as Doc;
 const force = z.boolean().optional().describe("act on a service another live agent session owns (refused without it; the override is recorded). Only when you are sure it is not in use");
 
@@ -36,13 +37,13 @@ export function registerTools(tool: DefineTool): void {
       name: serviceName,
       project,
       command: z.array(z.string()).min(1).describe('the argv, e.g. ["npm", "run", "dev", "--", "--port", "$PORT"]; no shell: use ["sh", "-c", "..."] for one. $PORT in an argument is replaced by the port'),
-      port: z.union([z.literal('auto'), z.number().int()]).optional().describe('"auto" to lease a port, or a number to reserve; omit for no port'),
+      port: z.union([z.literal('auto'), portNumber()]).optional().describe('"auto" to lease a port, or a number to reserve; omit for no port'),
       health: z.string().optional().describe('readiness check: http://127.0.0.1:$PORT/path, tcp:PORT, or cmd:COMMAND'),
       purpose: z.string().optional().describe('what it is for, shown to other agents in ps'),
       cwd: z.string().optional().describe('working directory (default: where the MCP server runs)'),
       env: z.record(z.string(), z.string()).optional().describe('extra environment variables'),
       restart: z.enum(['always', 'on-failure', 'never']).optional().describe('restart policy (default on-failure)'),
-      max_restarts: z.number().int().optional().describe('give up after this many restarts (default: never give up)'),
+      max_restarts: wholeNumber(0, MAX_RESTARTS_LIMIT).optional().describe('give up after this many restarts (default: never give up)'),
       on_conflict: z.enum(['refuse', 'evict', 'wait']).optional().describe('when a stranger holds its port or a lock file: refuse (default), evict it, or wait'),
       locks: z.array(z.string()).optional().describe('files it must be the only writer of, e.g. a database (a reader is never in the way); PATH:exclusive for one that allows one process at all (DuckDB)'),
       keep: z.boolean().optional().describe('keep it running after this agent session ends (by default berth stops it then)'),
@@ -130,8 +131,8 @@ export function registerTools(tool: DefineTool): void {
     input: {
       name: serviceName,
       project,
-      pid: z.number().int().positive().optional().describe('the process with this pid'),
-      port: z.number().int().optional().describe('the process listening on this port'),
+      pid: wholeNumber(1, MAX_PID).positive().optional().describe('the process with this pid'),
+      port: portNumber().optional().describe('the process listening on this port'),
       pidfile: z.string().optional().describe('the process this pidfile names (relative to where the MCP server runs)'),
       restart: z.enum(['always', 'on-failure', 'never']).optional().describe('restart it from its recorded command when it ends (default never)'),
       health: z.string().optional().describe('readiness check: http://127.0.0.1:$PORT/path, tcp:PORT, or cmd:COMMAND'),
@@ -178,7 +179,7 @@ export function registerTools(tool: DefineTool): void {
   tool({
     name: 'logs',
     description: "The last lines of a service's output (stdout and stderr). Use this instead of reading log files or re-running the command to see why it failed.",
-    input: { name: serviceName, project, lines: z.number().int().optional().describe('how many (default 100)') },
+    input: { name: serviceName, project, lines: wholeNumber(0, MAX_LOG_LINES).optional().describe('how many (default 100)') },
     output: ['logs'],
     annotations: { readOnlyHint: true },
     work: async (a, s) => {
@@ -193,8 +194,8 @@ export function registerTools(tool: DefineTool): void {
       name: z.string().describe('the name the port is for: web (this project\'s) or project/web'),
       project,
       ttl: z.string().optional().describe('lease lifetime, e.g. 2h'),
-      reserve: z.union([z.boolean(), z.number().int()]).optional().describe('true (with port), or the port itself: reserve it for the name'),
-      port: z.number().int().optional().describe('with reserve: the port to reserve'),
+      reserve: z.union([z.boolean(), portNumber()]).optional().describe('true (with port), or the port itself: reserve it for the name'),
+      port: portNumber().optional().describe('with reserve: the port to reserve'),
       release: z.boolean().optional().describe("release the name's lease or reservation"),
     },
     output: ['port', 'port-release'],
@@ -235,7 +236,7 @@ export function registerTools(tool: DefineTool): void {
   tool({
     name: 'free',
     description: 'Stop whatever holds a port or file, safely: identity-checked, graceful, recorded. A berth service is stopped as a service. Refuses a service of another live session unless force. Use this instead of pkill, killall, fuser -k or kill $(lsof ...).',
-    input: { target: z.string().describe('a port number, or a file path'), force: z.boolean().optional().describe("also stop another live session's service"), grace_seconds: z.number().min(0).optional().describe('seconds to wait after TERM before KILL (default 5)') },
+    input: { target: z.string().describe('a port number, or a file path'), force: z.boolean().optional().describe("also stop another live session's service"), grace_seconds: secondsNumber(0, MAX_DURATION_MS).optional().describe('seconds to wait after TERM before KILL (default 5)') },
     output: ['free'],
     annotations: { destructiveHint: true, idempotentHint: true },
     work: async (a, s) => {
@@ -303,7 +304,7 @@ export function registerTools(tool: DefineTool): void {
     input: {
       dry_run: z.boolean().optional(),
       orphans: z.boolean().optional().describe('stop the agent-abandoned orphans instead (identity-checked, recorded)'),
-      pids: z.array(z.number().int().positive()).optional().describe('with orphans: only these pids'),
+      pids: z.array(wholeNumber(1, MAX_PID).positive()).optional().describe('with orphans: only these pids'),
     },
     output: ['gc'],
     annotations: { destructiveHint: true, idempotentHint: true },
@@ -344,7 +345,7 @@ export function registerTools(tool: DefineTool): void {
   tool({
     name: 'events',
     description: 'The audit log: who started, stopped, evicted, leased or locked what, and for which session (the newest 200 unless limit says otherwise). Use this to find out what happened to a process that vanished.',
-    input: { since: z.string().optional().describe('only events newer than this, e.g. 1h'), limit: z.number().optional().describe('at most this many, the newest (default 200)') },
+    input: { since: z.string().optional().describe('only events newer than this, e.g. 1h'), limit: wholeNumber(1, MAX_EVENTS).optional().describe('at most this many, the newest (default 200)') },
     output: ['events'],
     annotations: { readOnlyHint: true },
     work: (a, s) => {

@@ -5,6 +5,9 @@
 // to its newline and answered with an error), malformed JSON is answered -32700 and a message
 // that is not JSON-RPC -32600 (id null, or the request's id when it has a usable one), each
 // is logged to stderr, and the server stays up for the next line. stdout carries only protocol.
+// When stdin ends (a client that pipes its requests and closes), every request already read is
+// still answered, and only then does the transport close: closing at once dropped the answers
+// of calls still running (a piped initialize + tools/call got only the initialize answer).
 import { ErrorCode, type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
@@ -35,6 +38,12 @@ export class LineTransport implements Transport {
   /** the rest of an over-long line is being skipped, up to its newline */
   private discarding = false;
   private closed = false;
+  /** stdin has ended: close once nothing read is left unanswered */
+  private inputEnded = false;
+  /** requests read and not yet answered, by id (a count: a client may reuse an id) */
+  private readonly unanswered = new Map<string | number, number>();
+  /** replies handed to stdout and not yet flushed */
+  private writing = 0;
 
   constructor(opts: LineTransportOptions = {}) {
     this.input = opts.input ?? process.stdin;
@@ -53,10 +62,16 @@ export class LineTransport implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return;
     const text = `${JSON.stringify(message)}\n`;
-    await new Promise<void>((resolve) => {
-      if (this.output.write(text)) resolve();
-      else this.output.once('drain', () => resolve());
-    });
+    const id = 'method' in message ? undefined : (message as { id?: unknown }).id;
+    if (typeof id === 'string' || typeof id === 'number') this.settle(id);
+    this.writing++;
+    try {
+      // resolved once flushed, so that closing after the last answer never cuts it off
+      await new Promise<void>((resolve) => this.output.write(text, () => resolve()));
+    } finally {
+      this.writing--;
+    }
+    this.closeIfDone();
   }
 
   async close(): Promise<void> {
@@ -101,8 +116,20 @@ export class LineTransport implements Transport {
 
   private readonly onEnd = (): void => {
     if (this.pendingBytes > 0) this.handleLine(Buffer.concat(this.pending).toString('utf8'));
-    void this.close();
+    this.inputEnded = true;
+    this.closeIfDone();
   };
+
+  /** After stdin ended: closes once every request read has its answer written out. */
+  private closeIfDone(): void {
+    if (this.inputEnded && this.unanswered.size === 0 && this.writing === 0) void this.close();
+  }
+
+  private settle(id: string | number): void {
+    const n = this.unanswered.get(id) ?? 0;
+    if (n <= 1) this.unanswered.delete(id);
+    else this.unanswered.set(id, n - 1);
+  }
 
   private readonly onInputError = (err: Error): void => {
     this.log(`stdin: ${err.message}`);
@@ -130,8 +157,18 @@ export class LineTransport implements Transport {
       this.reject(ErrorCode.InvalidRequest, 'Invalid Request', usableId(value), `a message is not JSON-RPC 2.0 (${parsed.error.issues[0]?.message ?? 'wrong shape'})`);
       return;
     }
+    const message = parsed.data;
+    if ('method' in message && 'id' in message) this.unanswered.set(message.id, (this.unanswered.get(message.id) ?? 0) + 1);
+    // a cancelled request gets no answer (the SDK drops it): nothing to wait for
+    if ('method' in message && message.method === 'notifications/cancelled') {
+      const id = (message.params as { requestId?: unknown } | undefined)?.requestId;
+      if (typeof id === 'string' || typeof id === 'number') {
+        this.settle(id);
+        queueMicrotask(() => this.closeIfDone());
+      }
+    }
     try {
-      this.onmessage?.(parsed.data);
+      this.onmessage?.(message);
     } catch (err) {
       this.log(`handling a message failed: ${(err as Error).message}`);
       this.onerror?.(err as Error);

@@ -2,13 +2,13 @@
 import type { Context } from '../context.ts';
 import { collectGarbage } from '../../app/maintenance.ts';
 import { collectOrphanGarbage } from '../../app/orphans.ts';
-import { parseCount } from '../../app/input.ts';
+import { parsePid } from '../../app/input.ts';
 import { printOrphans } from './orphans.ts';
 
 const VERB: Record<string, string> = { 'stop-service': 'stop service', 'reclaim-lease': 'reclaim lease', 'drop-lock-record': 'drop lock record', 'remove-tmpdir': 'remove TMPDIR' };
 
 export async function run(ctx: Context, opts: { dryRun?: boolean; orphans?: boolean; pid?: string[] }): Promise<number> {
-  if (opts.orphans) return orphans(ctx, opts.dryRun === true, opts.pid?.map((p) => parseCount(p, '--pid', { min: 1, max: 2 ** 22 })));
+  if (opts.orphans) return orphans(ctx, opts.dryRun === true, opts.pid?.map((p) => parsePid(p)));
   const result = await collectGarbage(ctx, opts.dryRun === true);
   if (ctx.json) ctx.out.json(result);
   else {

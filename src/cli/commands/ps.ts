@@ -2,7 +2,7 @@
 import type { Context } from '../context.ts';
 import { DRIFT_HINT, listServices } from '../../app/services.ts';
 import { table } from '../format/table.ts';
-import { describeExit, uptime } from '../format/service.ts';
+import { describeLastExit, uptime } from '../format/service.ts';
 
 export async function run(ctx: Context, name: string | undefined, opts: { all?: boolean; mine?: boolean; project?: string }): Promise<number> {
   const { services, total } = await listServices(ctx, { ...opts, ...(name !== undefined ? { name } : {}) });
@@ -26,11 +26,12 @@ export async function run(ctx: Context, name: string | undefined, opts: { all?: 
     s.lifetime,
     uptime(s),
     String(s.restarts),
-    describeExit(s.lastExit),
+    describeLastExit(s),
     s.purpose ?? '',
   ]);
   for (const line of table(['PROJECT', 'NAME', 'STATE', 'PID', 'PORT', 'HEALTH', 'OWNER', 'LIFETIME', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'PURPOSE'], rows, 40)) ctx.out.line(line);
-  for (const s of sorted) if (s.detail && ['backoff', 'failed', 'unhealthy'].includes(s.state)) ctx.out.line(`  ${s.fullName}: ${s.detail}`);
+  // why it is down or ailing (reaped with its session, a port mismatch, a crash): shown, not only in --json
+  for (const s of sorted) if (s.detail && ['backoff', 'failed', 'unhealthy', 'stopped', 'exited'].includes(s.state)) ctx.out.line(`  ${s.fullName}: ${s.detail}`);
   // what a running service last said (sd_notify STATUS=, berth beat --status)
   for (const s of sorted) if (s.status) ctx.out.line(`  ${s.fullName}: ${s.status}`);
   for (const s of sorted) if (s.configChanged) ctx.out.line(`  ${s.fullName}: ${DRIFT_HINT} (${s.configChanged.join(', ')} changed in ${s.configFile})`);

@@ -7,6 +7,16 @@ export function describeExit(exit: ExitInfo | null): string {
   return exit.signal ? exit.signal : exit.code === null ? 'unknown' : `code ${exit.code}`;
 }
 
+/**
+ * The LAST EXIT column of ps: the service's last exit. While an instance runs (it has an uptime)
+ * that exit is its previous instance's, so it is marked `(prev)`: a running server is never
+ * shown as if it had just died.
+ */
+export function describeLastExit(service: Pick<ServiceView, 'lastExit' | 'uptimeMs'>): string {
+  const text = describeExit(service.lastExit);
+  return service.lastExit !== null && service.uptimeMs !== null ? `${text} (prev)` : text;
+}
+
 export function where(service: ServiceView): string {
   return `${service.pid !== null ? `pid ${service.pid}` : 'no process'}${service.port !== null ? ` on :${service.port}` : ''}`;
 }

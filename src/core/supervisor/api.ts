@@ -181,7 +181,10 @@ export interface DaemonStatus {
   startedAt: string;
   home: string;
   version: string;
+  /** every recorded service, stopped ones too (the field's meaning since the first release) */
   services: number;
+  /** the recorded services whose process is (supposed to be) alive */
+  servicesRunning: number;
   rssBytes: number;
 }
 

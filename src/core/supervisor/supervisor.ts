@@ -312,7 +312,7 @@ export class Supervisor implements SupervisorApi {
       startedAt: new Date(this.startedAt).toISOString(),
       home: this.home,
       version: this.version,
-      services: this.store.loadAll().length,
+      ...countServices(this.store.loadAll()),
       rssBytes: process.memoryUsage.rss(),
     };
   }
@@ -413,4 +413,9 @@ export class Supervisor implements SupervisorApi {
  */
 function replaceOutcome(recorded: ServiceSpec, spec: ServiceSpec, changed: SpecField[]): 'recreated' | 'replaced' {
   return changed.length > 0 && recorded.configFile !== undefined && recorded.configFile === spec.configFile ? 'recreated' : 'replaced';
+}
+
+/** The daemon status's counts: every record (`services`, as it always was) and the live ones. */
+function countServices(records: readonly ServiceRecord[]): { services: number; servicesRunning: number } {
+  return { services: records.length, servicesRunning: records.filter((r) => isLive(r.state)).length };
 }
