@@ -108,7 +108,7 @@ export function findOrphans(scope: OrphanScope): Orphan[] {
       ports: h.ports,
       files: h.files.map(oneLine),
       ...verdict,
-      collectable: verdict.kind === 'agent-abandoned' && p.uid === me,
+      collectable: verdict.collectable && p.uid === me,
       fix: `berth free ${oneLine(target)}`,
       adopt: `berth adopt ${suggestName(worktree?.top ?? p.cwd, p.pid)} --pid ${p.pid}`,
       identity: p.identity,
@@ -198,7 +198,7 @@ function gatherFacts(p: ProcessInfo, env: ReadonlyMap<string, string>, table: Pr
     ...liveAncestor(p.pid, table, agents),
     markers,
     ...(recorded !== undefined ? { recordedAgentSession: recorded } : {}),
-    possibleSessions: markers.length === 0 ? [] : possibleSessions(p, env, markers, agents),
+    ...agentCandidates(p, env, markers, agents),
   };
 }
 
@@ -212,16 +212,20 @@ function liveAncestor(pid: number, table: ProcessTable, agents: LiveAgent[]): { 
   return {};
 }
 
-/** The live agents that could be the session the process's markers name (orphans-rule.ts, rule 2). */
-function possibleSessions(p: ProcessInfo, env: ReadonlyMap<string, string>, markers: OrphanFacts['markers'], agents: LiveAgent[]): string[] {
+/**
+ * The live agents that may have started the process (its kind and user, started before it), and
+ * among them those that could be its session (orphans-rule.ts, rule 2).
+ */
+function agentCandidates(p: ProcessInfo, env: ReadonlyMap<string, string>, markers: OrphanFacts['markers'], agents: LiveAgent[]): Pick<OrphanFacts, 'possibleSessions' | 'possibleStarters'> {
+  if (markers.length === 0) return { possibleSessions: [], possibleStarters: [] };
   const kinds = new Set(markers.map((m) => m.agent));
-  return agents
-    .filter((a) => a.uid === p.uid && a.startTicks <= p.identity.startTicks && (kinds.has(a.name) || kinds.has(null)))
-    .filter((a) => {
-      const agentEnv = readEnviron(a.pid);
-      return agentEnv === undefined || !provenOtherSession(agentEnv, env);
-    })
-    .map((a) => `${a.name} pid ${a.pid}`);
+  const starters = agents.filter((a) => a.uid === p.uid && a.startTicks <= p.identity.startTicks && (kinds.has(a.name) || kinds.has(null)));
+  const sessions = starters.filter((a) => {
+    const agentEnv = readEnviron(a.pid);
+    return agentEnv === undefined || !provenOtherSession(agentEnv, env);
+  });
+  const named = (list: LiveAgent[]): string[] => list.map((a) => `${a.name} pid ${a.pid}`);
+  return { possibleSessions: named(sessions), possibleStarters: named(starters) };
 }
 
 /** The agent session BERTH_SESSION names, if berth recorded it as an agent's (on a service or an event). */
