@@ -8,7 +8,7 @@ import { findAllFileLocks } from './inspect/holders.ts';
 import { findListeners } from './inspect/listeners.ts';
 import { describeProcess, type ProcessInfo } from './inspect/process.ts';
 import { readProcessTable, type ProcessTable } from './inspect/tree.ts';
-import { AGENT_ENV_MARKERS, agentNameOf, parseOwner } from './owner.ts';
+import { AGENT_ENV_MARKERS, agentNameOf, isSessionLeader, parseOwner } from './owner.ts';
 import { findWorktree, readEnviron, readRssBytes, suggestName, type Worktree } from './orphans-proc.ts';
 import { ADOPTER_NAMES, judgeOrphan, type OrphanFacts, type OrphanKind, provenOtherSession } from './orphans-rule.ts';
 import { berthProcessCheck } from './protect.ts';
@@ -181,7 +181,6 @@ function liveAgents(table: ProcessTable): LiveAgent[] {
 function gatherFacts(p: ProcessInfo, env: ReadonlyMap<string, string>, table: ProcessTable, agents: LiveAgent[], registry: Registry | undefined): OrphanFacts {
   const stat = table.stats.get(p.pid)!;
   const parent = table.stats.get(stat.ppid);
-  const leader = stat.sid > 0 ? table.stats.get(stat.sid) : undefined;
   const markers = AGENT_ENV_MARKERS.flatMap((m) => {
     const value = env.get(m.variable);
     if (value === undefined || value === '' || (m.value !== undefined && value !== m.value)) return [];
@@ -194,7 +193,7 @@ function gatherFacts(p: ProcessInfo, env: ReadonlyMap<string, string>, table: Pr
     sid: stat.sid,
     ppid: stat.ppid,
     parentAdopts: stat.ppid === 1 || (parent !== undefined && ADOPTER_NAMES.includes(parent.comm)),
-    sessionLeaderAlive: leader !== undefined && leader.state !== 'Z',
+    sessionLeaderAlive: isSessionLeader(stat.sid, (pid) => table.stats.get(pid)),
     ...liveAncestor(p.pid, table, agents),
     markers,
     ...(recorded !== undefined ? { recordedAgentSession: recorded } : {}),
