@@ -225,7 +225,7 @@ export const CONTRACT = {
   gc: z.strictObject({
     dryRun: z.boolean(),
     actions: z.array(z.strictObject({ kind: z.enum(['stop-service', 'reclaim-lease', 'drop-lock-record', 'remove-tmpdir']), subject: z.string(), detail: z.string() })),
-    orphans: z.strictObject({ found: z.array(orphan), stopped: z.array(orphanStop) }).optional(),
+    orphans: z.strictObject({ found: z.array(orphan), stopped: z.array(orphanStop), skipped: z.array(z.strictObject({ pid: z.number().int(), why: z.string() })) }).optional(),
   }),
   orphans: z.strictObject({ orphans: z.array(orphan), collectable: z.number().int() }),
   doctor: z.strictObject({

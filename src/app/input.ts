@@ -5,6 +5,7 @@
 export { MAX_DURATION_MS, MAX_PID, parseCount, parseDuration, parseName, parsePid, parseWatchdog } from '../core/validate.ts';
 export { MAX_RESTARTS_LIMIT } from '../core/supervisor/spec.ts';
 export { packageVersion } from '../core/package.ts';
+export { parseOrphanTarget } from '../core/orphans-gc.ts';
 
 /** The longest duration berth takes from a door that speaks in seconds (MCP), as milliseconds. */
 export function secondsToMs(seconds: number | undefined, dfltSeconds: number): number {

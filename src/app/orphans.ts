@@ -3,13 +3,19 @@
 // daemon's when one runs (the single writer of evictions), else this process's, with the same
 // core module (src/core/orphans-gc.ts).
 import type { Finding } from '../core/doctor.ts';
-import { collectOrphans, type OrphanGcResult } from '../core/orphans-gc.ts';
+import { UsageError } from '../core/errors.ts';
+import { collectOrphans, type OrphanGcResult, type OrphanTarget } from '../core/orphans-gc.ts';
 import { findOrphans, type Orphan } from '../core/orphans.ts';
 import { recordEvent } from '../core/registry/events.ts';
 import type { GcResult } from './maintenance.ts';
 import type { Session } from './session.ts';
 
-export type { Orphan, OrphanGcResult };
+export type { Orphan, OrphanGcResult, OrphanTarget };
+
+/** `gc` with pids but not orphans: refused (a pid names an orphan to stop; plain gc takes none), through every door. */
+export function refusePidsWithoutOrphans(what: string): never {
+  throw new UsageError(`${what} needs --orphans: plain gc stops no process by pid`, 'berth gc --orphans --pid PID:START (as berth orphans prints it); berth gc alone takes no pid', 'pid_without_orphans');
+}
 
 export interface OrphansReport {
   orphans: Orphan[];
@@ -27,13 +33,14 @@ export function listOrphans(session: Session): OrphansReport {
 export const ORPHAN_GRACE_MS = 5_000;
 
 /**
- * gc of the agent-abandoned orphans (only `pids`, when given): shown on a dry run, else stopped,
- * identity-checked and recorded, by the daemon when one runs.
+ * gc of the collectable orphans (only `targets`, when given: PID or PID:START, each one not
+ * collectable is reported with why): shown on a dry run, else stopped, identity-checked and
+ * recorded, by the daemon when one runs.
  */
-export async function collectOrphanGarbage(session: Session, dryRun: boolean, pids?: readonly number[], graceMs = ORPHAN_GRACE_MS): Promise<GcResult> {
+export async function collectOrphanGarbage(session: Session, dryRun: boolean, targets?: readonly OrphanTarget[], graceMs = ORPHAN_GRACE_MS): Promise<GcResult> {
   const req = session.requester();
   const client = await session.client();
-  const only = pids !== undefined ? { pids: [...pids] } : {};
+  const only = targets !== undefined ? { targets: [...targets] } : {};
   const orphans =
     !dryRun && (await client.probe())
       ? await client.gcOrphans({ ...req, dryRun, graceMs, ...only })
@@ -58,7 +65,7 @@ export function orphanFindings(report: OrphansReport): Finding[] {
       kind: 'orphan',
       subject: `pid ${o.pid}`,
       message: `pid ${o.pid} (${o.command}) holds ${held} and looks abandoned (${o.kind}): ${o.reasons.join('; ')}`,
-      fix: `${o.collectable ? 'berth gc --orphans' : o.fix} (or keep it under a name: ${o.adopt})`,
+      fix: `${o.fix} (or keep it under a name: ${o.adopt})`,
     };
   });
 }

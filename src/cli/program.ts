@@ -208,7 +208,7 @@ function build(): Command {
       .description('stop services whose session is gone and that end with it; drop lapsed leases, dead lock records, stale TMPDIRs')
       .option('--dry-run', 'only say what it would do')
       .option('--orphans', 'instead: stop the orphans abandoned by an agent session (see berth orphans), identity-checked')
-      .option('--pid <pid>', 'with --orphans: only this one (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--pid <pid[:start]>', 'with --orphans: only this one, and only if it still has this start time (as berth orphans prints it; repeatable)', (v: string, prev: string[] = []) => [...prev, v])
       .addOption(json()),
     () => import('./commands/gc.ts'),
   );

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'usage', 'invalid_name', 'invalid_port', 'invalid_port_range', 'invalid_duration', 'invalid_count', 'invalid_pid', 'invalid_lines',
   'invalid_max_restarts', 'invalid_target', 'invalid_cwd', 'invalid_env', 'invalid_health', 'invalid_restart',
   'invalid_on_conflict', 'invalid_lock', 'invalid_lifetime', 'invalid_rate', 'invalid_format', 'invalid_agent', 'invalid_payload', 'empty_command', 'command_not_split', 'invalid_pidfile',
+  'pid_without_orphans',
   'ambiguous_name', 'config_invalid', 'config_not_found', 'file_unreadable', 'path_not_found', 'home_unwritable', 'home_unsafe', 'state_unsafe',
   'invalid_watchdog', 'no_service', 'not_in_tree',
   // conflicts (exit 3)

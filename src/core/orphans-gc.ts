@@ -7,7 +7,8 @@
 import { sameIdentity } from './identity.ts';
 import { evictionGuard, evictionRefusal, type EvictionScope } from './evict.ts';
 import { describeProcess } from './inspect/process.ts';
-import { findOrphans, type Orphan, type OrphanScope } from './orphans.ts';
+import { UsageError } from './errors.ts';
+import { type Orphan, type OrphanScope, surveyOrphans } from './orphans.ts';
 import type { EventInput } from './registry/events.ts';
 import { type Spared, stopHolder } from './supervisor/process-tree.ts';
 import { serviceTrees } from './supervisor/trees.ts';
@@ -28,28 +29,66 @@ export interface OrphanStop {
 }
 
 export interface OrphanGcResult {
-  /** the agent-abandoned orphans of this user (only those with the pids asked for, when given) */
+  /** the collectable orphans of this user (only those asked for, when targets are given) */
   found: Orphan[];
   /** empty on a dry run */
   stopped: OrphanStop[];
+  /** each target that is not a collectable orphan, and why */
+  skipped: Array<{ pid: number; why: string }>;
+}
+
+/** A process gc was asked to stop: a pid, and the start time the listing printed (`PID:START`), when given. */
+export interface OrphanTarget {
+  pid: number;
+  startTicks: number | null;
 }
 
 export interface OrphanGcOptions extends OrphanScope {
   dryRun: boolean;
-  /** only these pids (each must be listed as collectable) */
-  pids?: readonly number[];
+  /** only these (each must be listed as collectable, with this start time when given) */
+  targets?: readonly OrphanTarget[];
   graceMs: number;
   record: (event: EventInput) => void;
 }
 
-/** Lists the collectable orphans and, unless dryRun, stops them. */
+/** Lists the collectable orphans (only the targets, when given) and, unless dryRun, stops them. */
 export async function collectOrphans(opts: OrphanGcOptions): Promise<OrphanGcResult> {
-  const found = findOrphans(opts).filter((o) => o.collectable && (opts.pids === undefined || opts.pids.includes(o.pid)));
-  if (opts.dryRun) return { found, stopped: [] };
+  const targets = opts.targets;
+  const survey = surveyOrphans(opts, targets?.map((t) => t.pid) ?? []);
+  const skipped: OrphanGcResult['skipped'] = [];
+  let found = survey.orphans.filter((o) => o.collectable);
+  if (targets !== undefined) {
+    found = [];
+    for (const t of targets) {
+      const o = survey.orphans.find((x) => x.pid === t.pid);
+      const why = o === undefined ? (survey.spared.get(t.pid) ?? 'not found') : notCollectable(o, t);
+      if (why === undefined) {
+        if (!found.includes(o!)) found.push(o!);
+      } else if (!skipped.some((x) => x.pid === t.pid)) skipped.push({ pid: t.pid, why });
+    }
+  }
+  if (opts.dryRun) return { found, stopped: [], skipped };
   const scope: EvictionScope = { home: opts.home, protect: opts.protect, trees: serviceTrees(opts.registry) };
   const stopped: OrphanStop[] = [];
   for (const orphan of found) stopped.push(await stopOrphan(orphan, scope, opts.graceMs, opts.record));
-  return { found, stopped };
+  return { found, stopped, skipped };
+}
+
+/** Why a listed orphan is not stopped for this target, or undefined when it is. */
+function notCollectable(o: Orphan, t: OrphanTarget): string | undefined {
+  if (t.startTicks !== null && t.startTicks !== o.identity.startTicks) return `not found: pid ${t.pid} now names another process (started at ${o.identity.startTicks}, not ${t.startTicks}): not signalled`;
+  if (o.collectable) return undefined;
+  if (o.kind !== 'agent-abandoned') return `not abandoned by an agent session (${o.kind}): gc --orphans stops only those; ${o.fix} ends it`;
+  if (o.uid !== process.getuid?.()) return `another user's (${o.user})`;
+  return `possibly of a live session: ${o.reasons[o.reasons.length - 1] ?? ''}`;
+}
+
+/** Reads `PID` or `PID:START` (the form `berth orphans` prints in its commands). */
+export function parseOrphanTarget(text: string): OrphanTarget {
+  const m = /^([1-9][0-9]{0,9})(?::([0-9]{1,20}))?$/.exec(text.trim());
+  const pid = m ? Number(m[1]) : NaN;
+  if (!m || pid > 2 ** 22) throw new UsageError(`invalid --pid ${JSON.stringify(text)}: use PID or PID:START as berth orphans prints it`, 'for example: --pid 4242:918273', 'invalid_pid');
+  return { pid, startTicks: m[2] === undefined ? null : Number(m[2]) };
 }
 
 /** Stops one listed orphan if its pid still names the process listed and the guard allows it. */

@@ -8,7 +8,7 @@ import { lstatSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { readBoundedText } from './bounded-read.ts';
 import { PROC } from './inspect/procfs.ts';
-import { gitTopOf, projectNameOf } from './project.ts';
+import { gitTopOf } from './project.ts';
 
 const GIT_FILE_MAX_BYTES = 4096;
 
@@ -85,9 +85,4 @@ function readSmall(path: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A service name berth would accept for `berth adopt`, made from a directory's name. */
-export function suggestName(dir: string | null, pid: number): string {
-  return dir === null ? `orphan-${pid}` : projectNameOf(dir);
 }

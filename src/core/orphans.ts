@@ -8,8 +8,9 @@ import { findAllFileLocks } from './inspect/holders.ts';
 import { findListeners } from './inspect/listeners.ts';
 import { describeProcess, type ProcessInfo } from './inspect/process.ts';
 import { readProcessTable, type ProcessTable } from './inspect/tree.ts';
-import { AGENT_ENV_MARKERS, agentNameOf, parseOwner } from './owner.ts';
-import { findWorktree, readEnviron, readRssBytes, suggestName, type Worktree } from './orphans-proc.ts';
+import { AGENT_ENV_MARKERS, agentNameOf, isSessionLeader, parseOwner } from './owner.ts';
+import { suggestName } from './orphans-name.ts';
+import { findWorktree, readEnviron, readRssBytes, type Worktree } from './orphans-proc.ts';
 import { ADOPTER_NAMES, judgeOrphan, type OrphanFacts, type OrphanKind, provenOtherSession } from './orphans-rule.ts';
 import { berthProcessCheck } from './protect.ts';
 import type { Registry } from './registry/registry.ts';
@@ -49,9 +50,9 @@ export interface Orphan {
   agent: string | null;
   /** the agent session it ran for, when berth recorded it */
   session: string | null;
-  /** true only for agent-abandoned processes of this user: what `berth gc --orphans` stops */
+  /** true only for agent-abandoned processes of this user whose session is known gone: what `berth gc --orphans` stops */
   collectable: boolean;
-  /** the safe way to end it: berth free PORT (or PATH) */
+  /** the safe way to end it: `berth gc --orphans --pid PID:START` when collectable, else berth free PORT (or PATH) */
   fix: string;
   /** the way to keep it, under a name */
   adopt: string;
@@ -76,24 +77,55 @@ interface Holding {
 
 /** Every process berth did not start that holds a port or a file lock and looks abandoned, oldest first. */
 export function findOrphans(scope: OrphanScope): Orphan[] {
+  return surveyOrphans(scope).orphans;
+}
+
+export interface OrphanSurvey {
+  orphans: Orphan[];
+  /** why each process asked about (`ask`) is not listed */
+  spared: Map<number, string>;
+}
+
+/**
+ * The orphans, and for each pid in `ask` that is not one, why not: not found, not an orphan
+ * (a berth service, berth itself, holds nothing), or of a live session.
+ */
+export function surveyOrphans(scope: OrphanScope, ask: readonly number[] = []): OrphanSurvey {
+  const spared = new Map<number, string>();
   const holdings = collectHoldings();
-  if (holdings.size === 0) return [];
-  const table = readProcessTable();
+  const table = holdings.size === 0 && ask.length === 0 ? { stats: new Map() } : readProcessTable();
+  for (const pid of ask) if (!holdings.has(pid)) spared.set(pid, table.stats.has(pid) ? 'not an orphan: it holds no port and no file lock' : 'not found');
+  if (holdings.size === 0) return { orphans: [], spared };
   const exclude = berthsOwn(scope, table);
   const me = process.getuid?.() ?? -1;
   const now = scope.now ?? Date.now();
   const agents = liveAgents(table);
   const out: Orphan[] = [];
+  const spare = (pid: number, why: string): void => {
+    if (ask.includes(pid)) spared.set(pid, why);
+  };
   for (const h of holdings.values()) {
     const p = h.process;
-    if (p.pid <= 1 || p.argv.length === 0 || exclude(p.pid)) continue;
+    const own = p.pid <= 1 || p.argv.length === 0 ? 'not an orphan: a kernel thread or init' : exclude(p.pid);
+    if (own !== undefined) {
+      spare(p.pid, own);
+      continue;
+    }
     const stat = table.stats.get(p.pid);
-    if (stat === undefined || stat.startTicks !== p.identity.startTicks) continue;
+    if (stat === undefined || stat.startTicks !== p.identity.startTicks) {
+      spare(p.pid, 'not found');
+      continue;
+    }
     const env = readEnviron(p.pid) ?? new Map<string, string>();
-    const verdict = judgeOrphan(gatherFacts(p, env, table, agents, scope.registry));
-    if (verdict === undefined) continue;
+    const facts = gatherFacts(p, env, table, agents, scope.registry);
+    const verdict = judgeOrphan(facts);
+    if (verdict === undefined) {
+      spare(p.pid, liveSessionOf(facts));
+      continue;
+    }
     const worktree = findWorktree(p.cwd);
     const target = h.ports[0] !== undefined ? String(h.ports[0].port) : h.files[0]!;
+    const collectable = verdict.collectable && p.uid === me;
     out.push({
       pid: p.pid,
       ppid: p.ppid,
@@ -108,13 +140,23 @@ export function findOrphans(scope: OrphanScope): Orphan[] {
       ports: h.ports,
       files: h.files.map(oneLine),
       ...verdict,
-      collectable: verdict.kind === 'agent-abandoned' && p.uid === me,
-      fix: `berth free ${oneLine(target)}`,
-      adopt: `berth adopt ${suggestName(worktree?.top ?? p.cwd, p.pid)} --pid ${p.pid}`,
+      collectable,
+      // scoped to this one process and its start time: never the unscoped gc, which stops every agent-abandoned process of the user
+      fix: collectable ? `berth gc --orphans --pid ${p.pid}:${p.identity.startTicks}` : `berth free ${oneLine(target)}`,
+      adopt: `berth adopt ${suggestName({ argv: p.argv, port: h.ports[0]?.port, pid: p.pid })} --pid ${p.pid}`,
       identity: p.identity,
     });
   }
-  return out.sort((a, b) => a.identity.startTicks - b.identity.startTicks || a.pid - b.pid);
+  return { orphans: out.sort((a, b) => a.identity.startTicks - b.identity.startTicks || a.pid - b.pid), spared };
+}
+
+/** Why a process that holds something is not listed: the live session rule 1 found, or it is a daemon. */
+function liveSessionOf(f: OrphanFacts): string {
+  if (f.liveAgentAncestor !== undefined) return `of a live session (${f.liveAgentAncestor} is its ancestor)`;
+  if (f.recordedAgentSession?.alive) return `of a live session (${f.recordedAgentSession.session})`;
+  if (f.possibleSessions.length > 0) return `possibly of a live session (${f.possibleSessions.join(', ')})`;
+  if (f.sid === f.pid || f.sid <= 0) return 'not an orphan: a daemon (it leads its own session)';
+  return `of a live session (its terminal session's leader, pid ${f.sid}, lives)`;
 }
 
 /** Listening and bound sockets, and held file locks, by the process that holds them. */
@@ -145,16 +187,18 @@ function collectHoldings(): Map<number, Holding> {
  * process carrying a recorded instance's marker, berth's daemon and registry users for this
  * home, and the process that asks with its ancestors.
  */
-function berthsOwn(scope: OrphanScope, table: ProcessTable): (pid: number) => boolean {
+function berthsOwn(scope: OrphanScope, table: ProcessTable): (pid: number) => string | undefined {
   const trees = serviceTrees(scope.registry);
   const markers = new Set(scope.registry ? loadServices(scope.registry).map((s) => s.instance).filter((m): m is string => m !== null) : []);
   const isBerth = berthProcessCheck(scope.home);
   const protect = new Set([process.pid, ...scope.protect]);
   return (pid) => {
-    if (protect.has(pid) || serviceOf(trees, pid) !== undefined || isBerth(pid) !== undefined) return true;
-    if (markers.size === 0) return false;
+    if (protect.has(pid)) return 'not an orphan: the process that asks or one of its ancestors';
+    if (isBerth(pid) !== undefined) return 'not an orphan: berth itself';
+    if (serviceOf(trees, pid) !== undefined) return 'not an orphan: a berth service';
+    if (markers.size === 0) return undefined;
     const marker = readEnviron(pid)?.get(INSTANCE_ENV);
-    return marker !== undefined && markers.has(marker) && table.stats.has(pid);
+    return marker !== undefined && markers.has(marker) && table.stats.has(pid) ? 'not an orphan: a berth service' : undefined;
   };
 }
 
@@ -181,7 +225,6 @@ function liveAgents(table: ProcessTable): LiveAgent[] {
 function gatherFacts(p: ProcessInfo, env: ReadonlyMap<string, string>, table: ProcessTable, agents: LiveAgent[], registry: Registry | undefined): OrphanFacts {
   const stat = table.stats.get(p.pid)!;
   const parent = table.stats.get(stat.ppid);
-  const leader = stat.sid > 0 ? table.stats.get(stat.sid) : undefined;
   const markers = AGENT_ENV_MARKERS.flatMap((m) => {
     const value = env.get(m.variable);
     if (value === undefined || value === '' || (m.value !== undefined && value !== m.value)) return [];
@@ -194,11 +237,11 @@ function gatherFacts(p: ProcessInfo, env: ReadonlyMap<string, string>, table: Pr
     sid: stat.sid,
     ppid: stat.ppid,
     parentAdopts: stat.ppid === 1 || (parent !== undefined && ADOPTER_NAMES.includes(parent.comm)),
-    sessionLeaderAlive: leader !== undefined && leader.state !== 'Z',
+    sessionLeaderAlive: isSessionLeader(stat.sid, (pid) => table.stats.get(pid)),
     ...liveAncestor(p.pid, table, agents),
     markers,
     ...(recorded !== undefined ? { recordedAgentSession: recorded } : {}),
-    possibleSessions: markers.length === 0 ? [] : possibleSessions(p, env, markers, agents),
+    ...agentCandidates(p, env, markers, agents),
   };
 }
 
@@ -212,16 +255,20 @@ function liveAncestor(pid: number, table: ProcessTable, agents: LiveAgent[]): { 
   return {};
 }
 
-/** The live agents that could be the session the process's markers name (orphans-rule.ts, rule 2). */
-function possibleSessions(p: ProcessInfo, env: ReadonlyMap<string, string>, markers: OrphanFacts['markers'], agents: LiveAgent[]): string[] {
+/**
+ * The live agents that may have started the process (its kind and user, started before it), and
+ * among them those that could be its session (orphans-rule.ts, rule 2).
+ */
+function agentCandidates(p: ProcessInfo, env: ReadonlyMap<string, string>, markers: OrphanFacts['markers'], agents: LiveAgent[]): Pick<OrphanFacts, 'possibleSessions' | 'possibleStarters'> {
+  if (markers.length === 0) return { possibleSessions: [], possibleStarters: [] };
   const kinds = new Set(markers.map((m) => m.agent));
-  return agents
-    .filter((a) => a.uid === p.uid && a.startTicks <= p.identity.startTicks && (kinds.has(a.name) || kinds.has(null)))
-    .filter((a) => {
-      const agentEnv = readEnviron(a.pid);
-      return agentEnv === undefined || !provenOtherSession(agentEnv, env);
-    })
-    .map((a) => `${a.name} pid ${a.pid}`);
+  const starters = agents.filter((a) => a.uid === p.uid && a.startTicks <= p.identity.startTicks && (kinds.has(a.name) || kinds.has(null)));
+  const sessions = starters.filter((a) => {
+    const agentEnv = readEnviron(a.pid);
+    return agentEnv === undefined || !provenOtherSession(agentEnv, env);
+  });
+  const named = (list: LiveAgent[]): string[] => list.map((a) => `${a.name} pid ${a.pid}`);
+  return { possibleSessions: named(sessions), possibleStarters: named(starters) };
 }
 
 /** The agent session BERTH_SESSION names, if berth recorded it as an agent's (on a service or an event). */

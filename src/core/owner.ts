@@ -2,7 +2,7 @@
 // Recorded on every lease, lock, service and event, so "who started this?" has an answer.
 import { basename } from 'node:path';
 import { type Identity, isAlive, readIdentity } from './identity.ts';
-import { readArgv, readEnvVar, readStat, readUid, userName } from './inspect/procfs.ts';
+import { type ProcStat, readArgv, readEnvVar, readStat, readUid, userName } from './inspect/procfs.ts';
 
 export interface Owner {
   /** a stable id for the session: BERTH_SESSION, or "<agent>:<pid>:<start>" of the agent process */
@@ -68,9 +68,18 @@ export function detectOwner(pid = process.pid, env?: NodeJS.ProcessEnv): Owner {
     current = readStat(current)?.ppid ?? 0;
   }
   const sid = readStat(pid)?.sid ?? 0;
-  const leader = sid > 1 ? readIdentity(sid) : undefined;
+  const leader = sid > 1 && isSessionLeader(sid, readStat) ? readIdentity(sid) : undefined;
   if (leader) return { session: `session:${sid}:${leader.startTicks}`, source: 'terminal', process: leader, user };
   return { session: `user:${user}`, source: 'unknown', user };
+}
+
+/**
+ * True when pid `sid` is alive and leads session `sid`. After a session's leader exits, its pid
+ * may be handed to a process of another session: that process is not the leader, however alive.
+ */
+export function isSessionLeader(sid: number, stat: (pid: number) => ProcStat | undefined): boolean {
+  const s = sid > 0 ? stat(sid) : undefined;
+  return s !== undefined && s.state !== 'Z' && s.sid === sid;
 }
 
 /** An owner is gone when the process whose life is the session has ended. BERTH_SESSION owners are never known gone. */

@@ -82,7 +82,8 @@ const stopRequest = strict({ ...requester, name, graceMs: durationMs, force: opt
 const freeTarget = byKind<FreeRequest['target']>({ port: strict({ kind: oneOf(['port']), port }), path: strict({ kind: oneOf(['path']), path: absolutePath }) });
 const freeRequest = strict({ ...requester, target: freeTarget, force: bool, graceMs: durationMs });
 const gcRequest = strict({ ...requester, dryRun: bool });
-const gcOrphansRequest = strict({ ...requester, dryRun: bool, pids: optional(arr(pid, { max: 10_000 })), graceMs: durationMs });
+const orphanTarget = strict({ pid, startTicks: nullable(int(0, Number.MAX_SAFE_INTEGER)) });
+const gcOrphansRequest = strict({ ...requester, dryRun: bool, targets: optional(arr(orphanTarget, { max: 10_000 })), graceMs: durationMs });
 const restartRequest = strict({ ...requester, name, graceMs: durationMs, wait: bool, timeoutMs: durationMs, force: optional(bool), take: optional(bool) });
 
 const adoptSource = strict({ kind: oneOf(['pid', 'port', 'pidfile']), port: nullable(port), pidfile: nullable(absolutePath) });

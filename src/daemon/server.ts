@@ -91,7 +91,7 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
       }
       case 'POST /v1/gc-orphans': {
         const r = parseGcOrphansRequest(body);
-        result = await collectOrphans({ registry, home, protect: r.protect ?? [], dryRun: r.dryRun, ...(r.pids ? { pids: r.pids } : {}), graceMs: r.graceMs, record: (event) => recordEvent(registry, r, event) });
+        result = await collectOrphans({ registry, home, protect: r.protect ?? [], dryRun: r.dryRun, ...(r.targets ? { targets: r.targets } : {}), graceMs: r.graceMs, record: (event) => recordEvent(registry, r, event) });
         break;
       }
       case 'POST /v1/shutdown':

@@ -8,12 +8,12 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { adoptProcess } from '../app/adopt.ts';
 import { daemonStatus } from '../app/daemon.ts';
-import { MAX_DURATION_MS, MAX_PID, MAX_RESTARTS_LIMIT, secondsToMs } from '../app/input.ts';
+import { MAX_DURATION_MS, MAX_PID, MAX_RESTARTS_LIMIT, parseOrphanTarget, secondsToMs } from '../app/input.ts';
 import { listLocks, listNamedLocks, listPorts, listSlots, MAX_EVENTS, readEvents, who } from '../app/inspect.ts';
 import { takeRateToken } from '../app/rate.ts';
 import { MAX_LOG_LINES, readLogs } from '../app/logs.ts';
 import { collectGarbage, freeTarget, parseFreeTarget, runDoctor } from '../app/maintenance.ts';
-import { collectOrphanGarbage, listOrphans } from '../app/orphans.ts';
+import { collectOrphanGarbage, listOrphans, refusePidsWithoutOrphans } from '../app/orphans.ts';
 import { portVerb } from '../app/ports.ts';
 import { downProject, listServices, removeService, restartService, runService, stopVerb, upProject } from '../app/services.ts';
 import { berthYamlSchema } from '../app/tools.ts';
@@ -304,15 +304,20 @@ export function registerTools(tool: DefineTool): void {
     input: {
       dry_run: z.boolean().optional(),
       orphans: z.boolean().optional().describe('stop the agent-abandoned orphans instead (identity-checked, recorded)'),
-      pids: z.array(wholeNumber(1, MAX_PID).positive()).optional().describe('with orphans: only these pids'),
+      pids: z
+        .array(z.union([wholeNumber(1, MAX_PID).positive(), z.string()]))
+        .optional()
+        .describe('with orphans: only these, each a pid or "PID:START" as the orphans tool prints it (then only if it still has that start time)'),
     },
     output: ['gc'],
     annotations: { destructiveHint: true, idempotentHint: true },
     work: async (a, s) => {
+      if (a.pids !== undefined && a.orphans !== true) refusePidsWithoutOrphans('pids');
       if (a.orphans === true) {
-        const r = await collectOrphanGarbage(s, a.dry_run === true, a.pids);
-        const { found, stopped } = r.orphans!;
-        const text = r.dryRun ? found.map((o) => `would stop pid ${o.pid} (${o.command}): ${o.reasons.join('; ')}`) : stopped.map((x) => `${x.outcome} pid ${x.pid} (${x.command})${x.why ? `: ${x.why}` : ''}`);
+        const r = await collectOrphanGarbage(s, a.dry_run === true, a.pids?.map((p) => parseOrphanTarget(String(p))));
+        const { found, stopped, skipped } = r.orphans!;
+        const done = r.dryRun ? found.map((o) => `would stop pid ${o.pid} (${o.command}): ${o.reasons.join('; ')}`) : stopped.map((x) => `${x.outcome} pid ${x.pid} (${x.command})${x.why ? `: ${x.why}` : ''}`);
+        const text = [...skipped.map((x) => `pid ${x.pid}: ${x.why}`), ...done];
         return { doc: doc(r), text: text.join('\n') || 'no orphans abandoned by an agent session' };
       }
       const r = await collectGarbage(s, a.dry_run === true);

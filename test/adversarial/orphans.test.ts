@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertBystandersAlive, countHostile, startBystander } from '../helpers/adversarial.ts';
 import { startAgent } from '../helpers/agent.ts';
-import { tempHome } from '../helpers/home.ts';
+import { berth, ok } from '../helpers/cli.ts';
+import { tempDir, tempHome } from '../helpers/home.ts';
 import { freePort } from '../helpers/ports.ts';
 import { hasCommand, isRunning, stopPid } from '../helpers/procs.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -38,4 +39,25 @@ test('an orphan whose pid is reused between listing and gc is not signalled', { 
   assert.deepEqual(result.pids, []);
   assert.deepEqual(events, [], 'nothing is recorded as stopped');
   assertBystandersAlive(t, [bystander]);
+});
+
+// Adversarial review #2: BERTH_HOME is set per command (agents and tests do it), so a server a
+// live agent started with another BERTH_HOME than its own was taken for another session's and
+// listed, collectable. It is that live agent's: not listed, and gc --orphans leaves it running.
+test('a live agent\'s server started with another BERTH_HOME is neither listed nor collected', { skip: !hasCommand('python3') && 'python3 not installed' }, async (t) => {
+  const { home, env } = tempHome(t);
+  const agent = await startAgent(t, env);
+  const port = await freePort();
+  // `cmd &` in a shell: the server is re-parented at once while the agent lives on
+  const other = tempDir(t);
+  await agent.background('sh', ['-c', `exec python3 -m http.server ${port} --bind 127.0.0.1 </dev/null >/dev/null 2>&1 &`], { env: { BERTH_HOME: other } });
+  const server = await waitFor(async () => (await berth(['who', String(port), '--json'], { env })).json().listeners.flatMap((l: { processes: Array<{ pid: number }> }) => l.processes.map((p) => p.pid))[0] as number | undefined, {
+    what: `the server to listen on :${port}`,
+  });
+  t.after(() => stopPid(server));
+  assert.ok(isRunning(agent.pid));
+  assert.equal(findOrphans({ registry: undefined, home, protect: [] }).find((o) => o.pid === server), undefined, 'a live agent\'s server is not listed');
+  const gc = ok(await berth(['gc', '--orphans', '--pid', String(server), '--json'], { env })).json();
+  assert.deepEqual(gc.orphans.stopped, [], JSON.stringify(gc));
+  assert.ok(isRunning(server), 'the live agent\'s server runs on');
 });

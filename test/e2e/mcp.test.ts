@@ -59,6 +59,10 @@ test('MCP: the tools, called by an agent: run, ps, logs, port, who, stop, and er
   assert.equal(bad.isError, true);
   assert.equal(bad._meta!['berth/error'].code, 'invalid_name');
   assert.match(bad.content[0]!.text!, /error invalid_name: invalid service name "bad name"/);
+  // trial #4: pids without orphans is refused, not a full gc
+  const gcPids = (await client.callTool({ name: 'gc', arguments: { pids: [123] } })) as Result;
+  assert.equal(gcPids.isError, true);
+  assert.equal(gcPids._meta!['berth/error'].code, 'pid_without_orphans');
   const missing = (await client.callTool({ name: 'stop', arguments: { name: 'nosuch' } })) as Result;
   assert.equal(missing.isError, true);
   assert.equal(missing._meta!['berth/error'].code, 'not_found');

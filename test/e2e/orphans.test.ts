@@ -33,6 +33,7 @@ interface OrphanDoc {
   fix: string;
   adopt: string;
   reasons: string[];
+  identity: { startTicks: number };
 }
 
 async function orphans(env: NodeJS.ProcessEnv): Promise<OrphanDoc[]> {
@@ -82,17 +83,29 @@ test('a server an agent left behind is listed, shown by a dry run, then stopped 
   assert.deepEqual(listed.worktree, { top, branch: 'feature-x' });
   assert.ok(listed.ageMs >= 0 && listed.ageMs < 120_000, `age ${listed.ageMs} ms`);
   assert.ok(listed.rssBytes !== null && listed.rssBytes > 0);
-  assert.equal(listed.fix, `berth free ${server.port}`);
-  assert.equal(listed.adopt, `berth adopt wt --pid ${server.pid}`);
+  // scoped to this one process and its start time (trial #3, adversarial #7); named after the command (trial #17)
+  assert.equal(listed.fix, `berth gc --orphans --pid ${server.pid}:${listed.identity.startTicks}`);
+  assert.equal(listed.adopt, `berth adopt http-server --pid ${server.pid}`);
   assert.match(listed.reasons.join('; '), /CLAUDECODE=1/);
 
   // the text listing and doctor's section name it and the command
   const text = ok(await berth(['orphans'], { env })).stdout;
   assert.match(text, new RegExp(`${server.pid}\\s+agent-abandoned\\s+:${server.port}`));
+  assert.ok(text.includes(`stop it: ${listed.fix}`), text);
+  assert.doesNotMatch(text, /berth gc --orphans(?! --pid)(?! --dry-run)/, 'no unscoped gc is suggested');
   const doctor = (await berth(['doctor', '--json'], { env })).json();
   const finding = doctor.findings.find((f: { subject: string }) => f.subject === `pid ${server.pid}`);
   assert.equal(finding?.kind, 'orphan', JSON.stringify(doctor.findings));
   assert.equal(finding.severity, 'warning');
+  assert.ok(finding.fix.startsWith(`${listed.fix} `), finding.fix);
+
+  // a start time that is not the process's: not signalled, reported per pid
+  const wrong = ok(await berth(['gc', '--orphans', '--pid', `${server.pid}:${listed.identity.startTicks + 1}`, '--json'], { env })).json();
+  CONTRACT.gc.parse(wrong);
+  assert.deepEqual(wrong.orphans.stopped, []);
+  assert.equal(wrong.orphans.skipped[0]?.pid, server.pid, JSON.stringify(wrong));
+  assert.match(wrong.orphans.skipped[0].why, /another process/);
+  assert.ok(isRunning(server.pid));
 
   const dry = ok(await berth(['gc', '--orphans', '--dry-run', '--json'], { env })).json();
   CONTRACT.gc.parse(dry);
@@ -100,7 +113,7 @@ test('a server an agent left behind is listed, shown by a dry run, then stopped 
   assert.deepEqual(dry.orphans.stopped, []);
   assert.ok(isRunning(server.pid), 'a dry run leaves it running');
 
-  const gc = ok(await berth(['gc', '--orphans', '--pid', String(server.pid), '--json'], { env })).json();
+  const gc = ok(await berth([...listed.fix.split(' ').slice(1), '--json'], { env })).json();
   CONTRACT.gc.parse(gc);
   assert.deepEqual(gc.orphans.stopped.map((s: { pid: number; outcome: string }) => [s.pid, s.outcome]), [[server.pid, 'stopped']], JSON.stringify(gc));
   await waitFor(() => !isRunning(server.pid), { what: `pid ${server.pid} to be gone` });
@@ -138,4 +151,22 @@ test('gc --orphans stops the server of a session that is gone, not that of anoth
   assert.deepEqual(gc.orphans.found.map((o: OrphanDoc) => o.pid), [left.pid], JSON.stringify(gc));
   await waitFor(() => !isRunning(left.pid), { what: `pid ${left.pid} to be gone` });
   assert.ok(isRunning(kept.pid), 'the live session\'s server runs on');
+});
+
+// New-user trial #4: gc --pid without --orphans ran a full gc; a pid that is no collectable orphan was left without a word.
+test('gc --pid needs --orphans; gc --orphans --pid says why each pid that is no collectable orphan is left', async (t) => {
+  const { env } = daemonHome(t);
+  const bare = await berth(['gc', '--pid', '123', '--json'], { env });
+  assert.equal(bare.code, 2, String(bare));
+  assert.equal(bare.json().error.code, 'pid_without_orphans');
+  const run = ok(await berth(['run', 'p/web', '--port', 'auto', '--env', 'CLAUDECODE=1', '--json', '--', process.execPath, SERVICE, '--http'], { env })).json();
+  const svc = run.service.pid as number;
+  const gone = 4_194_000; // above any pid this host hands out (pid_max is at most 2^22)
+  const gc = ok(await berth(['gc', '--orphans', '--pid', String(svc), '--pid', String(gone), '--json'], { env })).json();
+  CONTRACT.gc.parse(gc);
+  assert.deepEqual(gc.orphans.stopped, []);
+  assert.deepEqual(gc.orphans.skipped, [{ pid: svc, why: 'not an orphan: a berth service' }, { pid: gone, why: 'not found' }], JSON.stringify(gc));
+  assert.ok(isRunning(svc));
+  const text = ok(await berth(['gc', '--orphans', '--pid', String(gone)], { env })).stdout;
+  assert.equal(text, `pid ${gone}: not found\n`);
 });

@@ -17,7 +17,8 @@ export function run(ctx: Context): number {
     return 0;
   }
   printOrphans(ctx, report.orphans);
-  if (report.collectable > 0) ctx.out.line(`${report.collectable} abandoned by an agent session: berth gc --orphans --dry-run shows them, berth gc --orphans stops them`);
+  // each one's own scoped command: the unscoped gc would stop every agent-abandoned process of this user, other sessions' too
+  if (report.collectable > 0) ctx.out.line(`${report.collectable} abandoned by an agent session: each one's "stop it" command above stops that one alone (berth gc --orphans --pid PID:START)`);
   return 0;
 }
 

@@ -3,6 +3,7 @@
 // this interface only.
 import type { Eviction } from '../evict.ts';
 import type { Identity } from '../identity.ts';
+import type { OrphanTarget } from '../orphans-gc.ts';
 import type { Owner } from '../owner.ts';
 import type { PortRange } from '../validate.ts';
 import type { ServiceSpec, SpecField } from './spec.ts';
@@ -82,10 +83,10 @@ export interface GcRequest extends Requester {
   dryRun: boolean;
 }
 
-/** `berth gc --orphans` through the daemon: the agent-abandoned orphans (only these pids, when given). */
+/** `berth gc --orphans` through the daemon: the collectable orphans (only these targets, when given). */
 export interface GcOrphansRequest extends Requester {
   dryRun: boolean;
-  pids?: number[];
+  targets?: OrphanTarget[];
   graceMs: number;
 }
 
