@@ -184,7 +184,7 @@ export const CONTRACT = {
   'lock-holders': z.strictObject({ named: z.array(lockHolder) }),
   locks: z.strictObject({ named: z.array(lockHolder), files: z.array(z.strictObject({ ...fileLockShape, process: nullable(processInfo), path: nullable(z.string()) })) }),
   events: z.strictObject({ events: z.array(event) }),
-  run: runResult,
+  run: runResult.extend({ warnings: z.array(z.string()) }),
   restart: runResult,
   stop: z.strictObject({ service }),
   adopt: z.strictObject({
