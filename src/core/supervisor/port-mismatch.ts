@@ -80,9 +80,9 @@ export function leaderLine(leader: number, table: ProcessTable): Set<number> {
 }
 
 // "listening on 0.0.0.0:8000", "Listening at http://[::]:8000/", "listening on port 5000": the
-// port is the last word of the line, so "localhost:9$((1))99" or "listening on :8000 for
-// admin, proxying to …" name none
-const LISTENING_ON = /\blisten(?:ing)?\s+(?:on|at)\b.*?(?::|\bport\s+)(\d{1,5})\/?[\s.]*$/i;
+// address is the word right after "listening on" and its port the last word of the line, so
+// "localhost:9$((1))99" or "listening on :8000 for admin, proxying to …:9000" name none
+const LISTENING_ON = /\blisten(?:ing)?\s+(?:on|at)\s+(?:\S*:|port\s+)(\d{1,5})\/?[\s.]*$/i;
 
 /** The port a log line says the service listens on, if it says so (with the port as its last word). */
 export function portInLogLine(line: string): number | null {
