@@ -4,11 +4,10 @@
 // strangers evicted, the warnings (trial #16).
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { test, type TestContext } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { test } from 'node:test';
 import { CONTRACT } from '../../src/app/contract.ts';
-import { berth, CLI, ok } from '../helpers/cli.ts';
+import { berth, ok } from '../helpers/cli.ts';
+import { connectMcp } from '../helpers/mcp.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { freePort } from '../helpers/ports.ts';
 import { isRunning, start } from '../helpers/procs.ts';
@@ -39,20 +38,12 @@ test('run with a lifetime flag on a running service of another lifetime: a warni
   assert.deepEqual(same.warnings, []);
 });
 
-async function connect(t: TestContext, env: NodeJS.ProcessEnv): Promise<Client> {
-  const transport = new StdioClientTransport({ command: node, args: [CLI, 'mcp'], env: env as Record<string, string>, stderr: 'pipe' });
-  const client = new Client({ name: 'berth-test', version: '1.0.0' });
-  await client.connect(transport);
-  t.after(() => client.close());
-  return client;
-}
-
 test('MCP run text: the lifetime note, the evictions, and the warning, as the CLI prints them', async (t) => {
   const { env } = daemonHome(t);
   // the MCP server's own session (a process of its terminal or agent), not BERTH_SESSION: one whose end berth sees
   const mcpEnv = { ...env };
   delete mcpEnv.BERTH_SESSION;
-  const client = await connect(t, mcpEnv);
+  const client = await connectMcp(t, mcpEnv);
   const port = await freePort();
   const stranger = start(t, node, [LISTEN, '--port', String(port)], { env: { ...env, BERTH_SESSION: 'agent-b' } });
   await stranger.line(/listening/);
