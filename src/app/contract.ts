@@ -203,7 +203,7 @@ export const CONTRACT = {
   'rate-run': z.strictObject({ ...takeShape, pid: z.number().int(), exitCode: nullable(z.number().int()), signal: nullable(z.string()), status: z.number().int() }),
   locks: z.strictObject({ named: z.array(lockHolder), slots: z.array(slotHolder), buckets: z.array(bucket), files: z.array(z.strictObject({ ...fileLockShape, process: nullable(processInfo), path: nullable(z.string()) })) }),
   events: z.strictObject({ events: z.array(event) }),
-  run: runResult,
+  run: runResult.extend({ warnings: z.array(z.string()) }),
   restart: runResult,
   stop: z.strictObject({ service }),
   adopt: z.strictObject({

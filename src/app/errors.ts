@@ -4,6 +4,7 @@
 // core are written once, with CLI commands in their canonical forms (the table below); this
 // renders them, it reads no data back out of them.
 import { BerthError, type ErrorDocument } from '../core/errors.ts';
+import { QUOTE_PORT_ADVICE } from '../core/supervisor/errors.ts';
 
 export type Door = 'cli' | 'mcp';
 
@@ -26,11 +27,20 @@ const MCP_FORMS: Array<[RegExp, (...m: string[]) => string]> = [
   [/\bberth (ps|doctor|gc|ports|locks|events|up|down)(?=$|[\s,;.)])/g, (tool) => `${tool} {}`],
 ];
 
+/** CLI-only advice (flags, the shell's quoting) and what an MCP caller is told instead: it passes arguments, and no shell runs. */
+const MCP_WORDS: Array<[string | RegExp, string]> = [
+  [QUOTE_PORT_ADVICE, 'put "$PORT" in the command (berth replaces it; no shell is involved)'],
+  [/\brun it with --port-from-listener\b/g, 'run it with the argument port_from_listener: true'],
+  [/--port-from-listener\b/g, 'the argument port_from_listener: true'],
+  [/^--(keep|ephemeral|until-session-ends) ignored:/, 'the argument $1 ignored:'],
+];
+
 /** The hint as the door's user acts on it: CLI commands for the CLI, MCP tool calls for MCP. */
 export function renderHint(hint: string, door: Door): string {
   if (door === 'cli') return hint;
   let text = hint;
   for (const [form, call] of MCP_FORMS) text = text.replace(form, (_all, ...groups: string[]) => `the ${call(...groups)} tool call`);
+  for (const [cli, mcp] of MCP_WORDS) text = typeof cli === 'string' ? text.replaceAll(cli, mcp) : text.replace(cli, mcp);
   return text;
 }
 

@@ -6,11 +6,12 @@ import type { loadProject as LoadProject, startOrder as StartOrder } from '../co
 import { BerthError, UsageError } from '../core/errors.ts';
 import { ServiceNotFoundError } from '../core/supervisor/errors.ts';
 import type { RunResult, ServiceView } from '../core/supervisor/api.ts';
+import type { Eviction } from '../core/evict.ts';
 export { DRIFT_HINT } from '../core/supervisor/spec.ts';
 import { checkHealthSpec, lockFields, MAX_RESTARTS_LIMIT, parseEnvPairs, parseLockArg, parseOnConflict, parseRestart, type PortRequest, type ServiceSpec } from '../core/supervisor/spec.ts';
 import { parsePort } from '../core/validate.ts';
 import type { Owner } from '../core/owner.ts';
-import { endsWithSession } from '../core/supervisor/lifetime.ts';
+import { endsWithSession, type Lifetime, lifetimeOf } from '../core/supervisor/lifetime.ts';
 import { joinName, parseServiceName } from '../core/project.ts';
 import { currentProject, type NameContext, nameToCreate, nameToFind } from './names.ts';
 import type { Session } from './session.ts';
@@ -124,13 +125,35 @@ export function checkCommandSplit(name: string, argv: string[], cwd: string): vo
   );
 }
 
+/** One stranger evicted for a start, in a line: "evicted pid 4242 (python3 -m http.server) holding :8765, owner agent-b". */
+export function evictionLine(e: Eviction): string {
+  return `evicted pid ${e.pid} (${e.command}) holding ${e.target}, owner ${e.owner ?? 'unknown'}${e.forced ? ', killed after the grace' : ''}`;
+}
+
+/** `run`'s document: the supervisor's result and what berth did not do of what was asked. */
+export type RunDocument = RunResult & { warnings: string[] };
+
 /** Makes sure a service runs (idempotent), waiting until it is ready unless told not to. */
-export async function runService(session: Session, input: RunInput, baseDir?: string): Promise<RunResult> {
+export async function runService(session: Session, input: RunInput, baseDir?: string): Promise<RunDocument> {
   const name = await nameToCreate(session, input.name, { project: input.project, cwd: baseDir });
   const spec = specFromInput({ ...input, name }, session.caller.owner, baseDir);
   checkCommandSplit(input.name, spec.argv, spec.cwd);
   const client = await session.client();
-  return client.run({ spec, env: callerEnv(), wait: input.wait !== false, timeoutMs: input.timeoutMs ?? 60_000, force: input.force === true, ...session.requester() });
+  const result = await client.run({ spec, env: callerEnv(), wait: input.wait !== false, timeoutMs: input.timeoutMs ?? 60_000, force: input.force === true, ...session.requester() });
+  return { ...result, warnings: lifetimeIgnored(input, lifetimeOf(spec), result) };
+}
+
+/**
+ * A lifetime flag given to a `run` that found the service already running with another lifetime:
+ * the running one is not changed (a lifetime alone does not restart a service), and saying
+ * nothing would let the caller believe it was.
+ */
+function lifetimeIgnored(input: RunInput, asked: Lifetime, result: RunResult): string[] {
+  const flag = input.keep === true ? '--keep' : input.untilSessionEnds === true ? '--until-session-ends' : input.ephemeral === true ? '--ephemeral' : null;
+  const running = result.service.lifetime;
+  if (flag === null || result.outcome !== 'already_running' || running === asked) return [];
+  const name = input.name;
+  return [`${flag} ignored: ${name} is already running with lifetime ${running}; berth stop ${name} and run again to change it`];
 }
 
 export interface UpResult {

@@ -15,7 +15,8 @@ import { MAX_LOG_LINES, readLogs } from '../app/logs.ts';
 import { collectGarbage, freeTarget, parseFreeTarget, runDoctor } from '../app/maintenance.ts';
 import { collectOrphanGarbage, listOrphans, refusePidsWithoutOrphans } from '../app/orphans.ts';
 import { portVerb } from '../app/ports.ts';
-import { downProject, listServices, removeService, restartService, runService, stopVerb, upProject } from '../app/services.ts';
+import { renderHint } from '../app/errors.ts';
+import { downProject, evictionLine, listServices, removeService, restartService, runService, stopVerb, upProject } from '../app/services.ts';
 import { berthYamlSchema } from '../app/tools.ts';
 import { portNumber, secondsNumber, wholeNumber } from './schema.ts';
 import type { DefineTool, Doc } from './server.ts';
@@ -77,7 +78,11 @@ export function registerTools(tool: DefineTool): void {
         force: a.force === true,
       });
       const svc = r.service;
-      return { doc: doc(r), text: `${a.name}: ${r.outcome.replace('_', ' ')} (pid ${svc.pid ?? '-'}${svc.port !== null ? ` on port ${svc.port}` : ''}), ${svc.state}` };
+      const warnings = r.warnings.map((w) => renderHint(w, 'mcp'));
+      // the lifetime note the CLI prints (decision 0017), unless a warning says the lifetime was not changed
+      const lifetime = warnings.length === 0 && svc.lifetime === 'session' && svc.owner?.process !== undefined ? [`${a.name} stops when your session (${svc.owner.session}) ends; run it with keep: true to keep it running`] : [];
+      const head = `${a.name}: ${r.outcome.replace('_', ' ')} (pid ${svc.pid ?? '-'}${svc.port !== null ? ` on port ${svc.port}` : ''}), ${svc.state}`;
+      return { doc: doc({ ...r, warnings }), text: [head, ...(r.evicted ?? []).map(evictionLine), ...warnings.map((w) => `warning: ${w}`), ...lifetime].join('\n') };
     },
   });
   tool({

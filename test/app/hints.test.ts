@@ -2,7 +2,8 @@
 // tool call, never a shell command, and never a mix of both.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderHint } from '../../src/app/errors.ts';
+import { errorDocument, renderHint } from '../../src/app/errors.ts';
+import { PortMismatchError } from '../../src/core/supervisor/errors.ts';
 
 test('hints through MCP name tool calls only', () => {
   const cases: Array<[string, string]> = [
@@ -18,5 +19,17 @@ test('hints through MCP name tool calls only', () => {
     assert.equal(renderHint(cli, 'cli'), cli);
     assert.equal(renderHint(cli, 'mcp'), mcp);
     assert.doesNotMatch(renderHint(cli, 'mcp'), /\bberth /);
+  }
+});
+
+test('port_mismatch through MCP: the argument port_from_listener, and no shell advice (trial #6)', () => {
+  const mismatch = { expected: 41000, listening: [8000], leaderListens: true, line: null };
+  for (const argv of [['python3', '-m', 'http.server'], ['python3', '-m', 'http.server', '8000'], ['node', 'srv.js', '--port', '$PORT']]) {
+    const err = new PortMismatchError('web', mismatch, argv, []);
+    const cli = errorDocument(err, 'cli').hint!;
+    const mcp = errorDocument(err, 'mcp').hint!;
+    assert.match(cli, /--port-from-listener/);
+    assert.match(mcp, /the argument port_from_listener: true/, mcp);
+    assert.doesNotMatch(mcp, /--port-from-listener|single quotes|sh -c|your shell/, mcp);
   }
 });

@@ -55,11 +55,16 @@ test('user input is validated with usage errors', () => {
 });
 
 test('portInLogLine: what a server prints about where it listens, and what it does not', () => {
-  assert.equal(portInLogLine('Serving HTTP on 0.0.0.0 port 8000 (http://0.0.0.0:8000/) ...'), 8000);
   assert.equal(portInLogLine('Listening on http://[::]:3000'), 3000);
+  assert.equal(portInLogLine('Listening on http://localhost:3000/'), 3000);
   assert.equal(portInLogLine('server listening at 127.0.0.1:4321'), 4321);
   assert.equal(portInLogLine('listening on port 5000'), 5000);
-  assert.equal(portInLogLine('  ➜  Local:   http://localhost:5173/'), 5173);
   assert.equal(portInLogLine('connecting to http://db.internal:5432'), null);
   assert.equal(portInLogLine('compiled in 1200 ms'), null);
+  // a local URL that is not where it listens, or a port that is not the line's last word (adversarial #3)
+  assert.equal(portInLogLine('backend API proxied to http://localhost:9000'), null);
+  assert.equal(portInLogLine('api: http://localhost:39999'), null);
+  assert.equal(portInLogLine('listening on http://localhost:9$((1))99'), null);
+  assert.equal(portInLogLine('listening on :8000 for admin, proxying to http://localhost:9000'), null);
+  assert.equal(portInLogLine('  ➜  Local:   http://localhost:5173/'), null);
 });

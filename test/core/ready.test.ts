@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { test } from 'node:test';
-import { waitReady } from '../../src/core/supervisor/ready.ts';
+import { type ReadyWait, SIDE_LISTENER_GRACE_MS, waitReady } from '../../src/core/supervisor/ready.ts';
 import type { ServiceRecord } from '../../src/core/supervisor/store.ts';
 import { testSpec } from '../helpers/spec.ts';
 
@@ -30,8 +30,9 @@ test('waitReady: a deadline timer that fires early re-arms, and the wait ends wi
   await assert.rejects(wait, (err: { code?: string }) => err.code === 'not_ready');
 });
 
-test('waitReady: a port mismatch is reported only once it has lasted the grace; a passing one is not', async () => {
-  let now = 1_000;
+/** A fake clock whose timers run only when ticked: tick() runs the earliest, moving the clock to it. */
+function fakeClock(start: number): { clock: ReadyWait['clock']; now: () => number; tick: () => void } {
+  let now = start;
   const timers = new Map<number, { at: number; fn: () => void }>();
   let id = 0;
   const clock = {
@@ -42,15 +43,20 @@ test('waitReady: a port mismatch is reported only once it has lasted the grace; 
     },
     clearTimeout: (t: NodeJS.Timeout) => void timers.delete(t as unknown as number),
   };
-  // runs the earliest timer, moving the clock to it
   const tick = (): void => {
     const [key, next] = [...timers.entries()].sort((a, b) => a[1].at - b[1].at)[0]!;
     timers.delete(key);
     now = next.at;
     next.fn();
   };
+  return { clock, now: () => now, tick };
+}
+
+test('waitReady: a port mismatch is reported only once it has lasted the grace; a passing one is not', async () => {
+  const { clock, now: clockNow, tick } = fakeClock(1_000);
+  let now = 1_000;
   const record = { spec: testSpec(), state: 'starting', port: 20000, lastExit: null } as unknown as ServiceRecord;
-  const seen = { expected: 20000, listening: [8000], source: 'listener' as const, line: null };
+  const seen = { expected: 20000, listening: [8000], leaderListens: true, line: null };
   // seen once, then gone, then seen for good: only the lasting one counts
   const answers = [seen, null, seen, seen, seen, seen, seen];
   let rejected: unknown = null;
@@ -59,10 +65,28 @@ test('waitReady: a port mismatch is reported only once it has lasted the grace; 
   for (let i = 0; i < 3; i++) tick();
   await Promise.resolve();
   assert.equal(rejected, null, 'a mismatch that went away is not reported');
-  while (rejected === null && now < 5_000) {
+  while (rejected === null && clockNow() < 5_000) {
     tick();
     await Promise.resolve();
   }
+  now = clockNow();
   await assert.rejects(wait, (err: { code?: string; details?: { listening?: number[] } }) => err.code === 'port_mismatch' && err.details?.listening?.[0] === 8000);
   assert.ok(now < 3_000, `reported within about a second of lasting (at +${now - 1_000} ms)`);
+});
+
+test('waitReady: a side process listening elsewhere is given 5 s (a sidecar before the server), and a followed port always', async () => {
+  for (const [leaderListens, follow] of [[false, false], [true, true]] as const) {
+    const { clock, now, tick } = fakeClock(1_000);
+    const record = { spec: { ...testSpec(), argv: ['sh', '-c', 'x'], ...(follow ? { portFromListener: true } : {}) }, state: 'starting', port: 20000, lastExit: null } as unknown as ServiceRecord;
+    const seen = { expected: 20000, listening: [8000], leaderListens, line: null };
+    let rejected: unknown = null;
+    const wait = waitReady({ name: 'web', home: tmpdir(), clock, load: () => record, current: () => true, subscribe: () => () => {}, timeoutMs: 60_000, t0: now(), mismatch: () => seen });
+    wait.catch((err: unknown) => (rejected = err));
+    while (rejected === null && now() < 20_000) {
+      tick();
+      await Promise.resolve();
+    }
+    assert.equal((rejected as { code?: string }).code, 'port_mismatch');
+    assert.ok(now() - 1_000 >= SIDE_LISTENER_GRACE_MS, `not before ${SIDE_LISTENER_GRACE_MS} ms (at +${now() - 1_000} ms, leaderListens ${leaderListens}, follow ${follow})`);
+  }
 });

@@ -64,8 +64,10 @@ export async function run(ctx: Context, name: string, argv: string[], opts: RunO
       ctx.out.line(`${result.outcome} ${name} (${where(result.service)}), ${ready}${changedText(result)}`);
     }
     const owner = result.service.owner;
-    // what happens to it when this session ends, said once where the agent reads it (decision 0017)
-    if (result.service.lifetime === 'session' && owner?.process !== undefined) ctx.out.note(`${name} stops when session ${owner.session} ends (berth run --keep keeps it running)`);
+    // a lifetime flag the running service did not take; else what happens to it when this
+    // session ends, said once where the agent reads it (decision 0017)
+    for (const warning of result.warnings) ctx.out.note(`warning: ${warning}`);
+    if (result.warnings.length === 0 && result.service.lifetime === 'session' && owner?.process !== undefined) ctx.out.note(`${name} stops when session ${owner.session} ends (berth run --keep keeps it running)`);
     return 0;
   } catch (err) {
     printLogTail(ctx, err);

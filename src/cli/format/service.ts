@@ -1,6 +1,7 @@
 // How a service reads in one line, shared by run, stop, restart and ps.
 import type { ExitInfo, RunResult, ServiceView } from '../../core/supervisor/api.ts';
 import { span } from './time.ts';
+import { evictionLine } from '../../app/services.ts';
 
 export function describeExit(exit: ExitInfo | null): string {
   if (!exit) return '-';
@@ -27,7 +28,7 @@ export function uptime(service: ServiceView): string {
 
 /** One line per stranger evicted for a start: "evicted pid 4242 (python3 -m http.server) holding :8765, owner agent-b". */
 export function evictionLines(result: RunResult): string[] {
-  return (result.evicted ?? []).map((e) => `evicted pid ${e.pid} (${e.command}) holding ${e.target}, owner ${e.owner ?? 'unknown'}${e.forced ? ', killed after the grace' : ''}`);
+  return (result.evicted ?? []).map(evictionLine);
 }
 
 /** After a replaced or recreated service: which fields of its spec changed (compose's "Recreating"). */

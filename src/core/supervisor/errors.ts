@@ -2,7 +2,7 @@
 import { BerthError, EXIT } from '../errors.ts';
 import type { ProcessInfo } from '../inspect/process.ts';
 import type { Owner } from '../owner.ts';
-import type { PortMismatch } from './port-mismatch.ts';
+import type { ElsewhereHint, PortMismatch } from './port-mismatch.ts';
 
 export interface PortHolder {
   pid: number;
@@ -19,32 +19,52 @@ export function toPortHolder(p: ProcessInfo, owner: Owner | null, berth: string 
   return { pid: p.pid, command: p.command, cwd: p.cwd, user: p.user, startedAt: p.startedAt, owner, berth };
 }
 
-/** The service did not become ready within the timeout. */
+/** The service did not become ready within the timeout (with where it listens instead, if it does or says so). */
 export class NotReadyError extends BerthError {
-  constructor(service: string, timeoutMs: number, logTail: string[], check: string) {
-    super('not_ready', `"${service}" did not become ready within ${Math.round(timeoutMs / 1000)}s (waiting for ${check})`, {
+  constructor(service: string, timeoutMs: number, logTail: string[], check: string, elsewhere: ElsewhereHint | null = null) {
+    const where = elsewhere?.ports.map((p) => `:${p}`).join(', ');
+    const instead = elsewhere === null ? '' : elsewhere.source === 'listener' ? `; it listens on ${where} instead` : `; its log says it listens on ${where}`;
+    super('not_ready', `"${service}" did not become ready within ${Math.round(timeoutMs / 1000)}s (waiting for ${check})${instead}`, {
       hint: `it is still running; see berth logs ${service}, or stop it: berth stop ${service}`,
       exitCode: EXIT.failure,
-      details: { service, timeoutMs, logTail },
+      details: { service, timeoutMs, logTail, ...(elsewhere !== null ? { listening: elsewhere.ports, source: elsewhere.source, ...(elsewhere.line !== null ? { line: elsewhere.line } : {}) } : {}) },
     });
   }
 }
 
+/** The CLI user's fix for an unquoted $PORT; through MCP there is no shell (app/errors.ts renders it). */
+export const QUOTE_PORT_ADVICE = "write '$PORT' in single quotes (or sh -c '… $PORT') so your shell does not expand it to nothing";
+
+/** Whether an argument of the command names the port as a number of its own (`46381`, `--port=46381`, `:46381`). */
+function namesPort(argv: readonly string[], port: number): boolean {
+  const literal = new RegExp(`(?:^|\\D)${port}(?:\\D|$)`);
+  return argv.some((arg) => literal.test(arg));
+}
+
 /**
  * The service's own tree listens on another port than the one berth gave it, and not on that
- * one (or says so in the first lines of its log): the classic unquoted $PORT, expanded to
- * nothing by the caller's shell. Waiting longer would not help; the instance was stopped.
+ * one: the classic unquoted $PORT, expanded to nothing by the caller's shell, or a port written
+ * into the command. Waiting longer would not help; the instance was stopped. The message says
+ * which of the two it is, from the command as recorded (with $PORT unexpanded).
  */
 export class PortMismatchError extends BerthError {
   readonly mismatch: PortMismatch;
-  constructor(service: string, mismatch: PortMismatch, logTail: string[]) {
-    const { expected: port, listening, source, line } = mismatch;
+  constructor(service: string, mismatch: PortMismatch, argv: readonly string[], logTail: string[]) {
+    const { expected: port, listening, line } = mismatch;
     const where = listening.map((p) => `:${p}`).join(', ');
-    const verb = source === 'log' ? 'says it listens on' : 'listens on';
-    super('port_mismatch', `"${service}" ${verb} ${where}, not on :${port} ($PORT): quote '$PORT' or pass it via --env`, {
-      hint: `berth gives the port as $PORT in the service's environment: write '$PORT' in single quotes (or sh -c '… $PORT') so your shell does not expand it to nothing, or run it with --port-from-listener to accept the port it chose; it was stopped`,
+    const literal = listening.find((p) => namesPort(argv, p));
+    const passesPort = argv.some((arg) => /\$\{?PORT\b/.test(arg));
+    const accept = 'or run it with --port-from-listener to accept the port it chose; it was stopped';
+    const [why, hint] =
+      literal !== undefined
+        ? [`the command names port ${literal}: use $PORT (quoted) instead, or --port-from-listener`, `berth gives the port as $PORT: put $PORT where the command says ${literal}, ${accept}`]
+        : passesPort
+          ? ['the command passes $PORT, but the program listens elsewhere', `check how the program takes its port (an option, or an environment variable such as PORT), ${accept}`]
+          : [`quote '$PORT' or pass it via --env`, `berth gives the port as $PORT in the service's environment: ${QUOTE_PORT_ADVICE}, ${accept}`];
+    super('port_mismatch', `"${service}" listens on ${where}, not on :${port} ($PORT): ${why}`, {
+      hint,
       exitCode: EXIT.failure,
-      details: { service, port, listening, source, ...(line !== null ? { line } : {}), logTail },
+      details: { service, port, listening, source: 'listener', ...(line !== null ? { line } : {}), logTail },
     });
     this.mismatch = mismatch;
   }

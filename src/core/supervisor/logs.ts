@@ -59,11 +59,14 @@ function ensureLogDirs(home: string, path: string): void {
   if (dirname(path) !== logDir(home)) ensurePrivateDir(dirname(path));
 }
 
+/** How the header line berth writes at the top of each start's part of the log begins. */
+export const START_HEADER = '--- berth: ';
+
 /** Opens a service's log for appending and writes a header line. */
 export function openLog(home: string, name: string, header: string): number {
   const fd = openLogFile(home, `${name}.log`);
   try {
-    writeSync(fd, `--- berth: ${header} at ${new Date().toISOString()} ---\n`);
+    writeSync(fd, `${START_HEADER}${header} at ${new Date().toISOString()} ---\n`);
   } catch (err) {
     closeSync(fd);
     throw err;
@@ -152,6 +155,17 @@ export function tailLinesQuietly(path: string, n: number): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The last `n` lines of the current start: those after its header line (an earlier start's
+ * lines are another run's story), read from the last `searched` lines only (a bounded read);
+ * when no header is among them, every one of them is this start's.
+ */
+export function startTail(path: string, n: number, searched = Math.max(n, 40)): string[] {
+  const lines = tailLinesQuietly(path, searched);
+  const header = lines.findLastIndex((l) => l.startsWith(START_HEADER));
+  return lines.slice(header + 1).slice(-n);
 }
 
 /**

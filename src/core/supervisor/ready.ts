@@ -1,18 +1,30 @@
 // Waiting for a service to become ready (run --wait, restart --wait): woken by each change of
 // its record that the supervisor announces, and once at the deadline; never a poll of SQLite.
 // One thing is looked at on a timer: whether the service listens on another port than its own
-// (port-mismatch.ts), a mistake that would otherwise cost the whole timeout.
+// (port-mismatch.ts), a mistake that would otherwise cost the whole timeout. How long such a
+// mismatch must last depends on who listens: the leader itself (the plain mistake) 0.75 s; a
+// side process, which may be a sidecar opening its port before the server opens $PORT, 5 s
+// (at most half the timeout); and before berth follows a port (--port-from-listener, which
+// gives up the lease) always the longer one.
 import type { SupervisorChange } from './api.ts';
 import { NotReadyError, PortMismatchError, ServiceExitedError, ServiceNotFoundError } from './errors.ts';
-import type { PortMismatch } from './port-mismatch.ts';
-import { logPath, tailLinesQuietly } from './logs.ts';
+import type { ElsewhereHint, PortMismatch } from './port-mismatch.ts';
+import { logPath, startTail } from './logs.ts';
 import type { ServiceRecord } from './store.ts';
 
 const LOG_TAIL_LINES = 20;
 /** How often a starting service's listeners are compared with its port. */
 export const MISMATCH_POLL_MS = 250;
-/** How long a mismatch must last before it is reported: a port opened for a moment is not one. */
+/** How long the leader's own mismatch must last before it is reported: a port opened for a moment is not one. */
 export const MISMATCH_GRACE_MS = 750;
+/** How long a side process's mismatch must last (or any, before berth follows the port): ordinary start-ups with sidecars. */
+export const SIDE_LISTENER_GRACE_MS = 5_000;
+
+/** How long this mismatch must have lasted before it counts. */
+export function mismatchGraceMs(found: PortMismatch, follow: boolean, timeoutMs: number): number {
+  if (found.leaderListens && !follow) return MISMATCH_GRACE_MS;
+  return Math.max(MISMATCH_GRACE_MS, Math.min(SIDE_LISTENER_GRACE_MS, timeoutMs / 2));
+}
 
 export interface ReadyWait {
   name: string;
@@ -26,6 +38,8 @@ export interface ReadyWait {
   t0: number;
   /** a port mismatch of the instance waited for, if there is one now (null: none, or not starting) */
   mismatch?: () => PortMismatch | null;
+  /** where it listens (or says it listens) instead of its port, asked once when the time runs out */
+  elsewhere?: () => ElsewhereHint | null;
 }
 
 /** Resolves with the time it took to become ready; rejects if it ends, is stopped, or the time runs out. */
@@ -43,7 +57,8 @@ export function waitReady(w: ReadyWait): Promise<number> {
       if (poll) w.clock.clearTimeout(poll);
       fn();
     };
-    const tail = (): string[] => tailLinesQuietly(logPath(w.home, w.name), LOG_TAIL_LINES);
+    // this start's lines only: an earlier start's would tell another run's story
+    const tail = (): string[] => startTail(logPath(w.home, w.name), LOG_TAIL_LINES);
     const evaluate = (): void => {
       const record = w.load();
       if (!record) return finish(() => reject(new ServiceNotFoundError(w.name)));
@@ -55,23 +70,30 @@ export function waitReady(w: ReadyWait): Promise<number> {
       const left = deadline - w.clock.now();
       if (left <= 0) {
         const check = record.spec.health ?? (record.port !== null ? `a process of it to listen on :${record.port}` : 'it to run');
-        return finish(() => reject(new NotReadyError(w.name, w.timeoutMs, tail(), check)));
+        const elsewhere = record.port !== null ? (w.elsewhere?.() ?? null) : null;
+        return finish(() => reject(new NotReadyError(w.name, w.timeoutMs, tail(), check, elsewhere)));
       }
       // (re)arm the deadline: a timer can fire a millisecond before the clock reaches it, and
       // one that found nothing to do must not be the last look
       if (timer) w.clock.clearTimeout(timer);
       timer = w.clock.setTimeout(evaluate, Math.max(1, left));
     };
-    // a mismatch seen since (first sighting): reported once it has lasted MISMATCH_GRACE_MS
+    // a mismatch seen since (first sighting of these very ports): reported once it has lasted its grace
     let seenAt: number | null = null;
+    let seenPorts = '';
     const look = (): void => {
       poll = undefined;
       if (done || !w.mismatch) return;
       const found = w.mismatch();
       const now = w.clock.now();
+      const spec = w.load()?.spec;
+      const ports = found?.listening.join(',') ?? '';
       if (found === null) seenAt = null;
-      else if (seenAt === null) seenAt = now;
-      else if (now - seenAt >= MISMATCH_GRACE_MS) return finish(() => reject(new PortMismatchError(w.name, found, tail())));
+      else if (seenAt === null || ports !== seenPorts) seenAt = now;
+      else if (now - seenAt >= mismatchGraceMs(found, spec?.portFromListener === true, w.timeoutMs)) {
+        return finish(() => reject(new PortMismatchError(w.name, found, spec?.argv ?? [], tail())));
+      }
+      seenPorts = ports;
       poll = w.clock.setTimeout(look, MISMATCH_POLL_MS);
     };
     unsubscribe = w.subscribe((change) => {

@@ -20,7 +20,7 @@ import { readProcessTable } from '../inspect/tree.ts';
 import type { SpawnedChild, SupervisorDeps } from './deps.ts';
 import { waitReady } from './ready.ts';
 import { watchedPort } from './health.ts';
-import { findPortMismatch, instanceLogLines, type PortMismatch } from './port-mismatch.ts';
+import { type ElsewhereHint, findElsewhere, findPortMismatch, type PortMismatch } from './port-mismatch.ts';
 import { checkLogWritable } from './logs.ts';
 import { removeServiceTmp } from './tmpdir.ts';
 import type { Instance } from './process-tree.ts';
@@ -345,19 +345,18 @@ export class SupervisorShell {
       subscribe: (listener) => this.subscribe(listener),
       timeoutMs,
       t0,
-      mismatch: () => this.portMismatch(name, instance),
+      mismatch: () => this.portMismatch(name, instance, findPortMismatch),
+      elsewhere: () => this.portMismatch(name, instance, findElsewhere),
     });
   }
 
-  /** Whether a starting instance listens elsewhere than on its port (and not on it); see port-mismatch.ts. */
-  private portMismatch(name: string, instance: number): PortMismatch | null {
+  /** Whether a starting instance listens (or says it listens) elsewhere than on its port, and not on it; see port-mismatch.ts. */
+  private portMismatch<T extends PortMismatch | ElsewhereHint>(name: string, instance: number, find: (expected: number, also: number | null, tree: Instance, log: { home: string; name: string }) => T | null): T | null {
     const record = this.deps.store.load(name);
     const tree = record ? instanceOf(record) : null;
     if (!record || !tree || record.port === null || record.state !== 'starting' || this.runtime(name).instance !== instance) return null;
     const checked = watchedPort(record.spec.health, record.port);
-    const found = findPortMismatch(record.port, checked === record.port ? null : checked, tree, () => instanceLogLines(this.home, name));
-    // --port-from-listener: a port only named in the log is waited for until the service listens on it
-    return found?.source === 'log' && record.spec.portFromListener === true ? null : found;
+    return find(record.port, checked === record.port ? null : checked, tree, { home: this.home, name });
   }
 
   // ---- starting and stopping -------------------------------------------------------------------

@@ -330,8 +330,10 @@ export class Supervisor implements SupervisorApi {
         return await this.shell.waitReady(name, instance, timeoutMs, t0);
       } catch (err) {
         if (!(err instanceof PortMismatchError)) throw err;
-        const { listening, source } = err.mismatch;
-        const follow = this.store.load(name)?.spec.portFromListener === true && source === 'listener' && listening.length === 1;
+        // followed only when the tree listens on exactly one port, and has for the longer grace
+        // (ready.ts): a sidecar's port opened before the server's own is never taken for it
+        const { listening } = err.mismatch;
+        const follow = this.store.load(name)?.spec.portFromListener === true && listening.length === 1;
         if (follow && (await this.followListener(name, instance, listening[0]!, req))) continue;
         await this.shell.serial(name, async () => {
           const record = this.store.load(name);
