@@ -30,7 +30,7 @@ export class InvalidPidfileError extends BerthError {
 }
 
 /** Why berth will not adopt a process. */
-export type AdoptRefusal = 'pid1' | 'self' | 'ancestor' | 'other_user' | 'requester' | 'daemon' | 'registry' | 'berth_service';
+export type AdoptRefusal = 'pid1' | 'self' | 'ancestor' | 'other_user' | 'requester' | 'daemon' | 'registry' | 'berth_service' | 'ancestor_of_berth';
 
 /** A process berth must not take under a name: pid 1, berth and its ancestors, another user's, berth's own services. */
 export class AdoptRefusedError extends BerthError {

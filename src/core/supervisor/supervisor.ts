@@ -11,6 +11,7 @@ import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
 import { closeSync } from 'node:fs';
 import { NameTakenError } from '../adopt/errors.ts';
+import { SignalRefusedError } from '../errors.ts';
 import { sameIdentity } from '../identity.ts';
 import { adoptedRecord, readAdoptable } from './adopt.ts';
 import type { AdoptRequest, AdoptResult, DaemonStatus, Requester, RestartRequest, RunOutcome, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
@@ -26,6 +27,7 @@ import type { ServiceRecord } from './store.ts';
 import { reapableServices, reapReason } from './lifetime.ts';
 import { OwnerWatch } from './owner-watch.ts';
 import { toView } from './view.ts';
+import { unmarkedLeaderRefusal } from './unmarked.ts';
 
 export type { SupervisorClock } from './deps.ts';
 
@@ -102,7 +104,13 @@ export class Supervisor implements SupervisorApi {
    * that ended while no daemon ran left behind.
    */
   async adoptAll(): Promise<void> {
-    for (const record of this.store.loadAll()) await this.shell.adopt(record);
+    for (const record of this.store.loadAll()) {
+      await this.shell.adopt(record);
+      // an adopted process this daemon now runs below (a subreaper that started it) is on the
+      // record as such: every stop of it is refused (unmarked.ts)
+      const refusal = unmarkedLeaderRefusal(record);
+      if (refusal !== undefined) this.shell.event(this.self, { verb: 'adopt', subject: record.spec.name, outcome: 'refused', details: { pid: refusal.pid, reason: 'ancestor_of_berth', why: refusal.why } });
+    }
     this.logTimer = setInterval(() => this.rotateLogs(), LOG_CHECK_MS);
     this.logTimer.unref();
     await this.ownerWatch.start();
@@ -225,12 +233,19 @@ export class Supervisor implements SupervisorApi {
     return this.shell.serial(req.name, async () => {
       const record = this.mustLoad(req.name);
       this.authorize(record, req, 'rm', `berth rm ${req.name} --force`);
-      await this.shell.stopInstance(record, req, req.graceMs, 'removed');
+      let notStopped: SignalRefusedError | undefined;
+      try {
+        await this.shell.stopInstance(record, req, req.graceMs, 'removed');
+      } catch (err) {
+        // an adopted process berth must not stop is forgotten, left running (the stop refusal is on the record)
+        if (!(err instanceof SignalRefusedError && record.instance === null)) throw err;
+        notStopped = err;
+      }
       const view = this.view(this.store.load(req.name)!);
       this.registry.transaction(() => {
         this.store.delete(req.name);
         if (findPortRecord(this.registry, req.name)) releasePort(this.registry, req, req.name);
-        this.shell.event(req, { verb: 'rm', subject: req.name, outcome: 'ok' });
+        this.shell.event(req, { verb: 'rm', subject: req.name, outcome: 'ok', ...(notStopped ? { details: { notStopped: notStopped.pid, why: notStopped.why } } : {}) });
       });
       this.shell.forget(req.name);
       this.shell.announce(req.name);
