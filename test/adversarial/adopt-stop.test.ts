@@ -13,7 +13,11 @@ import { berth, CLI, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { hasCommand, isRunning, start } from '../helpers/procs.ts';
 import { tempDir } from '../helpers/home.ts';
+import { startAgent } from '../helpers/agent.ts';
+import { freePort } from '../helpers/ports.ts';
+import { waitFor } from '../helpers/wait.ts';
 
+const LISTEN = fileURLToPath(new URL('../fixtures/listen.mjs', import.meta.url));
 const SUBREAPER = fileURLToPath(new URL('../fixtures/subreaper.py', import.meta.url));
 const node = process.execPath;
 const noPython = !hasCommand('python3') && 'python3 not installed';
@@ -61,4 +65,20 @@ test('adopt refuses a process with a berth service\'s process (a marker) below i
   assert.equal(r.code, 3, r.toString());
   assert.equal(r.json().error.code, 'adopt_refused', r.toString());
   assert.equal(r.json().error.details.reason, 'ancestor_of_berth', r.toString());
+});
+
+test('adopting a process a live agent session runs keeps that session its owner: the adopter stops it only with --force', async (t) => {
+  const { env } = daemonHome(t);
+  const agent = await startAgent(t, env);
+  const port = await freePort();
+  const server = await agent.background(node, [LISTEN, '--port', String(port)]);
+  await waitFor(async () => (await berth(['who', String(port), '--json'], { env })).code === 0 || undefined, { what: 'the agent\'s server to listen' });
+  const adopted = ok(await berth(['adopt', 'foreign', '--port', String(port), '--json'], { env })).json();
+  assert.equal(adopted.service.owner?.session ?? adopted.service.owner, agent.session, `the live agent session stays the owner:\n${JSON.stringify(adopted)}`);
+  const stop = await berth(['stop', 'foreign', '--json'], { env });
+  assert.equal(stop.code, 3, stop.toString());
+  assert.equal(stop.json().error.code, 'owned_elsewhere', stop.toString());
+  assert.ok(isRunning(server), 'the agent\'s server still runs');
+  ok(await berth(['stop', 'foreign', '--force', '--json'], { env }));
+  await waitFor(() => !isRunning(server) || undefined, { what: 'the forced stop' });
 });

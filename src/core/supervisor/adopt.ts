@@ -10,6 +10,7 @@
 // the process, so its tree is the leader and its live descendants only (process-tree.ts).
 import { AdoptRefusedError, type AdoptRefusal } from '../adopt/errors.ts';
 import { BerthError, EXIT } from '../errors.ts';
+import { detectOwner, isOwnerGone, type Owner } from '../owner.ts';
 import { type Identity, isAlive } from '../identity.ts';
 import { findListeners } from '../inspect/listeners.ts';
 import { readArgv, readCwd, readEnviron, readEnvVar, ticksToEpochMs } from '../inspect/procfs.ts';
@@ -102,4 +103,14 @@ function listenedPort(identity: Identity): number | null {
 /** The record of an adopted process: running, watched by identity, no marker, kept (not session-scoped). */
 export function adoptedRecord(spec: ServiceRecord['spec'], identity: Identity, found: AdoptableProcess, owner: ServiceRecord['owner'], now: number): ServiceRecord {
   return { spec, state: 'running', identity, instance: null, port: found.port, owner, restarts: 0, lastExit: null, env: found.env, startedAt: found.startedAt, healthySince: null, detail: null, createdAt: now };
+}
+
+/**
+ * The live agent session a process runs for (an agent CLI among its ancestors, alive), if any.
+ * Only an agent ancestor is proof: BERTH_SESSION outlives its session and a terminal session
+ * may be the process's own (a daemonized server), so neither makes another session the owner.
+ */
+export function liveAgentOwner(pid: number): Owner | undefined {
+  const owner = detectOwner(pid);
+  return owner.source === 'agent' && !isOwnerGone(owner) ? owner : undefined;
 }

@@ -28,6 +28,7 @@ import { reapableServices, reapReason } from './lifetime.ts';
 import { OwnerWatch } from './owner-watch.ts';
 import { toView } from './view.ts';
 import { unmarkedLeaderRefusal } from './unmarked.ts';
+import { liveAgentOwner } from './adopt.ts';
 
 export type { SupervisorClock } from './deps.ts';
 
@@ -283,14 +284,18 @@ export class Supervisor implements SupervisorApi {
         locks: [],
       });
       checkLogWritable(this.home, req.name);
-      const record = adoptedRecord(spec, req.identity, found, req.owner, this.clock.now());
+      // a process a live agent session runs stays that session's (decision 0019): adopting names
+      // it, it does not take it; the adopter then stops it only with --force, on the record
+      const runsFor = liveAgentOwner(req.identity.pid);
+      const owner = runsFor !== undefined && runsFor.session !== req.owner.session ? runsFor : req.owner;
+      const record = adoptedRecord(spec, req.identity, found, owner, this.clock.now());
       // a port another name holds refuses the adoption (port_taken) before anything is recorded
       this.claimPort(spec, req);
       this.store.save(record, this.clock.now());
       // its output so far went elsewhere; what berth starts from now on is written after this line
       closeSync(openLog(this.home, req.name, `adopted pid ${req.identity.pid} (${found.argv.join(' ')}): berth did not have its output before; a restart by berth writes it here`));
       const command = found.argv.join(' ');
-      await this.shell.watchAdopted(req.name, req, { command, source: req.source.kind, port: found.port, ...(req.source.pidfile !== null ? { pidfile: req.source.pidfile } : {}) });
+      await this.shell.watchAdopted(req.name, req, { command, source: req.source.kind, port: found.port, ...(req.source.pidfile !== null ? { pidfile: req.source.pidfile } : {}), ...(owner !== req.owner ? { ownedBy: owner.session } : {}) });
       return { outcome: 'adopted' as const, service: this.view(this.store.load(req.name)!), source: req.source };
     });
   }
