@@ -67,5 +67,6 @@ export async function adoptProcess(session: Session, input: AdoptInput, baseDir?
     purpose: input.purpose ?? null,
     ...session.requester(),
   });
-  return { ...result, warnings: [outputWarning(result.service.fullName)] };
+  // said once, when adopting: an already_adopted answer changes nothing the user must know
+  return { ...result, warnings: result.outcome === 'adopted' ? [outputWarning(result.service.fullName)] : [] };
 }

@@ -56,8 +56,8 @@ export function readBoundedText(path: string, maxBytes = MAX_CONFIG_BYTES): stri
   return readBoundedFile(path, maxBytes).text;
 }
 
-/** readBoundedText, with the time the file was last written (from the same open descriptor: a pidfile's age). */
-export function readBoundedFile(path: string, maxBytes = MAX_CONFIG_BYTES): { text: string; mtimeMs: number } {
+/** readBoundedText, with the time the file was last written and its owner (from the same open descriptor: a pidfile's age and writer). */
+export function readBoundedFile(path: string, maxBytes = MAX_CONFIG_BYTES): { text: string; mtimeMs: number; uid: number } {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -84,7 +84,7 @@ export function readBoundedFile(path: string, maxBytes = MAX_CONFIG_BYTES): { te
       length += n;
       if (length > maxBytes) throw new UnreadableFileError(path, 'too_large', `is more than the limit of ${maxBytes} bytes`);
     }
-    return { text: buf.toString('utf8', 0, length), mtimeMs: stat.mtimeMs };
+    return { text: buf.toString('utf8', 0, length), mtimeMs: stat.mtimeMs, uid: stat.uid };
   } finally {
     closeSync(fd);
   }

@@ -4,8 +4,11 @@
 // regular file, a few bytes, never a FIFO or /dev/zero), and the process it names must have
 // started no later than the file was last written (its writer wrote it after it started); a
 // process that started after the file, or none at all, makes the pidfile STALE: refused with
-// the reason, never acted on. The daemon checks the identity resolved here again before it
+// the reason, never acted on. A pidfile (or a symlink on its path) owned by another user is
+// refused (anyone can write any pid), and one written "in the future" is stale: its mtime is no
+// bound on anything. The daemon checks the identity resolved here again before it
 // records anything, so a process that ends in between is not adopted either.
+import { lstatSync } from 'node:fs';
 import { readBoundedFile, UnreadableFileError } from '../bounded-read.ts';
 import { BerthError, EXIT } from '../errors.ts';
 import { type Identity, readIdentity } from '../identity.ts';
@@ -60,21 +63,41 @@ function byPort(port: number): Identity {
 }
 
 function byPidfile(path: string): Identity {
-  let file: { text: string; mtimeMs: number };
+  let file: { text: string; mtimeMs: number; uid: number };
   try {
     file = readBoundedFile(path, MAX_PIDFILE_BYTES);
   } catch (err) {
-    if (err instanceof UnreadableFileError && err.reason === 'too_large') throw new InvalidPidfileError(path, `is larger than ${MAX_PIDFILE_BYTES} bytes: not a pidfile`);
+    if (err instanceof UnreadableFileError && err.reason === 'too_large') throw new InvalidPidfileError(path, `is larger than ${MAX_PIDFILE_BYTES} bytes: not a pidfile`, 'too_large');
     throw err;
+  }
+  // another user can write (or point a symlink at) any pid, with any mtime: only ours or root's is evidence
+  const link = linkOwner(path);
+  if (!trustedOwner(file.uid) || (link !== undefined && !trustedOwner(link))) {
+    throw new InvalidPidfileError(path, `is owned by another user (uid ${!trustedOwner(file.uid) ? file.uid : link}): not evidence of what you started`, 'other_owner');
   }
   const match = /^\s*(\d{1,10})\s*$/.exec(file.text);
   const pid = match ? Number(match[1]) : NaN;
   if (!Number.isSafeInteger(pid) || pid < 1) throw new InvalidPidfileError(path, 'does not hold a process id');
   const identity = readIdentity(pid);
   if (identity === undefined) throw new PidfileStaleError(path, pid, 'gone');
+  if (file.mtimeMs > Date.now() + PIDFILE_SLACK_MS) throw new PidfileStaleError(path, pid, 'mtime_in_future', { writtenAt: new Date(file.mtimeMs).toISOString() });
   const startedMs = ticksToEpochMs(identity.startTicks);
   if (startedMs > file.mtimeMs + PIDFILE_SLACK_MS) {
     throw new PidfileStaleError(path, pid, 'started_after_file', { writtenAt: new Date(file.mtimeMs).toISOString(), startedAt: new Date(startedMs).toISOString() });
   }
   return identity;
+}
+
+function trustedOwner(uid: number): boolean {
+  return uid === 0 || uid === (process.getuid?.() ?? uid);
+}
+
+/** The owner of a symlink at the path itself (undefined: not a symlink, or gone). */
+function linkOwner(path: string): number | undefined {
+  try {
+    const st = lstatSync(path);
+    return st.isSymbolicLink() ? st.uid : undefined;
+  } catch {
+    return undefined;
+  }
 }

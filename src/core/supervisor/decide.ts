@@ -427,6 +427,15 @@ function onTreeStopped(s: Supervision, event: Extract<SupervisorEvent, { kind: '
   if (event.purpose === 'finish-stop') {
     return { supervision: { ...s, record: { ...r, state: transition(r.state, 'stopped'), detail: null } }, effects: [{ kind: 'save' }] };
   }
+  // A leader berth had to spare (an adopted process that is now berth's daemon's ancestor, say) was
+  // not stopped: the record says failed, with why, and the stop is on the record as failed.
+  const spared = pid !== null ? event.outcome.spared.find((sp) => sp.pid === pid) : undefined;
+  if (spared !== undefined) {
+    const detail = `not stopped: pid ${pid} was spared (${spared.reason})`;
+    const failed: ServiceRecord = { ...r, state: transition(r.state, 'failed'), detail, healthySince: null };
+    const details = { pid, reason: event.reason, error: detail, pids: event.outcome.pids, spared: event.outcome.spared };
+    return { supervision: { ...s, record: failed }, effects: [{ kind: 'save' }, { kind: 'record', as: 'requester', event: { verb: 'stop', subject: name, outcome: 'failed', details } }] };
+  }
   const record: ServiceRecord = { ...r, state: transition(r.state, 'stopped'), detail: event.reason, healthySince: null };
   return {
     supervision: { ...s, record },

@@ -13,7 +13,7 @@ import type { Registry } from '../registry/registry.ts';
 import { awaitSpawn } from '../spawn.ts';
 import { clearTheWay, describeObstacleHolder, findObstacles, type ResolveOptions } from './conflicts.ts';
 import { checkHealth, checkOwnership, type Ownership } from './health.ts';
-import { type Instance, instanceTree, stopInstanceTree, type StopOutcome } from './process-tree.ts';
+import { type Guard, type Instance, instanceTree, stopInstanceTree, type StopOutcome } from './process-tree.ts';
 import { spawnInstance } from './spawner.ts';
 import type { DeclaredLock, ServiceSpec } from './spec.ts';
 import { deleteService, loadService, loadServices, saveService, type ServiceRecord } from './store.ts';
@@ -64,8 +64,8 @@ export interface ProcessOps {
   isAlive(identity: Identity): boolean;
   /** does any process of the instance (found deep, by its marker) still run? */
   treeAlive(instance: Instance): boolean;
-  /** TERM, KILL after graceMs, to every process of the instance's own tree */
-  stopTree(instance: Instance, graceMs: number): Promise<StopOutcome>;
+  /** TERM, KILL after graceMs, to every process of the instance's own tree (guard: what a stop of an unmarked record must spare and not enter) */
+  stopTree(instance: Instance, graceMs: number, guard?: Guard): Promise<StopOutcome>;
   /** resolves (bounded) once nothing listens on the port */
   waitPortFree(port: number): Promise<void>;
 }
@@ -127,7 +127,7 @@ export const systemSpawner: Spawner = {
 export const systemProcesses: ProcessOps = {
   isAlive,
   treeAlive: (instance) => instanceTree(instance, undefined, { deep: true }).length > 0,
-  stopTree: (instance, graceMs) => stopInstanceTree(instance, graceMs, OWN_TREE_GUARD),
+  stopTree: (instance, graceMs, guard) => stopInstanceTree(instance, graceMs, guard ?? OWN_TREE_GUARD),
   async waitPortFree(port) {
     // a stopped tree's sockets close a moment after it exits
     const deadline = Date.now() + PORT_FREE_WAIT_MS;

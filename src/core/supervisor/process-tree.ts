@@ -9,7 +9,9 @@
 // members may be the very process that asked; the walk down stops at any process berth must not
 // touch (berth's daemon under a subreaper, say), so its subtree is never reached. Every signal goes through signalProcess, which
 // re-reads the identity just before kill(2); see docs/decisions/0009-instance-markers.md for the
-// race that remains.
+// race that remains. A record without a marker (an adopted process) is walked like a process
+// berth did not start, which it is: never into a process of a berth service or what the guard
+// spares (docs/security.md, "Adopted processes").
 import { type Identity, isAlive } from '../identity.ts';
 import { readEnvVar } from '../inspect/procfs.ts';
 import { descendantsOf, type ProcessTable, readProcessTable } from '../inspect/tree.ts';
@@ -48,10 +50,16 @@ function identityIn(table: ProcessTable, pid: number, bootId: string): Identity 
  * process title is still stopped), and the leader's group and session members that carry the
  * instance's marker (or, with deep, every process started since the leader that carries it: a
  * grandchild that called setsid and lost its parent is found only that way). For a record
- * without a marker (started by an older build) only the live leader and its descendants count.
+ * without a marker (adopted, or started by an older build) only the live leader and its
+ * descendants count, the walk not entering a berth service's process or what opts.guard spares.
  */
-export function instanceTree(instance: Instance, table: ProcessTable = readProcessTable(), opts: { deep?: boolean } = {}): Identity[] {
+export function instanceTree(instance: Instance, table: ProcessTable = readProcessTable(), opts: { deep?: boolean; guard?: Guard } = {}): Identity[] {
   const { leader, marker } = instance;
+  // Without a marker (an adopted process) parentage is the only proof, and it proves too much:
+  // berth's daemon (restarted below a subreaper that was adopted) and every service it started
+  // would be "descendants". So the walk is the holder's walk: it never enters a process of
+  // another service (any process carrying a marker) nor one the guard spares.
+  if (marker === null) return holderTree(leader, table, unmarkedGuard(opts.guard)).members;
   const out = new Map<number, Identity>();
   const leaderAlive = liveIn(table, leader);
   if (leaderAlive) out.set(leader.pid, leader);
@@ -101,6 +109,14 @@ export function holderTree(holder: Identity, table: ProcessTable = readProcessTa
     queue.push(...(children.get(pid) ?? []));
   }
   return { members, spared };
+}
+
+/** What the walk of a record without a marker never enters: berth services' processes, and what the guard spares. */
+function unmarkedGuard(guard: Guard = () => undefined): Guard {
+  return (pid) => {
+    if (pid === process.pid) return 'it is berth itself';
+    return readEnvVar(pid, INSTANCE_ENV) !== undefined ? 'it carries a berth instance marker: a process of a berth service' : guard(pid);
+  };
 }
 
 /** A process berth would have stopped but must not touch, and why. */
@@ -182,6 +198,8 @@ function sendAll(targets: Identity[], signal: SignalName): void {
  * members, and members that escaped during the grace, are found by their marker.
  */
 export function stopInstanceTree(instance: Instance, graceMs: number, guard?: Guard): Promise<StopOutcome> {
+  // a record without a marker (adopted): its leader and descendants, the walk stopping at what the guard spares
+  if (instance.marker === null) return stopUnmarked(instance.leader, graceMs, unmarkedGuard(guard));
   let first = true;
   return stopProcesses(
     (table, final) => {
@@ -192,6 +210,22 @@ export function stopInstanceTree(instance: Instance, graceMs: number, guard?: Gu
     graceMs,
     guard,
   );
+}
+
+/** The walk of stopHolder, with what the walk did not enter (the leader itself, say) reported as spared too. */
+async function stopUnmarked(leader: Identity, graceMs: number, guard: Guard): Promise<StopOutcome> {
+  const walkSpared = new Map<number, string>();
+  const outcome = await stopProcesses(
+    (table) => {
+      const walked = holderTree(leader, table, guard);
+      for (const s of walked.spared) walkSpared.set(s.pid, s.reason);
+      return walked.members;
+    },
+    graceMs,
+    guard,
+  );
+  for (const s of outcome.spared) walkSpared.set(s.pid, s.reason);
+  return { ...outcome, spared: [...walkSpared].map(([pid, reason]) => ({ pid, reason })) };
 }
 
 /** Stops a process berth did not start, with its descendants, sparing (and not entering) what the guard protects. */

@@ -6,6 +6,7 @@
 // per-name serial queue, and the instance counter that makes callbacks of an older instance
 // be ignored. Listeners (waitReady, the daemon's event stream) are told of every change.
 import { EventEmitter } from 'node:events';
+import { SignalRefusedError } from '../errors.ts';
 import { CommandFailedToStartError } from '../spawn.ts';
 import type { Caller } from '../owner.ts';
 import { recordEvent, type EventInput } from '../registry/events.ts';
@@ -26,6 +27,7 @@ import { removeServiceTmp } from './tmpdir.ts';
 import type { Instance } from './process-tree.ts';
 import { declaredLocks, type ServiceSpec } from './spec.ts';
 import { isLive } from './state.ts';
+import { unmarkedLeaderRefusal, unmarkedStopGuard } from './unmarked.ts';
 import { instanceOf, type ServiceRecord } from './store.ts';
 
 const ADOPTED_POLL_MS = 250;
@@ -217,7 +219,9 @@ export class SupervisorShell {
         // an adopted process is not our child: no exit callback will come for it
         const adopted = rt.child === null;
         const before = rt.instance;
-        const outcome = instance ? await this.deps.processes.stopTree(instance, effect.graceMs) : { pids: [], killed: false, spared: [] };
+        // an adopted record (no marker) is walked like an eviction: never into the daemon or another service
+        const guard = instance?.marker === null ? unmarkedStopGuard(this.home, this.registry, name, who?.protect) : undefined;
+        const outcome = instance ? await this.deps.processes.stopTree(instance, effect.graceMs, guard) : { pids: [], killed: false, spared: [] };
         if (effect.purpose === 'request') {
           if (record.port !== null) await this.deps.processes.waitPortFree(record.port);
           rt.instance++; // the old instance's exit callback must not restart it
@@ -421,7 +425,18 @@ export class SupervisorShell {
   async stopInstance(record: ServiceRecord, who: Requester, graceMs: number, reason: string): Promise<void> {
     const instance = instanceOf(record);
     const alive = instance !== null && this.deps.processes.treeAlive(instance);
+    // an adopted leader that is now an ancestor of the daemon or of the requester is never signalled
+    const refusal = alive ? unmarkedLeaderRefusal(record, who.protect) : undefined;
+    if (refusal !== undefined) {
+      this.event(who, { verb: 'stop', subject: record.spec.name, outcome: 'refused', details: { reason: refusal.reason, pid: refusal.pid, why: refusal.why } });
+      throw refusal;
+    }
     await this.step(record.spec.name, { kind: 'stop-requested', reason, alive, graceMs }, who);
+    // the leader itself was spared (decide marked the record failed): the stop did not happen
+    const after = this.deps.store.load(record.spec.name);
+    if (after?.state === 'failed' && after.identity !== null && this.deps.processes.isAlive(after.identity)) {
+      throw new SignalRefusedError(after.identity.pid, 'ancestor', after.detail ?? `pid ${after.identity.pid} was spared: berth must not signal it`);
+    }
   }
 
   // ---- helpers -------------------------------------------------------------------------------

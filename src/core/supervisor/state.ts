@@ -14,7 +14,8 @@ const ALLOWED: Record<ServiceState, readonly ServiceState[]> = {
   healthy: ['starting', 'unhealthy', 'backoff', 'stopping', 'exited', 'failed', 'running', 'stopped'],
   unhealthy: ['starting', 'healthy', 'backoff', 'stopping', 'exited', 'failed', 'running', 'stopped'],
   backoff: ['starting', 'stopping', 'stopped', 'failed'],
-  stopping: ['stopped', 'starting'],
+  // (failed: a stop that had to spare the leader itself, see decide.ts onTreeStopped)
+  stopping: ['stopped', 'starting', 'failed'],
   stopped: ['starting'],
   exited: ['starting', 'stopped', 'stopping'],
   failed: ['starting', 'stopped', 'stopping'],

@@ -11,6 +11,7 @@ import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_PORT_RANGE, type PortRange } from '../validate.ts';
 import { closeSync } from 'node:fs';
 import { NameTakenError } from '../adopt/errors.ts';
+import { SignalRefusedError } from '../errors.ts';
 import { sameIdentity } from '../identity.ts';
 import { adoptedRecord, readAdoptable } from './adopt.ts';
 import type { AdoptRequest, AdoptResult, BeatRequest, BeatResult, DaemonStatus, Requester, RestartRequest, RunOutcome, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
@@ -26,6 +27,8 @@ import type { ServiceRecord } from './store.ts';
 import { reapableServices, reapReason } from './lifetime.ts';
 import { OwnerWatch } from './owner-watch.ts';
 import { toView } from './view.ts';
+import { unmarkedLeaderRefusal } from './unmarked.ts';
+import { liveAgentOwner } from './adopt.ts';
 
 export type { SupervisorClock } from './deps.ts';
 
@@ -104,7 +107,13 @@ export class Supervisor implements SupervisorApi {
    * that ended while no daemon ran left behind.
    */
   async adoptAll(): Promise<void> {
-    for (const record of this.store.loadAll()) await this.shell.adopt(record);
+    for (const record of this.store.loadAll()) {
+      await this.shell.adopt(record);
+      // an adopted process this daemon now runs below (a subreaper that started it) is on the
+      // record as such: every stop of it is refused (unmarked.ts)
+      const refusal = unmarkedLeaderRefusal(record);
+      if (refusal !== undefined) this.shell.event(this.self, { verb: 'adopt', subject: record.spec.name, outcome: 'refused', details: { pid: refusal.pid, reason: 'ancestor_of_berth', why: refusal.why } });
+    }
     this.logTimer = setInterval(() => this.rotateLogs(), LOG_CHECK_MS);
     this.logTimer.unref();
     await this.ownerWatch.start();
@@ -227,12 +236,19 @@ export class Supervisor implements SupervisorApi {
     return this.shell.serial(req.name, async () => {
       const record = this.mustLoad(req.name);
       this.authorize(record, req, 'rm', `berth rm ${req.name} --force`);
-      await this.shell.stopInstance(record, req, req.graceMs, 'removed');
+      let notStopped: SignalRefusedError | undefined;
+      try {
+        await this.shell.stopInstance(record, req, req.graceMs, 'removed');
+      } catch (err) {
+        // an adopted process berth must not stop is forgotten, left running (the stop refusal is on the record)
+        if (!(err instanceof SignalRefusedError && record.instance === null)) throw err;
+        notStopped = err;
+      }
       const view = this.view(this.store.load(req.name)!);
       this.registry.transaction(() => {
         this.store.delete(req.name);
         if (findPortRecord(this.registry, req.name)) releasePort(this.registry, req, req.name);
-        this.shell.event(req, { verb: 'rm', subject: req.name, outcome: 'ok' });
+        this.shell.event(req, { verb: 'rm', subject: req.name, outcome: 'ok', ...(notStopped ? { details: { notStopped: notStopped.pid, why: notStopped.why } } : {}) });
       });
       this.shell.forget(req.name);
       this.shell.announce(req.name);
@@ -270,14 +286,18 @@ export class Supervisor implements SupervisorApi {
         locks: [],
       });
       checkLogWritable(this.home, req.name);
-      const record = adoptedRecord(spec, req.identity, found, req.owner, this.clock.now());
+      // a process a live agent session runs stays that session's (decision 0019): adopting names
+      // it, it does not take it; the adopter then stops it only with --force, on the record
+      const runsFor = liveAgentOwner(req.identity.pid);
+      const owner = runsFor !== undefined && runsFor.session !== req.owner.session ? runsFor : req.owner;
+      const record = adoptedRecord(spec, req.identity, found, owner, this.clock.now());
       // a port another name holds refuses the adoption (port_taken) before anything is recorded
       this.claimPort(spec, req);
       this.store.save(record, this.clock.now());
       // its output so far went elsewhere; what berth starts from now on is written after this line
       closeSync(openLog(this.home, req.name, `adopted pid ${req.identity.pid} (${found.argv.join(' ')}): berth did not have its output before; a restart by berth writes it here`));
       const command = found.argv.join(' ');
-      await this.shell.watchAdopted(req.name, req, { command, source: req.source.kind, port: found.port, ...(req.source.pidfile !== null ? { pidfile: req.source.pidfile } : {}) });
+      await this.shell.watchAdopted(req.name, req, { command, source: req.source.kind, port: found.port, ...(req.source.pidfile !== null ? { pidfile: req.source.pidfile } : {}), ...(owner !== req.owner ? { ownedBy: owner.session } : {}) });
       return { outcome: 'adopted' as const, service: this.view(this.store.load(req.name)!), source: req.source };
     });
   }
