@@ -25,7 +25,7 @@ export const ERROR_CODES = [
   'ambiguous_name', 'config_invalid', 'config_not_found', 'file_unreadable', 'path_not_found', 'home_unwritable', 'home_unsafe', 'state_unsafe',
   'invalid_watchdog', 'no_service', 'not_in_tree',
   // conflicts (exit 3)
-  'port_taken', 'port_held', 'lock_held', 'already_running', 'free_refused', 'owned_elsewhere', 'signal_refused', 'still_held', 'adopt_refused', 'name_taken',
+  'port_taken', 'port_held', 'lock_held', 'already_running', 'free_refused', 'owned_elsewhere', 'signal_refused', 'still_held', 'adopt_refused', 'name_taken', 'slot_busy',
   // not found (exit 4)
   'not_found', 'process_gone', 'pidfile_stale', 'no_listener',
   // failures (exit 1)

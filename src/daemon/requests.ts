@@ -8,6 +8,7 @@
 import { isAbsolute } from 'node:path';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { arr, bool, byKind, int, nullable, oneOf, optional, record, type Shape, ShapeError, str, strict } from '../core/shape.ts';
+import { MAX_SLOTS } from '../core/locks/slots.ts';
 import { MAX_RESTARTS_LIMIT } from '../core/supervisor/spec.ts';
 import type { AdoptRequest, BeatRequest, FreeRequest, GcOrphansRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
 import type { PortRequest } from '../core/supervisor/spec.ts';
@@ -54,6 +55,8 @@ const spec = strict({
   portFromListener: optional(bool),
   exclusiveLocks: optional(arr(absolutePath, { max: 1000 })),
   watchdogMs: optional(int(1, MAX_DURATION_MS)),
+  // slot group names are lock names (the name alphabet); one of 1..MAX_SLOTS slots of each
+  slots: optional(record(str({ pattern: /^(?!\.+$)[A-Za-z0-9._-]{1,64}$/, message: 'a slot group name is 1 to 64 of A-Z a-z 0-9 . _ -' }), int(1, MAX_SLOTS))),
   configFile: optional(absolutePath),
 });
 

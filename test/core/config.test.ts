@@ -104,3 +104,28 @@ test(`${BAD.length} malformed berth.yaml files: each error names file, line, col
     );
   }
 });
+
+test('slots: {gpu: 1} reaches the spec, is config drift when edited, and passes the socket validator; bad counts are config errors', async (t) => {
+  const { specChanges } = await import('../../src/core/supervisor/spec.ts');
+  const { parseRunRequest, BadRequestError } = await import('../../src/daemon/requests.ts');
+  const dir = tempDir(t);
+  const file = join(dir, 'berth.yaml');
+  writeFileSync(file, 'services:\n  train:\n    run: [python, train.py]\n    slots: {gpu: 2, api: 1}\n  plain:\n    run: [sleep, "1"]\n');
+  const project = loadYaml(file);
+  const train = project.services.get('train')!.spec;
+  assert.deepEqual(train.slots, { gpu: 2, api: 1 });
+  assert.equal(project.services.get('plain')!.spec.slots, undefined);
+  assert.deepEqual(specChanges(train, { ...train, slots: { api: 1, gpu: 2 } }), [], 'the order of the groups is no change');
+  assert.deepEqual(specChanges(train, { ...train, slots: { gpu: 1, api: 1 } }), ['slots']);
+  assert.deepEqual(specChanges(project.services.get('plain')!.spec, { ...project.services.get('plain')!.spec, slots: { gpu: 1 } }), ['slots']);
+
+  const owner = { session: 's', source: 'env', user: 'u' };
+  const body = (slots: unknown): unknown => ({ actor: 'a', owner, env: {}, wait: false, timeoutMs: 1000, spec: { ...train, slots } });
+  assert.deepEqual(parseRunRequest(body({ gpu: 2 })).spec.slots, { gpu: 2 });
+  for (const bad of [{ gpu: 0 }, { gpu: 1.5 }, { gpu: 1025 }, { 'a#b': 1 }, { '..': 1 }, [1]]) assert.throws(() => parseRunRequest(body(bad)), BadRequestError, JSON.stringify(bad));
+
+  for (const bad of ['{gpu: 0}', '{gpu: 2.5}', '{"g#1": 1}', '[gpu]']) {
+    writeFileSync(file, `services:\n  train:\n    run: [python, train.py]\n    slots: ${bad}\n`);
+    assert.throws(() => loadYaml(file), (err: unknown) => err instanceof ConfigError && err.location.field?.startsWith('services.train.slots') === true, bad);
+  }
+});

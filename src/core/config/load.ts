@@ -168,6 +168,7 @@ export function loadYaml(file: string): Project {
         ),
         ...(svc.port_from_listener === true ? { portFromListener: true } : {}),
         ...(watchdogMs !== undefined ? { watchdogMs } : {}),
+        ...(svc.slots !== undefined && Object.keys(svc.slots).length > 0 ? { slots: svc.slots } : {}),
         configFile: file,
       },
       dependsOn: svc.depends_on ?? [],

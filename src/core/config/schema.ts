@@ -1,5 +1,6 @@
 // The berth.yaml schema. `berth schema` prints it as JSON Schema for editors.
 import { z } from 'zod';
+import { MAX_SLOTS } from '../locks/slots.ts';
 
 const PORT_MESSAGE = 'port must be a number from 1 to 65535, or "auto"';
 const name = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a name is 1 to 64 of A-Z a-z 0-9 . _ -');
@@ -27,6 +28,10 @@ export const serviceSchema = z.strictObject({
     )
     .optional()
     .describe('files this service must be the only writer of (a database), relative to berth.yaml: a path, or {path, mode: exclusive}'),
+  slots: z
+    .record(name, z.number().int('a number of slots is a whole number').min(1, 'a group has at least 1 slot').max(MAX_SLOTS, `a group has at most ${MAX_SLOTS} slots`))
+    .optional()
+    .describe('semaphores it needs, e.g. {gpu: 1}: group name → how many slots the group has (as berth lock NAME --slots N); the service starts only once it holds one slot of each, and holds them until it exits'),
   depends_on: z.array(name).optional(),
   purpose: z.string().optional(),
   keep: z.boolean().optional().describe('keep it running after the session that started it ends (default true); false: berth stops it then'),

@@ -59,10 +59,10 @@ export interface SlotHolder extends LockHolder {
 }
 
 /** Holders of slots 1..slots of `name` right now (waiting for records being written, as for locks). */
-export async function findSlotHolders(home: string, registry: Registry | undefined, name: string, slots: number): Promise<SlotHolder[]> {
+export async function findSlotHolders(home: string, registry: Registry | undefined, name: string, slots: number, settleMs?: number): Promise<SlotHolder[]> {
   const out: SlotHolder[] = [];
   for (let slot = 1; slot <= slots; slot++) {
-    const holder = await findLockHolder(home, registry, slotLockName(name, slot));
+    const holder = await findLockHolder(home, registry, slotLockName(name, slot), settleMs);
     if (holder) out.push({ ...holder, name, slot });
   }
   return out;

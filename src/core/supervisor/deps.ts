@@ -52,6 +52,8 @@ export interface SpawnRequest {
   restarts: number;
   /** the daemon's NOTIFY_SOCKET, given to the service (absent where the daemon has none) */
   notifySocket?: string;
+  /** fds the service's leader inherits as its fds 3, 4, … (its slots' sockets), absent when none */
+  inheritFds?: number[];
 }
 
 export interface Spawner {
@@ -109,8 +111,8 @@ const PORT_FREE_POLL_MS = 25;
 const OWN_TREE_GUARD = signalGuard({});
 
 export const systemSpawner: Spawner = {
-  async spawn({ home, spec, env, port, restarts, notifySocket }) {
-    const { child, marker } = spawnInstance(home, spec, env, port, restarts, notifySocket);
+  async spawn({ home, spec, env, port, restarts, notifySocket, inheritFds }) {
+    const { child, marker } = spawnInstance(home, spec, env, port, restarts, notifySocket, inheritFds);
     const pid = await awaitSpawn(child, spec.argv.join(' '), spec.cwd);
     return {
       identity: readIdentity(pid) ?? { pid, startTicks: 0, bootId: '' },

@@ -7,6 +7,7 @@
 // be ignored. Listeners (waitReady, the daemon's event stream) are told of every change.
 import { EventEmitter } from 'node:events';
 import { SignalRefusedError } from '../errors.ts';
+import { recordSlotHolders, releaseSlots, slotFds, takeServiceSlots, type TakenSlot } from '../locks/service-slots.ts';
 import { CommandFailedToStartError } from '../spawn.ts';
 import type { Caller } from '../owner.ts';
 import { recordEvent, type EventInput } from '../registry/events.ts';
@@ -387,6 +388,17 @@ export class SupervisorShell {
     if (port !== null) await this.deps.processes.waitPortFree(port);
   }
 
+  /**
+   * One slot of each group the spec declares, all or none, waited for up to waitMs (throws
+   * SlotBusyError naming the holders); a `slot-wait` event says whom it waits behind.
+   */
+  private takeSlots(spec: ServiceSpec, who: Requester, waitMs: number): Promise<TakenSlot[]> {
+    if (spec.slots === undefined || Object.keys(spec.slots).length === 0) return Promise.resolve([]);
+    return takeServiceSlots(this.home, this.registry, spec.name, spec.slots, waitMs, (slot, holders) => {
+      this.event(who, { verb: 'slot-wait', subject: spec.name, outcome: 'ok', details: { slot, holders: holders.map((h) => ({ slot: h.slot, pid: h.pid, command: h.command })) } });
+    });
+  }
+
   /** Clears the way and spawns one instance; resolves to its instance number. */
   async startInstance(
     spec: ServiceSpec,
@@ -402,17 +414,31 @@ export class SupervisorShell {
     // before clearing the way (a stranger may be evicted for this start): an unsafe log refuses it first
     checkLogWritable(this.home, name);
     await this.clearTheWay(spec, port, previous ? instanceOf(previous) : null, who, waitMs);
+    // its slots (berth.yaml `slots:`), waited for within the request's timeout: a slot is a queue
+    const slots = await this.takeSlots(spec, who, waitMs);
     const base = previous ?? newRecord(spec, env, owner, port, this.deps.clock.now());
     const facts = { spec, env, owner, port, restarts };
     let child: SpawnedChild;
     try {
-      child = await this.deps.spawner.spawn({ home: this.home, spec, env, port, restarts, ...(this.notifySocket !== undefined ? { notifySocket: this.notifySocket } : {}) });
+      child = await this.deps.spawner.spawn({
+        home: this.home,
+        spec,
+        env,
+        port,
+        restarts,
+        ...(this.notifySocket !== undefined ? { notifySocket: this.notifySocket } : {}),
+        ...(slots.length > 0 ? { inheritFds: slotFds(slots) } : {}),
+      });
     } catch (err) {
       // only a command that could not start is a failed start; anything else (an unsafe tmp/) is thrown as it is
       if (!(err instanceof CommandFailedToStartError)) throw err;
       await this.step(name, { kind: 'spawn-failed', ...facts, message: err.message, errno: String(err.details?.errno ?? 'no pid') }, who, base);
       throw err;
+    } finally {
+      // the leader holds them now (or nobody, if it did not start): the daemon never keeps a slot
+      await releaseSlots(slots);
     }
+    if (slots.length > 0) recordSlotHolders(this.registry, who, name, slots, child.identity, spec.argv);
     const rt = this.runtime(name);
     rt.instance++;
     rt.child = child;

@@ -11,8 +11,11 @@ import { INSTANCE_ENV } from './process-tree.ts';
 import type { ServiceSpec } from './spec.ts';
 import { ensureServiceTmp } from './tmpdir.ts';
 
-/** Spawns the service's command; the caller awaits the spawn (awaitSpawn) and watches the child. */
-export function spawnInstance(home: string, spec: ServiceSpec, env: Record<string, string>, port: number | null, restarts: number, notifySocket?: string): { child: ChildProcess; marker: string } {
+/**
+ * Spawns the service's command; the caller awaits the spawn (awaitSpawn) and watches the child.
+ * inheritFds (the sockets of its slots, service-slots.ts) become the child's fds 3, 4, …
+ */
+export function spawnInstance(home: string, spec: ServiceSpec, env: Record<string, string>, port: number | null, restarts: number, notifySocket?: string, inheritFds: number[] = []): { child: ChildProcess; marker: string } {
   const name = spec.name;
   const marker = randomUUID();
   const tmp = ensureServiceTmp(home, name);
@@ -35,7 +38,7 @@ export function spawnInstance(home: string, spec: ServiceSpec, env: Record<strin
     // stopped as a group. Its output goes straight to the log file.
     // $PORT in the arguments is the service's port, so that `-- server --port '$PORT'` works without a shell.
     const argv = spec.argv.map((a) => expandPort(a, port));
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: spec.cwd, env: childEnv, detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: spec.cwd, env: childEnv, detached: true, stdio: ['ignore', fd, fd, ...inheritFds] });
     return { child, marker };
   } finally {
     closeSync(fd);

@@ -32,6 +32,8 @@ export interface ServiceSpec {
   portFromListener?: boolean;
   /** those of `locks` declared `mode: exclusive` (DuckDB): a reader is in the way too; absent when none */
   exclusiveLocks?: string[];
+  /** `slots: {gpu: 1}`: semaphore name → its number of slots; the service holds one of each while it lives (service-slots.ts) */
+  slots?: Record<string, number>;
   /** sd_notify watchdog (`watchdog: 30s`): no WATCHDOG=1 within this many ms and the service is hung */
   watchdogMs?: number;
   /** the berth.yaml (or Procfile) that declared it, when `berth up` started it: not part of what it is */
@@ -42,7 +44,7 @@ export interface ServiceSpec {
 export const DRIFT_HINT = 'config changed: berth up applies it';
 
 /** A spec field a user sets, by the name berth.yaml gives it (`run` is the command). */
-export type SpecField = 'run' | 'cwd' | 'env' | 'port' | 'health' | 'restart' | 'max_restarts' | 'purpose' | 'keep' | 'on_conflict' | 'locks' | 'port_from_listener' | 'watchdog';
+export type SpecField = 'run' | 'cwd' | 'env' | 'port' | 'health' | 'restart' | 'max_restarts' | 'purpose' | 'keep' | 'on_conflict' | 'locks' | 'port_from_listener' | 'watchdog' | 'slots';
 
 /** `health: notify`: ready when a process of the instance sends READY=1 (notify.ts). */
 export const NOTIFY_HEALTH = 'notify';
@@ -61,6 +63,7 @@ const FIELDS: ReadonlyArray<[SpecField, (s: ServiceSpec) => unknown]> = [
   ['locks', (s) => declaredLocks(s)],
   ['port_from_listener', (s) => s.portFromListener === true],
   ['watchdog', (s) => s.watchdogMs ?? null],
+  ['slots', (s) => s.slots ?? {}],
 ];
 
 /**
@@ -109,7 +112,7 @@ export function parseOnConflict(text: string): OnConflict {
 }
 
 /** What makes a service started by `berth run` another one: repeating `run` with fewer flags (no --purpose) keeps it running. */
-const RUN_FIELDS: ReadonlySet<SpecField> = new Set(['run', 'cwd', 'env', 'port', 'health', 'locks', 'watchdog']);
+const RUN_FIELDS: ReadonlySet<SpecField> = new Set(['run', 'cwd', 'env', 'port', 'health', 'locks', 'watchdog', 'slots']);
 
 /** The fields in which two specs of one service differ, in berth.yaml's words; `fields` limits the comparison. */
 export function specChanges(recorded: ServiceSpec, declared: ServiceSpec, fields?: ReadonlySet<SpecField>): SpecField[] {
