@@ -66,9 +66,13 @@ function sameLimit(row: BucketRow, limit: RateLimit): boolean {
  * Throws RateTimeoutError (taking nothing) when that wait is longer than timeoutMs; the limit
  * the caller gave is stored either way (the latest wins, even for a taker that gives up).
  */
-export function reserveFromBucket(registry: Registry, caller: Caller, name: string, limit: RateLimit, timeoutMs = Infinity, now = Date.now()): { waitMs: number; tokensLeft: number } {
+export function reserveFromBucket(registry: Registry, caller: Caller, name: string, limit: RateLimit, timeoutMs = Infinity, clock: () => number = Date.now): { waitMs: number; tokensLeft: number } {
   const r = registry.transaction(() => {
     const row = registry.get<BucketRow>('SELECT * FROM rate_buckets WHERE name = ?', name);
+    // the time is read inside the write transaction, and never before the bucket's last update:
+    // a taker that waited for the write lock must not move the bucket's clock back (which would
+    // refill it twice and hand out tokens early)
+    const now = Math.max(clock(), row?.updated_at ?? 0);
     const reserved = reserveToken(row && { tokens: row.tokens, updatedAt: row.updated_at }, limit, now, timeoutMs);
     // a refused taker leaves the tokens as they were (refilled to now under the old limit)
     const state = reserved.refused ? { tokens: refill(row && { tokens: row.tokens, updatedAt: row.updated_at }, row ? { count: row.count, periodMs: row.period_ms, burst: row.burst } : limit, now), updatedAt: now } : reserved.state;
@@ -89,7 +93,7 @@ export function reserveFromBucket(registry: Registry, caller: Caller, name: stri
 /** Takes one token of `name`, waiting until it is due (at most timeoutMs, else RateTimeoutError). */
 export async function takeToken(registry: Registry, caller: Caller, name: string, limit: RateLimit, opts: { timeoutMs?: number } = {}): Promise<TakeResult> {
   const started = Date.now();
-  const { waitMs, tokensLeft } = reserveFromBucket(registry, caller, name, limit, opts.timeoutMs ?? Infinity, started);
+  const { waitMs, tokensLeft } = reserveFromBucket(registry, caller, name, limit, opts.timeoutMs ?? Infinity);
   // +1: a timer may fire up to a millisecond before its delay on a coarse clock; never early.
   if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs + 1));
   const at = Date.now();
