@@ -276,3 +276,21 @@ test('health: notify: ready only after READY=1, and with a port only while a pro
   const other = drive(supervise(record({ state: 'starting', healthySince: null })));
   assert.deepEqual(schedules(other.step(beat({ ready: true })).effects), []);
 });
+
+test('adopted by a new daemon: a ready health: notify service stays ready without a second READY=1; the watchdog is armed afresh', () => {
+  const spec2 = testSpec({ health: 'notify', watchdogMs: 1_000 });
+  const d = drive(supervise(record({ spec: spec2 })));
+  const adopted = d.step({ kind: 'adopted', alive: true, blocker: null, jitter: 0.5 });
+  assert.deepEqual(watchdogTimer(adopted.effects), { kind: 'schedule', timer: 'watchdog', afterMs: 1_000 });
+  // it holds its port and says nothing: it stays healthy, check after check
+  for (let i = 0; i < UNHEALTHY_CHECKS_BEFORE_RESTART + 1; i++) {
+    const out = d.step({ kind: 'checked', depth: 'ownership', ok: true, listener: 4242 }, HEALTH_INTERVAL_MS);
+    assert.equal(out.effects.some((e) => e.kind === 'stop-tree'), false);
+  }
+  assert.equal(d.s.record.state, 'healthy');
+  // one still starting when the old daemon died must still say READY=1
+  const s = drive(supervise(record({ spec: spec2, state: 'starting', healthySince: null })));
+  s.step({ kind: 'adopted', alive: true, blocker: null, jitter: 0.5 });
+  s.step({ kind: 'checked', depth: 'ownership', ok: true, listener: 4242 }, 100);
+  assert.equal(s.s.record.state, 'starting');
+});
