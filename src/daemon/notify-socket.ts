@@ -8,7 +8,7 @@
 // thread is parked in recvmsg and closing is just close(2); the timer backs off while nothing
 // is said, so an idle daemon costs next to nothing (docs/benchmarks.md). Linux only: elsewhere (or if koffi
 // cannot load) there is no NOTIFY_SOCKET and `berth beat` over the API socket still works.
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { NOTIFY_MAX_BYTES } from '../core/supervisor/notify.ts';
 
@@ -106,10 +106,20 @@ export function openNotifySocket(address: string, onMessages: NotifyHandler): No
   const { buf, len } = sockaddr(address);
   const one = Buffer.alloc(4);
   one.writeInt32LE(1);
-  // bind with the umask berth runs under; the home is 0700, so only its user reaches the path
   if (c.bind(fd, buf, len) !== 0 || c.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, one, 4) !== 0) {
     c.close(fd);
     return null;
+  }
+  // private like everything berth writes in its home (docs/security.md): bind used the umask.
+  // The home is 0700, so nobody else could reach the path between the bind and this.
+  if (isPath) {
+    try {
+      chmodSync(address, 0o600);
+    } catch {
+      c.close(fd);
+      rmSync(address, { force: true });
+      return null;
+    }
   }
   // struct msghdr (x86-64/aarch64 layout): name, namelen, iov, iovlen, control, controllen, flags
   const data = Buffer.alloc(NOTIFY_MAX_BYTES + 1);
