@@ -204,6 +204,13 @@ async function main() {
   const w = JSON.parse(watch.stdout);
   results.benchmarks['owner watch, 200 services'] = w;
   console.log(`owner watch: ${w.services} services, ${w.sessions} sessions, ${w.seconds} s: ${w.quiet.cpuPercent} % CPU quiet, ${w.churn.cpuPercent} % with a record change every tick`);
+
+  // the NOTIFY_SOCKET drain with nothing said: CPU over wall time, beside an idle Node
+  const drain = spawnSync(node, ['--disable-warning=ExperimentalWarning', join(ROOT, 'bench/notify-drain.mjs')], { env, encoding: 'utf8' });
+  if (drain.status !== 0) throw new Error(`bench/notify-drain.mjs → ${drain.status}\n${drain.stderr}`);
+  const d = JSON.parse(drain.stdout);
+  results.benchmarks['notify drain, idle'] = d;
+  console.log(`notify drain: ${d.seconds} s idle: ${d.drained?.cpuPercent ?? 'no socket'} % CPU (an idle Node: ${d.baseline.cpuPercent} %)`);
 }
 
 try {

@@ -36,11 +36,19 @@ async function main(): Promise<number> {
   // the supervisor) only from a process of the service's own instance tree
   let supervisor: Supervisor | null = null;
   const uid = process.getuid?.() ?? -1;
-  const notify = openNotifySocket(notifyAddress(home), (sender, text) => {
-    if (sender.uid !== uid || supervisor === null) return;
-    void supervisor.notify(sender.pid, text).catch(() => {});
+  const notify = openNotifySocket(notifyAddress(home), (batch) => {
+    if (supervisor === null) return;
+    const ours = batch.filter((d) => d.sender.uid === uid).map((d) => ({ pid: d.sender.pid, text: d.text }));
+    if (ours.length > 0) void supervisor.notifyBatch(ours).catch(() => {});
   });
-  supervisor = new Supervisor({ home, registry, version, range: settings.portRange, logMaxBytes: settings.logMaxBytes, ...(notify ? { notifySocket: notify.address } : {}) });
+  supervisor = new Supervisor({
+    home,
+    registry,
+    version,
+    range: settings.portRange,
+    logMaxBytes: settings.logMaxBytes,
+    ...(notify ? { notifySocket: notify.address, flushNotify: () => notify.flush() } : {}),
+  });
   const sock = settings.socketPath;
   // We hold the singleton lock, so a socket file here is a dead daemon's: safe to remove.
   rmSync(sock, { force: true });

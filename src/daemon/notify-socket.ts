@@ -5,7 +5,8 @@
 // docs/decisions/0024-notify-socket.md. SO_PASSCRED makes the kernel attach the sender's
 // pid and uid (SCM_CREDENTIALS) to every datagram: the sender is whoever the kernel says,
 // never what the text claims. The socket is non-blocking and drained on a short timer, so no
-// thread is parked in recvmsg and closing is just close(2). Linux only: elsewhere (or if koffi
+// thread is parked in recvmsg and closing is just close(2); the timer backs off while nothing
+// is said, so an idle daemon costs next to nothing (docs/benchmarks.md). Linux only: elsewhere (or if koffi
 // cannot load) there is no NOTIFY_SOCKET and `berth beat` over the API socket still works.
 import { chmodSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,17 +19,29 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_PASSCRED = 16;
 const SCM_CREDENTIALS = 2;
-const DRAIN_MS = 50;
+/** the drain's period while services talk */
+export const DRAIN_MS = 50;
+/** its period after a quiet second: ~0.2 % of a core idle at 50 ms, a fifth of that at 250 ms */
+export const IDLE_DRAIN_MS = 250;
+const QUIET_AFTER_MS = 1_000;
 /** at most this many datagrams per drain: a flood cannot hold the event loop */
 const DRAIN_MAX = 256;
 
 export interface NotifySocket {
   /** what services get as NOTIFY_SOCKET */
   address: string;
+  /** drains now, whatever the timer's period (before a watchdog verdict) */
+  flush(): void;
   close(): void;
 }
 
-export type NotifyHandler = (sender: { pid: number; uid: number }, text: string) => void;
+export interface NotifyDatagram {
+  sender: { pid: number; uid: number };
+  text: string;
+}
+
+/** One drain's datagrams at once, so that the receiver reads the process table once per batch. */
+export type NotifyHandler = (batch: NotifyDatagram[]) => void;
 
 interface Libc {
   socket(domain: number, type: number, protocol: number): number;
@@ -79,10 +92,10 @@ function sockaddr(address: string): { buf: Buffer; len: number } {
 }
 
 /**
- * Binds the socket at address and calls onMessage for every datagram that carries the
- * sender's credentials. Returns null when this platform cannot (then no NOTIFY_SOCKET is given).
+ * Binds the socket at address and calls onMessages with the datagrams of each drain that carry
+ * the sender's credentials. Returns null when this platform cannot (then no NOTIFY_SOCKET is given).
  */
-export function openNotifySocket(address: string, onMessage: NotifyHandler): NotifySocket | null {
+export function openNotifySocket(address: string, onMessages: NotifyHandler): NotifySocket | null {
   const c = loadLibc();
   if (c === null) return null;
   const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -93,13 +106,21 @@ export function openNotifySocket(address: string, onMessage: NotifyHandler): Not
   const { buf, len } = sockaddr(address);
   const one = Buffer.alloc(4);
   one.writeInt32LE(1);
-  // the home is 0700, so only its user reaches the path, even before the chmod below
   if (c.bind(fd, buf, len) !== 0 || c.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, one, 4) !== 0) {
     c.close(fd);
     return null;
   }
-  // private like every file berth writes (the adversarial suite checks the home's modes)
-  if (isPath) chmodSync(address, 0o600);
+  // private like everything berth writes in its home (docs/security.md): bind used the umask.
+  // The home is 0700, so nobody else could reach the path between the bind and this.
+  if (isPath) {
+    try {
+      chmodSync(address, 0o600);
+    } catch {
+      c.close(fd);
+      rmSync(address, { force: true });
+      return null;
+    }
+  }
   // struct msghdr (x86-64/aarch64 layout): name, namelen, iov, iovlen, control, controllen, flags
   const data = Buffer.alloc(NOTIFY_MAX_BYTES + 1);
   const control = Buffer.alloc(256);
@@ -108,7 +129,8 @@ export function openNotifySocket(address: string, onMessage: NotifyHandler): Not
   iov.writeBigUInt64LE(BigInt(data.length), 8);
   const msg = Buffer.alloc(56);
   let closed = false;
-  const drain = (): void => {
+  const drain = (): NotifyDatagram[] => {
+    const batch: NotifyDatagram[] = [];
     for (let i = 0; i < DRAIN_MAX && !closed; i++) {
       msg.fill(0);
       msg.writeBigUInt64LE(c.address(iov), 16);
@@ -116,25 +138,44 @@ export function openNotifySocket(address: string, onMessage: NotifyHandler): Not
       msg.writeBigUInt64LE(c.address(control), 32);
       msg.writeBigUInt64LE(BigInt(control.length), 40);
       const n = Number(c.recvmsg(fd, msg, 0));
-      if (n < 0) return; // EAGAIN: nothing more now (or an error: tried again at the next tick)
+      if (n < 0) break; // EAGAIN: nothing more now (or an error: tried again at the next tick)
       const sender = credentials(control, Number(msg.readBigUInt64LE(40)));
       // a datagram without credentials, or larger than a notification, is not one
       if (sender === null || n > NOTIFY_MAX_BYTES) continue;
-      try {
-        onMessage(sender, data.subarray(0, n).toString('utf8'));
-      } catch {
-        // one bad notification must not stop the others
-      }
+      batch.push({ sender, text: data.subarray(0, n).toString('utf8') });
+    }
+    return batch;
+  };
+  let lastHeard = Date.now();
+  let timer: NodeJS.Timeout;
+  const flush = (): void => {
+    const batch = drain();
+    if (batch.length === 0) return;
+    lastHeard = Date.now();
+    try {
+      onMessages(batch);
+    } catch {
+      // a bad batch must not stop the drain
     }
   };
-  const timer = setInterval(drain, DRAIN_MS);
+  const tick = (): void => {
+    if (closed) return;
+    flush();
+    const now = Date.now();
+    // while services talk, every 50 ms; after a quiet second, every 250 ms (the first beat of a
+    // quiet spell waits at most that long, far below any watchdog interval berth accepts)
+    timer = setTimeout(tick, now - lastHeard >= QUIET_AFTER_MS ? IDLE_DRAIN_MS : DRAIN_MS);
+    timer.unref();
+  };
+  timer = setTimeout(tick, DRAIN_MS);
   timer.unref();
   return {
     address,
+    flush,
     close(): void {
       if (closed) return;
       closed = true;
-      clearInterval(timer);
+      clearTimeout(timer);
       c.close(fd);
       if (isPath) rmSync(address, { force: true });
     },

@@ -1,8 +1,10 @@
 // launchd property lists for berth services. KeepAlive is SuccessfulExit=false, so a clean exit
 // (a duplicate's "already running", exit 0) is not respawned forever, while a crash is, no
 // faster than ThrottleInterval. launchd has no pre-start hook: for on_conflict: evict the
-// program is wrapped so that `berth free PORT` runs first.
-import type { ServiceSpec } from '../core/supervisor/spec.ts';
+// program is wrapped so that `berth free PORT` runs first. launchd has no readiness
+// notification and no watchdog: a service's `health: notify` and `watchdog:` are not kept, and
+// the plist says so in a comment.
+import { NOTIFY_HEALTH, type ServiceSpec } from '../core/supervisor/spec.ts';
 import { shellQuote } from '../core/text.ts';
 import type { ExportedFile } from './systemd.ts';
 
@@ -22,9 +24,11 @@ export function launchdPlist(spec: ServiceSpec, port: number | null, opts: { ber
       : argv;
   const env = { ...spec.env, BERTH_SERVICE: spec.name, BERTH_HOME: opts.home, ...(port !== null ? { PORT: String(port) } : {}) };
   const keepAlive = spec.restart === 'never' ? '<false/>' : '<dict>\n    <key>SuccessfulExit</key>\n    <false/>\n  </dict>';
+  const lost = [spec.health === NOTIFY_HEALTH ? 'health: notify (READY=1)' : null, spec.watchdogMs ? 'watchdog (WATCHDOG=1)' : null].filter((x) => x !== null);
+  const note = lost.length > 0 ? `<!-- launchd has no equivalent of ${lost.join(' or ')}: not kept here. A hung service is not restarted. -->\n` : '';
   const content = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<plist version="1.0">
+${note}<plist version="1.0">
 <dict>
   <key>Label</key>
   <string>${xml(launchdLabel(spec.name))}</string>

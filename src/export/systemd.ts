@@ -2,8 +2,10 @@
 // that never gives up for good (StartLimitIntervalSec=0, a delay between tries), and for
 // on_conflict: evict services the incident report's pre-start port clean-up, done safely
 // (`berth free PORT --force --quiet`: identity-checked and on the record) in a drop-in of its
-// own, so it survives edits of the unit.
-import type { ServiceSpec } from '../core/supervisor/spec.ts';
+// own, so it survives edits of the unit. A service that speaks sd_notify under berth (health:
+// notify, watchdog:) keeps doing so under systemd: Type=notify, WatchdogSec=, and NotifyAccess=all
+// (berth, too, takes a notification from any process of the service's tree).
+import { NOTIFY_HEALTH, type ServiceSpec } from '../core/supervisor/spec.ts';
 
 export interface ExportedFile {
   path: string;
@@ -39,6 +41,31 @@ export function unitName(name: string): string {
   return `berth-${name.replace('/', '-')}.service`;
 }
 
+/** WatchdogSec= takes seconds with a unit suffix; "1500ms" keeps a sub-second interval exact. */
+function watchdogSec(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** Type= and the sd_notify settings: what `health: notify` and `watchdog:` mean to systemd. */
+function notifyLines(spec: ServiceSpec): string[] {
+  const notify = spec.health === NOTIFY_HEALTH;
+  const watchdog = spec.watchdogMs !== undefined && spec.watchdogMs > 0 ? spec.watchdogMs : null;
+  if (!notify && watchdog === null) return ['Type=simple'];
+  return [
+    // READY=1 is what makes it started, as under berth
+    notify ? 'Type=notify' : 'Type=simple',
+    // berth takes notifications from any process of the service's tree
+    'NotifyAccess=all',
+    ...(watchdog !== null
+      ? [
+          '# no WATCHDOG=1 (sd_notify) within this long and systemd stops it; Restart= brings it back.',
+          '# `berth beat` talks to the berth daemon, not to systemd: send sd_notify instead.',
+          `WatchdogSec=${watchdogSec(watchdog)}`,
+        ]
+      : []),
+  ];
+}
+
 /** The unit (and, for evict services, the drop-in) of one service. */
 export function systemdUnit(spec: ServiceSpec, port: number | null, opts: UnitOptions): ExportedFile[] {
   const deps = opts.dependsOn.map(unitName);
@@ -52,7 +79,7 @@ export function systemdUnit(spec: ServiceSpec, port: number | null, opts: UnitOp
     'StartLimitIntervalSec=0',
     '',
     '[Service]',
-    'Type=simple',
+    ...notifyLines(spec),
     `WorkingDirectory=${literal(spec.cwd)}`,
     ...Object.entries(env).map(([k, v]) => environmentLine(k, v)),
     `ExecStart=${spec.argv.map(systemdWord).join(' ')}`,

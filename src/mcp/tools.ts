@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { adoptProcess } from '../app/adopt.ts';
 import { daemonStatus } from '../app/daemon.ts';
-import { MAX_DURATION_MS, MAX_PID, MAX_RESTARTS_LIMIT, parseOrphanTarget, secondsToMs } from '../app/input.ts';
+import { MAX_DURATION_MS, MAX_PID, MAX_RESTARTS_LIMIT, parseOrphanTarget, parseWatchdog, secondsToMs } from '../app/input.ts';
 import { listLocks, listNamedLocks, listPorts, listSlots, MAX_EVENTS, readEvents, who } from '../app/inspect.ts';
 import { takeRateToken } from '../app/rate.ts';
 import { MAX_LOG_LINES, readLogs } from '../app/logs.ts';
@@ -39,7 +39,8 @@ export function registerTools(tool: DefineTool): void {
       project,
       command: z.array(z.string()).min(1).describe('the argv, e.g. ["npm", "run", "dev", "--", "--port", "$PORT"]; no shell: use ["sh", "-c", "..."] for one. $PORT in an argument is replaced by the port'),
       port: z.union([z.literal('auto'), portNumber()]).optional().describe('"auto" to lease a port, or a number to reserve; omit for no port'),
-      health: z.string().optional().describe('readiness check: http://127.0.0.1:$PORT/path, tcp:PORT, or cmd:COMMAND'),
+      health: z.string().optional().describe('readiness check: http://127.0.0.1:$PORT/path, tcp:PORT, cmd:COMMAND, or notify: ready when a process of it sends READY=1 (sd_notify to $NOTIFY_SOCKET, or `berth beat --ready` in it) and, with a port, holds the port'),
+      watchdog: z.string().optional().describe('e.g. "30s": a process of it must send WATCHDOG=1 (sd_notify, or `berth beat` in it) at least this often, else it is hung: stopped and restarted by its restart policy. At least 100ms'),
       purpose: z.string().optional().describe('what it is for, shown to other agents in ps'),
       cwd: z.string().optional().describe('working directory (default: where the MCP server runs)'),
       env: z.record(z.string(), z.string()).optional().describe('extra environment variables'),
@@ -63,6 +64,7 @@ export function registerTools(tool: DefineTool): void {
         argv: a.command,
         ...(a.port !== undefined ? { port: a.port } : {}),
         ...(a.health !== undefined ? { health: a.health } : {}),
+        ...(a.watchdog !== undefined ? { watchdogMs: parseWatchdog(a.watchdog, 'watchdog') } : {}),
         ...(a.purpose !== undefined ? { purpose: a.purpose } : {}),
         ...(a.cwd !== undefined ? { cwd: a.cwd } : {}),
         env: Object.entries(a.env ?? {}).map(([k, v]) => `${k}=${v}`),

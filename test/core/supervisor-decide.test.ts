@@ -1,7 +1,7 @@
 // The supervisor's rules, driven through decide() with a fake clock: backoff growth and cap,
 // reset after a healthy period, max restarts, a hung service restarted after N failed checks,
-// a retry as soon as the obstacle is gone, adoption after the daemon died, and rare HTTP
-// probes once healthy. No process, socket or timer: the whole file runs in milliseconds.
+// a retry as soon as the obstacle is gone, adoption after the daemon died, rare HTTP
+// probes once healthy, and heartbeats (the watchdog, STOPPING=1, health: notify). No process, socket or timer: the whole file runs in milliseconds.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BACKOFF_MAX_MS, BACKOFF_RESET_AFTER_MS } from '../../src/core/supervisor/backoff.ts';
@@ -16,6 +16,7 @@ import {
   type SupervisorEvent,
   UNHEALTHY_CHECKS_BEFORE_RESTART,
 } from '../../src/core/supervisor/decide.ts';
+import type { NotifyMessage } from '../../src/core/supervisor/notify.ts';
 import type { ServiceRecord } from '../../src/core/supervisor/store.ts';
 import { testSpec } from '../helpers/spec.ts';
 
@@ -197,4 +198,99 @@ test('requests: stop of a live instance goes through stopping; late checks and r
   assert.deepEqual([late.supervision.record.state, late.effects], ['stopped', []]);
   // a retry that fires after a stop is ignored
   assert.deepEqual(decide(done.supervision, { kind: 'retry-due' }, T0).effects, []);
+});
+
+// ---- heartbeats (sd_notify, berth beat; decision 0024) -----------------------------------------
+
+const beat = (patch: Partial<NotifyMessage> = {}): SupervisorEvent => ({ kind: 'notified', message: { ready: false, watchdog: false, stopping: false, status: null, mainPid: null, ...patch } });
+const watchdogSpec = testSpec({ watchdogMs: 1_000 });
+const watchdogTimer = (effects: Effect[]): Effect | undefined => effects.find((e) => (e.kind === 'schedule' || e.kind === 'cancel') && e.timer === 'watchdog');
+
+test('watchdog: armed at the start, re-armed by each WATCHDOG=1; none in time: hung, stopped, then restarted by policy', () => {
+  const d = drive(supervise(record({ spec: watchdogSpec, state: 'stopped', identity: null })));
+  const started = d.step({ kind: 'spawned', spec: watchdogSpec, env: {}, owner: null, port: 20001, identity, marker: 'm0', restarts: 0 });
+  assert.deepEqual(watchdogTimer(started.effects), { kind: 'schedule', timer: 'watchdog', afterMs: 1_000 }, 'a service that never beats is hung too');
+  d.step({ kind: 'checked', depth: 'ownership', ok: true, listener: 4242 }, 100);
+  // each beat pushes the deadline a full interval on; a message without WATCHDOG=1 does not
+  assert.deepEqual(watchdogTimer(d.step(beat({ watchdog: true }), 800).effects), { kind: 'schedule', timer: 'watchdog', afterMs: 1_000 });
+  assert.equal(watchdogTimer(d.step(beat({ status: 'busy' }), 100).effects), undefined);
+  assert.equal(d.s.notify.status, 'busy');
+  // no beat within the interval: the timer fires
+  const due = d.step({ kind: 'watchdog-due' }, 1_000);
+  assert.deepEqual(due.effects.find((e) => e.kind === 'stop-tree'), { kind: 'stop-tree', purpose: 'hung', graceMs: 2_000, reason: 'no WATCHDOG=1 within 1000 ms' });
+  assert.ok(due.effects.some((e) => e.kind === 'record' && e.event.verb === 'watchdog' && e.event.outcome === 'failed'));
+  assert.ok(due.effects.some((e) => e.kind === 'cancel' && e.timer === 'check'), 'no health check races the stop');
+  d.step({ kind: 'tree-stopped', purpose: 'hung', reason: 'no WATCHDOG=1 within 1000 ms', outcome: { pids: [4242], killed: false, spared: [] } });
+  const exit = d.step({ kind: 'exited', code: null, signal: 'SIGTERM', blocker: null, jitter: 0.5 });
+  assert.equal(d.s.record.state, 'backoff', 'restart: always');
+  assert.ok(exit.effects.some((e) => e.kind === 'cancel' && e.timer === 'watchdog'));
+  // with restart: never, the hung service's exit leaves it exited
+  const n = drive(supervise(record({ spec: testSpec({ watchdogMs: 1_000, restart: 'never' }) })));
+  assert.ok(n.step({ kind: 'watchdog-due' }, 1_000).effects.some((e) => e.kind === 'stop-tree'));
+  n.step({ kind: 'exited', code: null, signal: 'SIGTERM', blocker: null, jitter: 0.5 });
+  assert.equal(n.s.record.state, 'exited');
+});
+
+test('watchdog: STOPPING=1 disarms it (on its way out, not hung); no watchdog declared: beats and due timers change nothing', () => {
+  const d = drive(supervise(record({ spec: watchdogSpec })));
+  const stopping = d.step(beat({ stopping: true }));
+  assert.deepEqual(watchdogTimer(stopping.effects), { kind: 'cancel', timer: 'watchdog' });
+  assert.equal(d.s.notify.stopping, true);
+  // a late beat does not re-arm it, a late timer does not stop it
+  assert.equal(watchdogTimer(d.step(beat({ watchdog: true }), 10).effects), undefined);
+  assert.deepEqual(d.step({ kind: 'watchdog-due' }, 1_000).effects, []);
+  // a service without --watchdog
+  const plain = drive(supervise(record()));
+  assert.equal(watchdogTimer(plain.step(beat({ watchdog: true })).effects), undefined);
+  assert.deepEqual(plain.step({ kind: 'watchdog-due' }, 5_000).effects, []);
+  // a stopped service ignores notifications altogether
+  const stopped = drive(supervise(record({ spec: watchdogSpec, state: 'stopped' })));
+  assert.deepEqual(stopped.step(beat({ ready: true, watchdog: true, status: 'x' })).effects, []);
+  assert.equal(stopped.s.notify.status, null);
+});
+
+test('health: notify: ready only after READY=1, and with a port only while a process of it holds the port', () => {
+  const notifySpec = testSpec({ health: 'notify' });
+  const d = drive(supervise(record({ spec: notifySpec, state: 'starting', healthySince: null })));
+  // the port is held, but nothing said READY=1 yet: still starting
+  d.step({ kind: 'checked', depth: 'ownership', ok: true, listener: 4242 }, 100);
+  assert.equal(d.s.record.state, 'starting');
+  // READY=1 asks for a check at once (ownership only: no probe beyond the listener)
+  const ready = d.step(beat({ ready: true }), 10);
+  assert.deepEqual(schedules(ready.effects), [{ kind: 'schedule', timer: 'check', afterMs: 0, depth: 'ownership' }]);
+  // said ready, but its port is not held by it: not ready
+  d.step({ kind: 'checked', depth: 'ownership', ok: false, listener: null });
+  assert.equal(d.s.record.state, 'starting');
+  d.step({ kind: 'checked', depth: 'ownership', ok: true, listener: 4242 });
+  assert.equal(d.s.record.state, 'healthy');
+  // without a port, READY=1 alone is ready
+  const worker = testSpec({ health: 'notify', port: { kind: 'none' } });
+  const w = drive(supervise(record({ spec: worker, port: null, state: 'starting', healthySince: null })));
+  w.step({ kind: 'checked', depth: 'settle', ok: true, listener: null }, 1_000);
+  assert.equal(w.s.record.state, 'starting', 'up past the settle time, but it has not said READY=1');
+  const said = w.step(beat({ ready: true }));
+  assert.deepEqual(schedules(said.effects), [{ kind: 'schedule', timer: 'check', afterMs: 0, depth: 'settle' }]);
+  w.step({ kind: 'checked', depth: 'settle', ok: true, listener: null });
+  assert.equal(w.s.record.state, 'healthy');
+  // READY=1 to a service not declared health: notify schedules nothing
+  const other = drive(supervise(record({ state: 'starting', healthySince: null })));
+  assert.deepEqual(schedules(other.step(beat({ ready: true })).effects), []);
+});
+
+test('adopted by a new daemon: a ready health: notify service stays ready without a second READY=1; the watchdog is armed afresh', () => {
+  const spec2 = testSpec({ health: 'notify', watchdogMs: 1_000 });
+  const d = drive(supervise(record({ spec: spec2 })));
+  const adopted = d.step({ kind: 'adopted', alive: true, blocker: null, jitter: 0.5 });
+  assert.deepEqual(watchdogTimer(adopted.effects), { kind: 'schedule', timer: 'watchdog', afterMs: 1_000 });
+  // it holds its port and says nothing: it stays healthy, check after check
+  for (let i = 0; i < UNHEALTHY_CHECKS_BEFORE_RESTART + 1; i++) {
+    const out = d.step({ kind: 'checked', depth: 'ownership', ok: true, listener: 4242 }, HEALTH_INTERVAL_MS);
+    assert.equal(out.effects.some((e) => e.kind === 'stop-tree'), false);
+  }
+  assert.equal(d.s.record.state, 'healthy');
+  // one still starting when the old daemon died must still say READY=1
+  const s = drive(supervise(record({ spec: spec2, state: 'starting', healthySince: null })));
+  s.step({ kind: 'adopted', alive: true, blocker: null, jitter: 0.5 });
+  s.step({ kind: 'checked', depth: 'ownership', ok: true, listener: 4242 }, 100);
+  assert.equal(s.s.record.state, 'starting');
 });

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
-import { berth } from '../helpers/cli.ts';
+import { berth, ok } from '../helpers/cli.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
 import { freePort } from '../helpers/ports.ts';
 import { hasCommand } from '../helpers/procs.ts';
@@ -103,4 +103,57 @@ test('export launchd: plists with KeepAlive SuccessfulExit=false, ThrottleInterv
   assert.deepEqual(worker.ProgramArguments, ['sh', '-c', 'echo "a b" && sleep 100']);
   assert.equal(worker.EnvironmentVariables.MODE, 'x y');
   assert.equal(worker.WorkingDirectory, dir);
+});
+
+test('export: health: notify and watchdog: become Type=notify and WatchdogSec= for systemd; launchd says it has neither', async (t) => {
+  const { env } = tempHome(t);
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 'berth.yaml'),
+    `services:
+  ready:
+    run: python3 worker.py
+    health: notify
+    watchdog: 30s
+  beats:
+    run: python3 beats.py
+    watchdog: 1500ms
+  plain:
+    run: sleep 100
+`,
+  );
+  const p = basename(dir);
+  const out = join(dir, 'units');
+  ok(await berth(['export', 'systemd', '--out', out], { env, cwd: dir }));
+  const unit = (name: string): string => readFileSync(join(out, `berth-${p}-${name}.service`), 'utf8');
+  const ready = unit('ready');
+  assert.match(ready, /^Type=notify$/m, 'READY=1 is what makes it started');
+  assert.match(ready, /^NotifyAccess=all$/m, 'any process of its tree may speak for it, as under berth');
+  assert.match(ready, /^WatchdogSec=30s$/m);
+  const beats = unit('beats');
+  assert.match(beats, /^Type=simple$/m, 'a watchdog alone does not wait for READY=1');
+  assert.match(beats, /^WatchdogSec=1500ms$/m);
+  assert.match(beats, /^NotifyAccess=all$/m);
+  const plain = unit('plain');
+  assert.match(plain, /^Type=simple$/m);
+  assert.doesNotMatch(plain, /WatchdogSec|NotifyAccess/);
+  if (hasCommand('systemd-analyze')) {
+    for (const name of ['ready', 'beats']) {
+      const v = spawnSync('systemd-analyze', ['verify', join(out, `berth-${p}-${name}.service`)], { encoding: 'utf8', cwd: out });
+      assert.equal(v.status, 0, `${name}: ${v.stderr}`);
+      assert.equal(v.stderr.trim(), '', `${name} has warnings:\n${v.stderr}`);
+    }
+  } else t.diagnostic('systemd-analyze not installed: verify skipped');
+
+  const plists = join(dir, 'plists');
+  ok(await berth(['export', 'launchd', '--out', plists], { env, cwd: dir }));
+  const plist = (name: string): string => readFileSync(join(plists, `com.berth.${p}.${name}.plist`), 'utf8');
+  assert.match(plist('ready'), /<!-- launchd has no equivalent of health: notify \(READY=1\) or watchdog \(WATCHDOG=1\): not kept here/);
+  assert.match(plist('beats'), /<!-- launchd has no equivalent of watchdog \(WATCHDOG=1\)/);
+  assert.doesNotMatch(plist('plain'), /<!--/);
+  if (hasCommand('python3')) {
+    // still a valid property list
+    const parsed = execFileSync('python3', ['-c', 'import plistlib,sys; print(plistlib.load(open(sys.argv[1],"rb"))["Label"])', join(plists, `com.berth.${p}.ready.plist`)], { encoding: 'utf8' });
+    assert.equal(parsed.trim(), `com.berth.${p}.ready`);
+  }
 });

@@ -8,6 +8,7 @@ import { CONTRACT } from '../../src/app/contract.ts';
 import { CLI } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { pidsWithArgv } from '../helpers/proc-table.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const SERVICE = fileURLToPath(new URL('../fixtures/service.mjs', import.meta.url));
 const node = process.execPath;
@@ -81,4 +82,27 @@ test('MCP: two clients running the same name at once get one process', async (t)
   assert.deepEqual([ra!.structuredContent.outcome, rb!.structuredContent.outcome].sort(), ['already_running', 'started']);
   assert.equal(ra!.structuredContent.service.pid, rb!.structuredContent.service.pid);
   assert.equal(pidsWithArgv([node, SERVICE, '--http', '--once']).length, 1);
+});
+
+test('MCP run: watchdog as a duration string, like --watchdog; a service that never beats is stopped as hung', async (t) => {
+  const { env } = daemonHome(t);
+  const client = await connect(t, env);
+  const run = (await client.listTools()).tools.find((x) => x.name === 'run')!;
+  const props = run.inputSchema.properties as Record<string, { description?: string }>;
+  assert.match(props['health']!.description!, /notify: ready when a process of it sends READY=1/);
+  assert.match(props['watchdog']!.description!, /WATCHDOG=1/);
+  const bad = (await client.callTool({ name: 'run', arguments: { name: 'hb', command: ['sleep', '60'], watchdog: '50ms' } })) as Result;
+  assert.equal(bad.isError, true);
+  assert.equal(bad._meta!['berth/error'].code, 'invalid_watchdog');
+  const started = (await client.callTool({ name: 'run', arguments: { name: 'hb', command: ['sleep', '60'], watchdog: '1s', restart: 'never' } })) as Result;
+  assert.ok(!started.isError, JSON.stringify(started));
+  const pid = started.structuredContent.service.pid;
+  // it never sends WATCHDOG=1: hung after 1 s, stopped, and (restart: never) left exited
+  await waitFor(async () => {
+    const svc = ((await client.callTool({ name: 'ps', arguments: { all: true } })) as Result).structuredContent.services.find((s: { name: string }) => s.name === 'hb');
+    return svc?.state === 'exited';
+  }, { timeoutMs: 15_000, intervalMs: 100, what: 'hb exited after its watchdog' });
+  const events = ((await client.callTool({ name: 'events', arguments: {} })) as Result).structuredContent;
+  const list = (Array.isArray(events) ? events : events.events) as Array<{ verb: string; details: Record<string, unknown> }>;
+  assert.ok(list.some((e) => e.verb === 'watchdog' && e.details['pid'] === pid && e.details['watchdogMs'] === 1000), JSON.stringify(list.map((e) => e.verb)));
 });

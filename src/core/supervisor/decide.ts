@@ -252,14 +252,19 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
       return onExit(s, event, now);
     case 'adopted': {
       if (live && event.alive) {
+        // What it said through NOTIFY_SOCKET died with the old daemon: an instance that was
+        // ready stays ready (a health: notify service sends READY=1 once), and the watchdog is
+        // armed afresh (its beats went nowhere while no daemon listened).
+        const ms = watchdogMs(r.spec);
         return {
-          supervision: s,
+          supervision: { ...s, notify: { ...s.notify, ready: s.notify.ready || r.state !== 'starting' } },
           effects: [
             event.adoption
               ? { kind: 'record', as: 'requester', event: { verb: 'adopt', subject: r.spec.name, outcome: 'ok', details: { pid: r.identity?.pid ?? null, ...event.adoption } } }
               : { kind: 'record', as: 'owner', event: { verb: 'adopt', subject: r.spec.name, outcome: 'ok', details: { pid: r.identity?.pid ?? null } } },
             { kind: 'watch-liveness' },
             { kind: 'schedule', timer: 'check', afterMs: 0, depth: checkDepth(r.spec, r.port) },
+            ...(ms !== null ? [{ kind: 'schedule', timer: 'watchdog', afterMs: ms } as const] : []),
           ],
         };
       }

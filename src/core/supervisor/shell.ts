@@ -51,6 +51,8 @@ export interface ShellOptions {
   self: Caller;
   /** the daemon's NOTIFY_SOCKET address, when it has one */
   notifySocket?: string;
+  /** drains the NOTIFY_SOCKET now (its timer may be in the idle back-off), before a watchdog verdict */
+  flushNotify?: () => void;
 }
 
 export class SupervisorShell {
@@ -59,6 +61,7 @@ export class SupervisorShell {
   private readonly deps: SupervisorDeps;
   private readonly self: Caller;
   private readonly notifySocket: string | undefined;
+  private readonly flushNotify: (() => void) | undefined;
   private readonly runtimes = new Map<string, Runtime>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly changes = new EventEmitter<{ change: [SupervisorChange] }>();
@@ -72,6 +75,7 @@ export class SupervisorShell {
     this.deps = opts.deps;
     this.self = opts.self;
     this.notifySocket = opts.notifySocket;
+    this.flushNotify = opts.flushNotify;
     // every stream and waiter listens; none is a leak
     this.changes.setMaxListeners(0);
   }
@@ -155,24 +159,44 @@ export class SupervisorShell {
    * A sender in no tree is ignored and counted: it can neither make a service ready nor keep
    * a hung one alive. Returns the service's name, or null.
    */
-  async notify(pid: number, text: string, only?: string): Promise<string | null> {
+  notify(pid: number, text: string, only?: string): Promise<string | null> {
+    return this.deliver(this.treeOwners(only)(pid), pid, text);
+  }
+
+  /** A drain's datagrams: one process-table read and one tree walk per service for the whole batch. */
+  notifyBatch(batch: { pid: number; text: string }[]): Promise<(string | null)[]> {
+    const ownerOf = this.treeOwners();
+    return Promise.all(batch.map(({ pid, text }) => this.deliver(ownerOf(pid), pid, text)));
+  }
+
+  /** Which live service's instance tree (deep) holds a pid, from one read of the process table. */
+  private treeOwners(only?: string): (pid: number) => string | undefined {
     const table = readProcessTable();
-    const name = [...this.runtimes.keys()].find((candidate) => {
-      if (only !== undefined && candidate !== only) return false;
-      const record = this.deps.store.load(candidate);
-      const tree = record && isLive(record.state) ? instanceOf(record) : null;
-      return tree !== null && instanceTree(tree, table, { deep: true }).some((id) => id.pid === pid);
-    });
+    const trees = new Map<string, Set<number>>();
+    const treeOf = (name: string): Set<number> => {
+      let pids = trees.get(name);
+      if (pids === undefined) {
+        const record = this.deps.store.load(name);
+        const tree = record && isLive(record.state) ? instanceOf(record) : null;
+        pids = new Set(tree === null ? [] : instanceTree(tree, table, { deep: true }).map((id) => id.pid));
+        trees.set(name, pids);
+      }
+      return pids;
+    };
+    return (pid) => [...this.runtimes.keys()].find((name) => (only === undefined || name === only) && treeOf(name).has(pid));
+  }
+
+  /** Not async: the step is queued at once, so a watchdog check queued after a flush sees it. */
+  private deliver(name: string | undefined, pid: number, text: string): Promise<string | null> {
     if (name === undefined) {
       this.ignoredNotifications++;
       if (this.ignoredNotifications <= 20 || this.ignoredNotifications % 1000 === 0) {
         process.stderr.write(`berthd: ignored a notification from pid ${pid}: it is in no service's instance tree (${this.ignoredNotifications} so far)\n`);
       }
-      return null;
+      return Promise.resolve(null);
     }
     const message = parseNotify(text);
-    await this.serial(name, () => this.step(name, { kind: 'notified', message }));
-    return name;
+    return this.serial(name, () => this.step(name, { kind: 'notified', message })).then(() => name);
   }
 
   // ---- the loop: event -> decide -> effects --------------------------------------------------
@@ -247,8 +271,11 @@ export class SupervisorShell {
       if (this.closed || rt.instance !== instance) return;
       if (timer === 'check') void this.runCheck(name, instance, depth);
       else if (timer === 'retry') void this.serial(name, () => this.step(name, { kind: 'retry-due' })).catch(() => {});
-      else if (timer === 'watchdog') void this.serial(name, () => this.step(name, { kind: 'watchdog-due' })).catch(() => {});
-      else void this.serial(name, () => this.pollObstacle(name)).catch(() => {});
+      else if (timer === 'watchdog') {
+        // the socket may be in its idle back-off: what is waiting in it counts before "hung"
+        this.flushNotify?.();
+        void this.serial(name, () => this.step(name, { kind: 'watchdog-due' })).catch(() => {});
+      } else void this.serial(name, () => this.pollObstacle(name)).catch(() => {});
     };
     rt.timers.set(timer, this.deps.clock.setTimeout(fire, afterMs));
   }

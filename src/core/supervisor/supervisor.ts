@@ -44,6 +44,8 @@ export interface SupervisorOptions extends Partial<Omit<SupervisorDeps, 'clock'>
   version: string;
   /** the daemon's NOTIFY_SOCKET address (src/daemon/notify-socket.ts), when it could open one */
   notifySocket?: string;
+  /** drains that socket at once (notify-socket.ts flush) */
+  flushNotify?: () => void;
   range?: PortRange;
   logMaxBytes?: number;
   clock?: SupervisorClock;
@@ -81,7 +83,7 @@ export class Supervisor implements SupervisorApi {
     this.processes = deps.processes;
     this.startedAt = this.clock.now();
     this.self = { actor: `berthd (pid ${process.pid})`, owner: detectOwner() };
-    this.shell = new SupervisorShell({ home: this.home, registry: this.registry, deps, self: this.self, ...(opts.notifySocket !== undefined ? { notifySocket: opts.notifySocket } : {}) });
+    this.shell = new SupervisorShell({ home: this.home, registry: this.registry, deps, self: this.self, ...(opts.notifySocket !== undefined ? { notifySocket: opts.notifySocket } : {}), ...(opts.flushNotify !== undefined ? { flushNotify: opts.flushNotify } : {}) });
     this.ownerWatch = new OwnerWatch({
       clock: this.clock,
       store: this.store,
@@ -307,11 +309,12 @@ export class Supervisor implements SupervisorApi {
   }
 
   /**
-   * A notification from the NOTIFY_SOCKET: pid is the sender's, from its kernel credentials.
-   * Returns the service it was for, or null (ignored: no service's tree holds the sender).
+   * One drain of the NOTIFY_SOCKET: each pid is the sender's, from its kernel credentials; the
+   * process table is read once for the whole batch. Returns the service each was for, or null
+   * (ignored: no service's tree holds the sender).
    */
-  notify(pid: number, text: string): Promise<string | null> {
-    return this.shell.notify(pid, text);
+  notifyBatch(batch: { pid: number; text: string }[]): Promise<(string | null)[]> {
+    return this.shell.notifyBatch(batch);
   }
 
   /**
