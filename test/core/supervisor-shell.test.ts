@@ -348,6 +348,22 @@ test('the owner watch stops a session-scoped service within a tick of its sessio
   assert.equal(world.children.filter((c) => c.alive).length, 1, 'not restarted after the reap');
 });
 
+test('a reap that cannot succeed (a record of another user) is retried after a growing pause, not every tick', async (t) => {
+  const { sup, clock, world, registry } = setup(t);
+  await sup.adoptAll();
+  world.adopted.add(9003);
+  // a record a same-user client wrote with another user's name: the ownership rule never lets the daemon stop it
+  const stranger = { ...agentOwner(9003), user: 'someone-else' };
+  await sup.run({ actor: 'test', owner: stranger, spec: { ...baseSpec, name: 'p/forged', ephemeral: true }, env: {}, wait: false, timeoutMs: 1_000 });
+  world.adopted.delete(9003);
+  await clock.advance(60_000);
+  const failed = listEvents(registry, { limit: 1000 }).filter((e) => e.verb === 'reap' && e.outcome === 'failed');
+  // ticks every second for 60 s; retries after 2, 4, 8, 16 and 32 s: at most 6 attempts
+  assert.ok(failed.length >= 2 && failed.length <= 6, `${failed.length} failed reaps recorded in 60 s`);
+  assert.deepEqual(failed.map((e) => e.details?.failures).slice(0, 2), [1, 2]);
+  assert.equal(loadService(registry, 'p/forged')!.state, 'running', 'never stopped');
+});
+
 test('a daemon that was down when the session ended reaps at its start, after adopting', async (t) => {
   const { sup, world, registry } = setup(t);
   const record = { ...adoptedRecord('running', 779), owner: agentOwner(9002) };

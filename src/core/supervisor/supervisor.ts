@@ -37,6 +37,9 @@ export type { SupervisorClock } from './deps.ts';
 const LOG_CHECK_MS = 200;
 // a reaped service's tree gets this long after TERM before KILL (as a daemon finishing a stop)
 const REAP_GRACE_MS = 5_000;
+// a reap that failed is tried again after 2 s, then 4, 8 … up to 5 min
+const REAP_RETRY_FIRST_MS = 2_000;
+const REAP_RETRY_MAX_MS = 300_000;
 
 export interface SupervisorOptions extends Partial<Omit<SupervisorDeps, 'clock'>> {
   home: string;
@@ -70,6 +73,8 @@ export class Supervisor implements SupervisorApi {
   private readonly unwatch: () => void;
   /** services whose reap is queued or running: a later tick does not queue it again */
   private readonly reaping = new Set<string>();
+  /** services whose reap failed: when it may be tried again, and how often it failed */
+  private readonly reapRetryAt = new Map<string, { at: number; failures: number }>();
 
   constructor(opts: SupervisorOptions) {
     this.home = opts.home;
@@ -139,7 +144,7 @@ export class Supervisor implements SupervisorApi {
     const gone = (owner: { process?: ServiceRecord['identity'] }): boolean => owner.process !== undefined && owner.process !== null && !this.processes.isAlive(owner.process);
     await Promise.all(
       records
-        .filter((r) => !this.reaping.has(r.spec.name))
+        .filter((r) => !this.reaping.has(r.spec.name) && (this.reapRetryAt.get(r.spec.name)?.at ?? 0) <= this.clock.now())
         .map(async (r) => {
           const name = r.spec.name;
           this.reaping.add(name);
@@ -154,9 +159,14 @@ export class Supervisor implements SupervisorApi {
               await this.shell.stopInstance(record, who, REAP_GRACE_MS, reapReason(owner));
               this.shell.event(who, { verb: 'reap', subject: name, outcome: 'ok', details: { session: owner.session, agent: owner.agent ?? null, pid: record.identity?.pid ?? null } });
             });
+            this.reapRetryAt.delete(name);
           } catch (err) {
-            // on the record; the next tick tries again while it stays reapable
-            this.shell.event(this.self, { verb: 'reap', subject: name, outcome: 'failed', details: { error: err instanceof Error ? err.message : String(err) } });
+            // on the record; tried again while it stays reapable, after a growing pause, so that a
+            // reap that cannot succeed (a record of another user) does not fill the log every tick
+            const failures = (this.reapRetryAt.get(name)?.failures ?? 0) + 1;
+            const retryInMs = Math.min(REAP_RETRY_MAX_MS, REAP_RETRY_FIRST_MS * 2 ** (failures - 1));
+            this.reapRetryAt.set(name, { at: this.clock.now() + retryInMs, failures });
+            this.shell.event(this.self, { verb: 'reap', subject: name, outcome: 'failed', details: { error: err instanceof Error ? err.message : String(err), failures, retryInMs } });
           } finally {
             this.reaping.delete(name);
           }
