@@ -15,6 +15,13 @@ export const owner = z.strictObject({
   process: identity.optional(),
   user: z.string(),
 });
+export const gitInfo = nullable(
+  z.strictObject({
+    worktree: z.string().describe('the top of the git worktree its cwd is in (where .git is)'),
+    branch: nullable(z.string()).describe('the checked-out branch; the short commit id when detached; null when HEAD is unreadable'),
+    detached: z.boolean().describe('HEAD names a commit, not a branch'),
+  }),
+).describe('the git worktree and branch of its cwd, read from .git and HEAD (git is not run); null outside a worktree');
 export const processInfo = z.strictObject({
   pid: z.number().int(),
   ppid: z.number().int(),
@@ -27,6 +34,7 @@ export const processInfo = z.strictObject({
   startedAt: iso,
   identity,
   unit: nullable(z.strictObject({ name: z.string(), manager: z.enum(['system', 'user']) })).describe('the systemd service it runs in (from its cgroup); null for none, a scope, or no systemd'),
+  git: gitInfo,
 });
 export const listener = z.strictObject({
   protocol: z.enum(['tcp', 'udp']),
@@ -157,7 +165,7 @@ export const orphan = z.strictObject({
   user: z.string(),
   command: z.string(),
   cwd: nullable(z.string()),
-  worktree: nullable(z.strictObject({ top: z.string(), branch: nullable(z.string()) })),
+  git: gitInfo,
   startedAt: iso,
   ageMs: z.number(),
   rssBytes: nullable(z.number()),

@@ -4,13 +4,14 @@
 // stops the agent-abandoned ones on command. The process table is read once and every fact is
 // taken from that snapshot, so one listing is one consistent view.
 import { type Identity, isAlive } from './identity.ts';
+import type { GitInfo } from './inspect/git.ts';
 import { findAllFileLocks } from './inspect/holders.ts';
 import { findListeners } from './inspect/listeners.ts';
 import { describeProcess, type ProcessInfo } from './inspect/process.ts';
 import { readProcessTable, type ProcessTable } from './inspect/tree.ts';
 import { AGENT_ENV_MARKERS, agentNameOf, isSessionLeader, parseOwner } from './owner.ts';
 import { suggestName } from './orphans-name.ts';
-import { findWorktree, readEnviron, readRssBytes, type Worktree } from './orphans-proc.ts';
+import { readEnviron, readRssBytes } from './orphans-proc.ts';
 import { ADOPTER_NAMES, judgeOrphan, type OrphanFacts, type OrphanKind, provenOtherSession } from './orphans-rule.ts';
 import { berthProcessCheck } from './protect.ts';
 import type { Registry } from './registry/registry.ts';
@@ -35,8 +36,8 @@ export interface Orphan {
   /** its command line on one line (line breaks escaped: it is another program's text) */
   command: string;
   cwd: string | null;
-  /** the git worktree its cwd is in, read from .git and HEAD */
-  worktree: Worktree | null;
+  /** the git worktree its cwd is in and its branch, as every process description has it (inspect/git.ts) */
+  git: GitInfo | null;
   startedAt: string;
   ageMs: number;
   /** resident memory; null when unreadable */
@@ -123,7 +124,6 @@ export function surveyOrphans(scope: OrphanScope, ask: readonly number[] = []): 
       spare(p.pid, liveSessionOf(facts));
       continue;
     }
-    const worktree = findWorktree(p.cwd);
     const target = h.ports[0] !== undefined ? String(h.ports[0].port) : h.files[0]!;
     const collectable = verdict.collectable && p.uid === me;
     out.push({
@@ -133,7 +133,7 @@ export function surveyOrphans(scope: OrphanScope, ask: readonly number[] = []): 
       user: p.user,
       command: oneLine(p.command),
       cwd: p.cwd === null ? null : oneLine(p.cwd),
-      worktree: worktree && { top: oneLine(worktree.top), branch: worktree.branch === null ? null : oneLine(worktree.branch) },
+      git: p.git && { ...p.git, worktree: oneLine(p.git.worktree) },
       startedAt: p.startedAt,
       ageMs: Math.max(0, now - Date.parse(p.startedAt)),
       rssBytes: readRssBytes(p.pid),

@@ -6,7 +6,8 @@
 // the rest of project.ts must not (spec.ts imports project.ts; load.ts imports spec.ts).
 import { basename, dirname } from 'node:path';
 import { findConfig, loadProject } from './config/load.ts';
-import { gitTopOf, projectNameOf } from './project.ts';
+import { gitTopOf } from './inspect/git.ts';
+import { projectNameOf } from './project.ts';
 
 export function projectDirOf(cwd: string): { dir: string; wanted: string } | undefined {
   const file = findConfig(cwd);

@@ -6,8 +6,8 @@
 // names agree get two projects (the second with a stable suffix from its real path), and the
 // same directory always gets the same one. See docs/decisions/0016-projects.md.
 import { createHash } from 'node:crypto';
-import { existsSync, realpathSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { EXIT, UsageError, BerthError } from './errors.ts';
 import type { Registry } from './registry/registry.ts';
 import { parseName } from './validate.ts';
@@ -36,17 +36,6 @@ export function parseFullName(text: string): string {
 export function projectNameOf(dir: string): string {
   const base = basename(dir).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
   return base === '' || /^\.+$/.test(base) ? 'root' : base;
-}
-
-/** The top of the git worktree around dir (the directory holding `.git`, a directory or a worktree's file), read without spawning git. */
-export function gitTopOf(dir: string): string | undefined {
-  let current = resolve(dir);
-  for (;;) {
-    if (existsSync(resolve(current, '.git'))) return current;
-    const parent = dirname(current);
-    if (parent === current) return undefined;
-    current = parent;
-  }
 }
 
 function realDir(dir: string): string {

@@ -26,7 +26,7 @@ interface OrphanDoc {
   kind: string;
   ports: Array<{ port: number }>;
   cwd: string | null;
-  worktree: { top: string; branch: string | null } | null;
+  git: { worktree: string; branch: string | null; detached: boolean } | null;
   ageMs: number;
   rssBytes: number | null;
   collectable: boolean;
@@ -80,7 +80,7 @@ test('a server an agent left behind is listed, shown by a dry run, then stopped 
   assert.ok(listed.collectable);
   assert.deepEqual(listed.ports.map((p) => p.port), [server.port]);
   assert.equal(listed.cwd, cwd);
-  assert.deepEqual(listed.worktree, { top, branch: 'feature-x' });
+  assert.deepEqual(listed.git, { worktree: top, branch: 'feature-x', detached: false });
   assert.ok(listed.ageMs >= 0 && listed.ageMs < 120_000, `age ${listed.ageMs} ms`);
   assert.ok(listed.rssBytes !== null && listed.rssBytes > 0);
   // scoped to this one process and its start time (trial #3, adversarial #7); named after the command (trial #17)

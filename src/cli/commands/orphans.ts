@@ -3,6 +3,7 @@
 import type { Context } from '../context.ts';
 import type { Orphan } from '../../core/orphans.ts';
 import { listOrphans } from '../../app/orphans.ts';
+import { branchOf } from '../format/git.ts';
 import { table } from '../format/table.ts';
 import { span } from '../format/time.ts';
 
@@ -38,5 +39,6 @@ function held(o: Orphan): string {
 
 function where(o: Orphan): string {
   const cwd = o.cwd ?? '?';
-  return o.worktree?.branch ? `${cwd} [${o.worktree.branch}]` : cwd;
+  const branch = branchOf(o.git);
+  return branch ? `${cwd} [${branch}]` : cwd;
 }

@@ -1,6 +1,7 @@
 // berth ports
 import type { Context } from '../context.ts';
 import { listPorts } from '../../app/inspect.ts';
+import { branchOf } from '../format/git.ts';
 import { table } from '../format/table.ts';
 import { until } from '../format/time.ts';
 import { unitOf } from '../format/unit.ts';
@@ -36,13 +37,15 @@ export function run(ctx: Context): number {
       l.processes.map((p) => p.pid).join(',') || '?',
       claim ? `${claim.kind} ${claim.name}${claim.status === 'conflict' ? ' CONFLICT' : ''}` : '-',
       (l.processes[0] && unitOf(l.processes[0])) ?? '-',
+      (l.processes[0] && branchOf(l.processes[0].git)) ?? '-',
       l.processes[0]?.command ?? `(socket of ${l.user})`,
     ];
   });
-  // the UNIT column only where some listener runs in a systemd service: without systemd it is all dashes
-  const withUnits = rows.some((r) => r[5] !== '-');
-  const headers = ['PORT', 'PROTO', 'ADDRESS', 'PID', 'BERTH', 'UNIT', 'COMMAND'];
-  const shown = (r: string[]): string[] => (withUnits ? r : r.filter((_, i) => i !== 5));
+  // the UNIT and BRANCH columns only where some listener runs in a systemd service or a git
+  // worktree: without systemd, or on a host with no checkouts, they are all dashes
+  const optional = [5, 6].filter((i) => rows.some((r) => r[i] !== '-'));
+  const headers = ['PORT', 'PROTO', 'ADDRESS', 'PID', 'BERTH', 'UNIT', 'BRANCH', 'COMMAND'];
+  const shown = (r: string[]): string[] => r.filter((_, i) => (i !== 5 && i !== 6) || optional.includes(i));
   if (rows.length > 0) for (const line of table(shown(headers), rows.map(shown))) ctx.out.line(`  ${line}`);
   if (unreadable > 0) ctx.out.line(`(${unreadable} processes could not be inspected)`);
   return 0;

@@ -6,6 +6,7 @@ import type { KnownAs } from '../../core/known.ts';
 import type { Owner } from '../../core/owner.ts';
 import type { FileAnswer, PortAnswer } from '../../core/who.ts';
 import { who } from '../../app/inspect.ts';
+import { describeGit } from '../format/git.ts';
 import { table } from '../format/table.ts';
 import { ago, until } from '../format/time.ts';
 import { unitOf } from '../format/unit.ts';
@@ -29,11 +30,13 @@ function printKnown(ctx: Context, known: Record<number, KnownAs[]>): void {
   for (const [pid, list] of Object.entries(known)) ctx.out.line(`berth: pid ${pid} holds ${list.map((k) => `${k.kind} "${k.name}"${k.declared ? ' (declared under its locks:)' : ''}`).join(', ')}`);
 }
 
-/** One line per holder that runs in a systemd service: the unit to look at with systemctl. */
-function printUnits(ctx: Context, processes: ProcessInfo[]): void {
+/** One line per holder that runs in a systemd service (the unit to look at with systemctl), one per holder in a git worktree (which checkout it serves). */
+function printPlaces(ctx: Context, processes: ProcessInfo[]): void {
   for (const p of processes) {
     const unit = unitOf(p);
     if (unit) ctx.out.line(`  pid ${p.pid} runs in systemd unit ${unit}`);
+    const git = describeGit(p.git);
+    if (git) ctx.out.line(`  pid ${p.pid} is in ${git}`);
   }
 }
 
@@ -45,7 +48,7 @@ function whoPort(ctx: Context, answer: PortAnswer): number {
     ctx.out.line(`${l.protocol} ${addr}:${l.port}  (${l.protocol === 'tcp' ? 'listening' : 'bound'}, socket of ${l.user})`);
     if (l.processes.length === 0) ctx.out.line('  no process found (another user\'s, or in another namespace)');
     else for (const line of table(PROCESS_HEADERS, l.processes.map((p) => processRow(p, answer.owners)))) ctx.out.line(`  ${line}`);
-    printUnits(ctx, l.processes);
+    printPlaces(ctx, l.processes);
   }
   printKnown(ctx, answer.known);
   if (claim) {
@@ -96,7 +99,7 @@ function printFile(ctx: Context, report: FileReport, owners: Record<number, Owne
     h.process.command,
   ]);
   for (const line of table(['PID', 'USER', 'STARTED', 'SESSION', 'ROLE', 'OPEN', 'LOCK', 'COMMAND'], rows)) ctx.out.line(`  ${line}`);
-  printUnits(ctx, report.holders.map((h) => h.process));
+  printPlaces(ctx, report.holders.map((h) => h.process));
   const orphanLocks = [...report.locks, ...companionLocks].filter((l) => !report.holders.some((h) => h.locks.includes(l)));
   for (const l of orphanLocks) ctx.out.line(`  lock: ${l.companion ? `${l.companion}: ` : ''}${l.description}${l.pid > 0 ? ` (pid ${l.pid})` : ''}`);
 }
