@@ -20,3 +20,17 @@ await build({
 });
 chmodSync('dist/bundle/main.js', 0o755);
 chmodSync('dist/cli/main.js', 0o755);
+
+// The dashboard page (src/dashboard/ui): one script and one stylesheet for the browser, served by
+// berthd as /app.js and /app.css; the daemon writes the HTML shell (it carries the CSRF token).
+rmSync('dist/dashboard', { recursive: true, force: true });
+await build({
+  entryPoints: ['src/dashboard/ui/app.ts', 'src/dashboard/ui/app.css'],
+  outdir: 'dist/dashboard',
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  minify: true,
+  logLevel: 'warning',
+});
