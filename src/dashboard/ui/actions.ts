@@ -40,7 +40,7 @@ function confirmDialog(message: SafeHtml, okLabel: string): Promise<boolean> {
 export function showNotice(kind: 'ok' | 'error', content: SafeHtml): void {
   const notice = byId('notice');
   notice.className = `notice ${kind}`;
-  setHtml(notice, html`${content}<button class="close" data-act="dismiss" aria-label="dismiss">×</button>`);
+  setHtml(notice, html`${content}<button class="close" data-act="dismiss" aria-label="dismiss">&times;</button>`);
   notice.hidden = false;
 }
 

@@ -67,7 +67,7 @@ function renderHeader(): void {
   const services = snap.ps?.services ?? [];
   const up = services.filter((s) => !['stopped', 'exited', 'failed'].includes(s.state)).length;
   const conflicts = snap.ports?.conflicts;
-  setHtml(byId('counts'), html`${up}/${services.length} services up${conflicts !== undefined ? html` · <span class="${conflicts > 0 ? 'bad' : ''}">${conflicts} port conflicts</span>` : ''}`);
+  setHtml(byId('counts'), html`${up}/${services.length} services up${conflicts !== undefined ? html` &middot; <span class="${conflicts > 0 ? 'bad' : ''}">${conflicts} port conflicts</span>` : ''}`);
 }
 
 function renderProblems(doc: DoctorDoc | undefined): void {

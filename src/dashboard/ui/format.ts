@@ -31,5 +31,5 @@ export function bytes(n: number | null | undefined): string {
 
 export function ownerLabel(owner: Owner | null | undefined): string {
   if (!owner) return '';
-  return owner.agent ? `${owner.agent} · ${owner.session}` : owner.session;
+  return owner.agent ? `${owner.agent} \u00b7 ${owner.session}` : owner.session;
 }

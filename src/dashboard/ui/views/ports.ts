@@ -15,7 +15,7 @@ interface PortRow {
 function holderCell(p: ProcessInfo & HolderExtras): SafeHtml {
   const wt = p.worktree;
   return html`<div class="holder" data-pid="${p.pid}"><span class="mono">${p.pid}</span> <span class="mono cmd">${p.command}</span>
-<div class="sub">${p.user} · ${age(p.startedAt)}${p.rssBytes ? html` · ${bytes(p.rssBytes)}` : ''}${p.cwd ? html` · <span class="mono">${p.cwd}</span>` : ''}</div>
+<div class="sub">${p.user} &middot; ${age(p.startedAt)}${p.rssBytes ? html` &middot; ${bytes(p.rssBytes)}` : ''}${p.cwd ? html` &middot; <span class="mono">${p.cwd}</span>` : ''}</div>
 ${wt ? html`<div class="sub worktree">worktree <span class="mono">${wt.top}</span>${wt.branch ? html` on <strong>${wt.branch}</strong>` : ''}</div>` : ''}</div>`;
 }
 
