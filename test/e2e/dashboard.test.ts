@@ -83,16 +83,16 @@ test('the dashboard in a browser: projects, live updates, conflicts, stop and th
     assert.ok(((await page.locator('[data-service="blog/raw"]').textContent()) ?? '').includes(HOSTILE_ARG), 'the command is shown verbatim');
     assert.equal(await page.locator('#injected').count(), 0, 'no element was made from the command');
     assert.equal(await page.locator('main img').count(), 0, 'no element was made from the purpose');
-    assert.equal(await page.evaluate(() => (window as unknown as { __injected?: number }).__injected), undefined);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { __injected?: number }).__injected), undefined);
   });
 
   await t.test('a service started with the CLI appears without a reload within 2 s', async () => {
-    await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+    await page.evaluate(() => ((globalThis as unknown as { __sameDocument: boolean }).__sameDocument = true));
     await run(env, 'shop', 'late');
     const since = Date.now();
     await page.locator('[data-service="shop/late"]').waitFor({ timeout: 2000 });
     t.diagnostic(`shop/late appeared ${Date.now() - since} ms after berth run returned`);
-    assert.equal(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument), true, 'the page was not reloaded');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { __sameDocument?: boolean }).__sameDocument), true, 'the page was not reloaded');
   });
 
   await t.test('a stranger squatting a reserved port is a conflict, with its worktree', async (st) => {
