@@ -54,10 +54,14 @@ export function listSlots(session: Session, name?: string): { slots: SlotHolder[
 export const DEFAULT_EVENTS = 200;
 export const MAX_EVENTS = 100_000;
 
-/** `events`: the newest events (DEFAULT_EVENTS unless a limit is given), optionally only recent ones. */
-export function readEvents(session: Session, opts: { since?: string; limit?: string | number }): { events: BerthEvent[] } {
+/**
+ * `events`: the newest events (DEFAULT_EVENTS unless a limit is given), optionally only recent
+ * ones, only one verb's, one owner session's or one project's (the limit counts after the filter).
+ */
+export function readEvents(session: Session, opts: { since?: string; limit?: string | number; verb?: string; session?: string; project?: string }): { events: BerthEvent[] } {
   const sinceMs = opts.since === undefined ? undefined : Date.now() - parseDuration(opts.since, 'since');
   const limit = opts.limit === undefined ? DEFAULT_EVENTS : parseCount(String(opts.limit), 'limit', { min: 1, max: MAX_EVENTS });
   const registry = session.existingRegistry();
-  return { events: registry ? listEvents(registry, { ...(sinceMs === undefined ? {} : { sinceMs }), limit }) : [] };
+  const only = { ...(opts.verb !== undefined ? { verb: opts.verb } : {}), ...(opts.session !== undefined ? { session: opts.session } : {}), ...(opts.project !== undefined ? { project: opts.project } : {}) };
+  return { events: registry ? listEvents(registry, { ...(sinceMs === undefined ? {} : { sinceMs }), limit, ...only }) : [] };
 }

@@ -226,6 +226,14 @@ function build(): Command {
       .addOption(json()),
     () => import('./commands/orphans.ts'),
   );
+  lazy(
+    program
+      .command('dashboard')
+      .description('the whole machine in a browser, live: start (or find) the page and print its URL with the token')
+      .option('--open', 'also open it in the browser (xdg-open or open)')
+      .addOption(json()),
+    () => import('./commands/dashboard.ts'),
+  );
   lazy(program.command('mcp').description('serve berth as MCP tools over stdio (for agents: see docs/agents.md)'), () => import('./commands/mcp.ts'));
   lazy(
     program

@@ -20,6 +20,7 @@ import type {
   FreeRequest,
   GcOrphansRequest,
   GcRequest,
+  Requester,
   RestartRequest,
   RunRequest,
   RunResult,
@@ -126,6 +127,11 @@ export class DaemonClient implements SupervisorApi {
   }
   beat(req: BeatRequest): Promise<BeatResult> {
     return this.call('POST', '/v1/beat', req);
+  }
+
+  /** Starts the dashboard in the daemon (or finds it running): its URL with the token. */
+  dashboard(req: Requester): Promise<{ url: string }> {
+    return this.call('POST', '/v1/dashboard', req);
   }
 
   /** Asks the daemon to exit (its services keep running). */

@@ -32,6 +32,8 @@ export const ERROR_CODES = [
   'ports_exhausted', 'rate_timeout', 'not_ready', 'port_mismatch', 'service_exited', 'command_failed_to_start', 'daemon_unavailable',
   'registry_corrupt', 'registry_readonly', 'registry_too_new', 'registry_failed',
   'bad_request', 'request_too_large', 'no_route', 'internal',
+  // the dashboard's HTTP guard (401, 421, 403: never an exit code of a verb) and its start (exit 1)
+  'unauthorized', 'foreign_host', 'foreign_origin', 'csrf_mismatch', 'dashboard_failed',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

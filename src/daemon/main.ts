@@ -14,6 +14,7 @@ import { resolveSettings } from '../core/settings.ts';
 import { createApiServer } from './server.ts';
 import { notifyAddress } from '../core/supervisor/notify.ts';
 import { openNotifySocket } from './notify-socket.ts';
+import { dashboardDoor } from './dashboard-route.ts';
 
 const REGISTRY_CHECK_MS = 1_000;
 
@@ -59,6 +60,7 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     supervisor.close();
+    dashboard.close();
     notify?.close();
     server.close();
     server.closeAllConnections();
@@ -66,7 +68,8 @@ async function main(): Promise<number> {
     registry.close();
     void held.close().then(() => resolveDone(0));
   };
-  const server = createApiServer({ api: supervisor, registry, settings, onShutdown: shutdown, build: buildId() });
+  const dashboard = dashboardDoor({ api: supervisor, registry, settings });
+  const server = createApiServer({ api: supervisor, registry, settings, onShutdown: shutdown, build: buildId(), openDashboard: (who) => dashboard.open(who) });
   await new Promise<void>((resolve) => server.listen(sock, resolve));
   chmodSync(sock, 0o600);
   await supervisor.adoptAll();

@@ -10,7 +10,7 @@ import { BerthError, EXIT } from '../core/errors.ts';
 import { arr, bool, byKind, int, nullable, oneOf, optional, record, type Shape, ShapeError, str, strict } from '../core/shape.ts';
 import { MAX_SLOTS } from '../core/locks/slots.ts';
 import { MAX_RESTARTS_LIMIT } from '../core/supervisor/spec.ts';
-import type { AdoptRequest, BeatRequest, FreeRequest, GcOrphansRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
+import type { AdoptRequest, BeatRequest, Requester, FreeRequest, GcOrphansRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
 import type { PortRequest } from '../core/supervisor/spec.ts';
 import { MAX_DURATION_MS } from '../core/validate.ts';
 
@@ -117,6 +117,7 @@ export const parseFreeRequest = (body: unknown): FreeRequest => parseWith(freeRe
 export const parseGcRequest = (body: unknown): GcRequest => parseWith(gcRequest, body, 'gc') as GcRequest;
 export const parseGcOrphansRequest = (body: unknown): GcOrphansRequest => parseWith(gcOrphansRequest, body, 'gc --orphans') as GcOrphansRequest;
 export const parseAdoptRequest = (body: unknown): AdoptRequest => parseWith(adoptRequest, body, 'adopt') as AdoptRequest;
+export const parseDashboardRequest = (body: unknown): Requester => parseWith(strict(requester), body, 'dashboard') as Requester;
 export const parseRestartRequest = (body: unknown): RestartRequest => parseWith(restartRequest, body, 'restart') as RestartRequest;
 
 /** A whole-number query parameter (?n=, ?after=), or its default when absent. */

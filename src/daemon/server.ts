@@ -13,14 +13,15 @@ import { collectOrphans } from '../core/orphans-gc.ts';
 import { recordEvent } from '../core/registry/events.ts';
 import type { Settings } from '../core/settings.ts';
 import type { Requester, SupervisorApi } from '../core/supervisor/api.ts';
-import { BadRequestError, parseAdoptRequest, parseBeatRequest, parseFreeRequest, parseGcOrphansRequest, parseGcRequest, parseRestartRequest, parseRunRequest, parseStopRequest, queryCount } from './requests.ts';
+import { BadRequestError, parseAdoptRequest, parseBeatRequest, parseDashboardRequest, parseFreeRequest, parseGcOrphansRequest, parseGcRequest, parseRestartRequest, parseRunRequest, parseStopRequest, queryCount } from './requests.ts';
 import { streamEvents, streamLogs } from './streams.ts';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_LOG_LINES = 1_000_000;
 const GC_STOP_GRACE_MS = 10_000;
 
-const HTTP_STATUS: Record<number, number> = { [EXIT.usage]: 400, [EXIT.conflict]: 409, [EXIT.notFound]: 404, [EXIT.failure]: 500 };
+/** The HTTP status of an error answer, by its exit code (shared with the dashboard's routes). */
+export const HTTP_STATUS: Record<number, number> = { [EXIT.usage]: 400, [EXIT.conflict]: 409, [EXIT.notFound]: 404, [EXIT.failure]: 500 };
 
 export interface ApiDeps {
   api: SupervisorApi;
@@ -29,6 +30,8 @@ export interface ApiDeps {
   registry: Registry;
   settings: Settings;
   onShutdown: () => void;
+  /** starts the dashboard (loaded on first use) for the one who asked; its URL with the token */
+  openDashboard?: (who: Requester) => Promise<{ url: string }>;
 }
 
 export function createApiServer(deps: ApiDeps): Server {
@@ -94,6 +97,12 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
         result = await collectOrphans({ registry, home, protect: r.protect ?? [], dryRun: r.dryRun, ...(r.targets ? { targets: r.targets } : {}), graceMs: r.graceMs, record: (event) => recordEvent(registry, r, event) });
         break;
       }
+      case 'POST /v1/dashboard': {
+        const who = parseDashboardRequest(body);
+        if (!deps.openDashboard) throw new BerthError('dashboard_failed', 'this daemon serves no dashboard', { exitCode: EXIT.failure });
+        result = await deps.openDashboard(who);
+        break;
+      }
       case 'POST /v1/shutdown':
         send(res, 200, { ok: true });
         onShutdown();
@@ -138,13 +147,13 @@ function decodePath(segment: string): string {
   }
 }
 
-function send(res: ServerResponse, status: number, doc: unknown): void {
+export function send(res: ServerResponse, status: number, doc: unknown): void {
   const text = JSON.stringify(doc);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<unknown> {
+export function readBody(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];

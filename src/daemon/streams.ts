@@ -1,6 +1,6 @@
 // Server-sent event streams of the daemon: the audit log as it grows, and a service's output.
 import type { ServerResponse } from 'node:http';
-import { listEvents } from '../core/registry/events.ts';
+import { type BerthEvent, listEvents } from '../core/registry/events.ts';
 import type { Registry } from '../core/registry/registry.ts';
 import type { SupervisorApi } from '../core/supervisor/api.ts';
 import { followFile, logPath, tailLines } from '../core/supervisor/logs.ts';
@@ -19,16 +19,29 @@ function openStream(res: ServerResponse): (event: string, data: unknown) => void
 /** GET /v1/events/stream?after=ID: every event after ID (default: from now), as it is recorded. */
 export function streamEvents(registry: Registry, res: ServerResponse, after: number | undefined, subscribe?: SupervisorApi['subscribe']): void {
   const send = openStream(res);
-  let last = after ?? (listEvents(registry, { limit: 1 }).at(-1)?.id ?? 0);
+  const stop = followChanges(registry, { after, subscribe, onEvent: (event) => send('berth', event) });
+  res.on('close', stop);
+}
+
+/**
+ * Calls onEvent for every event recorded after `after` (default: from now), and onService for
+ * every change of a service record: the daemon's own at once (the supervisor's subscribe), other
+ * processes' within FOREIGN_WRITES_POLL_MS. Returns the function that stops following. Shared by
+ * the events stream and the dashboard's change stream.
+ */
+export function followChanges(registry: Registry, opts: { after: number | undefined; subscribe: SupervisorApi['subscribe'] | undefined; onEvent: (event: BerthEvent) => void; onService?: (name: string) => void }): () => void {
+  const { subscribe, onEvent, onService } = opts;
+  let last = opts.after ?? (listEvents(registry, { limit: 1 }).at(-1)?.id ?? 0);
   const flush = (): void => {
     for (const event of listEvents(registry, { afterId: last })) {
-      send('berth', event);
+      onEvent(event);
       last = event.id;
     }
   };
-  if (after !== undefined) flush();
+  if (opts.after !== undefined) flush();
   const unsubscribe = subscribe?.((change) => {
     if (change.kind === 'event') flush();
+    else onService?.(change.name);
   });
   let version = dataVersion(registry);
   const timer = setInterval(() => {
@@ -36,10 +49,10 @@ export function streamEvents(registry: Registry, res: ServerResponse, after: num
     if (now !== version || !subscribe) flush();
     version = now;
   }, FOREIGN_WRITES_POLL_MS);
-  res.on('close', () => {
+  return () => {
     clearInterval(timer);
     unsubscribe?.();
-  });
+  };
 }
 
 function dataVersion(registry: Registry): number {

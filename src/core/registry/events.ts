@@ -49,6 +49,12 @@ export interface EventQuery {
   sinceMs?: number;
   limit?: number;
   subject?: string;
+  /** only this verb ("stop", "lease") */
+  verb?: string;
+  /** only events acted on behalf of this owner session */
+  session?: string;
+  /** only events whose subject is a service or name of this project ("shop/…") */
+  project?: string;
 }
 
 /** Events, oldest first; with a limit, the newest `limit` of them. */
@@ -66,6 +72,19 @@ export function listEvents(registry: Registry, query: EventQuery = {}): BerthEve
   if (query.subject !== undefined) {
     where.push('subject = ?');
     params.push(query.subject);
+  }
+  if (query.verb !== undefined) {
+    where.push('verb = ?');
+    params.push(query.verb);
+  }
+  if (query.session !== undefined) {
+    where.push("json_extract(owner, '$.session') = ?");
+    params.push(query.session);
+  }
+  if (query.project !== undefined) {
+    // a prefix compare, not LIKE: a project name may hold _ which LIKE reads as a wildcard
+    where.push('substr(subject, 1, ?) = ?');
+    params.push(query.project.length + 1, `${query.project}/`);
   }
   const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
   const rows = registry.all<EventRow>(sql, ...params, query.limit ?? -1);
