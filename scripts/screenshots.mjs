@@ -35,7 +35,9 @@ const env = { ...process.env, BERTH_HOME: join(dir, 'home'), BERTH_SESSION: 'cla
 const started = [];
 
 function berth(args, extra = {}) {
-  return JSON.parse(execFileSync(node, [CLI, ...args, '--json'], { env: { ...env, ...extra }, encoding: 'utf8' }));
+  const at = args.includes('--') ? args.indexOf('--') : args.length; // --json before the command
+  const argv = [...args.slice(0, at), '--json', ...args.slice(at)];
+  return JSON.parse(execFileSync(node, [CLI, ...argv], { env: { ...env, ...extra }, encoding: 'utf8' }));
 }
 
 function freePort() {
