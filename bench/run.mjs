@@ -205,6 +205,13 @@ async function main() {
   results.benchmarks['owner watch, 200 services'] = w;
   console.log(`owner watch: ${w.services} services, ${w.sessions} sessions, ${w.seconds} s: ${w.quiet.cpuPercent} % CPU quiet, ${w.churn.cpuPercent} % with a record change every tick`);
 
+  // the dashboard: the daemon's RSS with the page never opened, then opened and used
+  const dash = spawnSync(node, ['--disable-warning=ExperimentalWarning', join(ROOT, 'bench/dashboard-rss.mjs')], { env, encoding: 'utf8' });
+  if (dash.status !== 0) throw new Error(`bench/dashboard-rss.mjs → ${dash.status}\n${dash.stderr}`);
+  const dr = JSON.parse(dash.stdout);
+  results.benchmarks['daemon RSS, dashboard never opened vs opened'] = dr;
+  console.log(`daemon RSS: dashboard never opened ${dr.neverOpenedKiB} KiB · opened and used ${dr.openedKiB} KiB`);
+
   // the NOTIFY_SOCKET drain with nothing said: CPU over wall time, beside an idle Node
   const drain = spawnSync(node, ['--disable-warning=ExperimentalWarning', join(ROOT, 'bench/notify-drain.mjs')], { env, encoding: 'utf8' });
   if (drain.status !== 0) throw new Error(`bench/notify-drain.mjs → ${drain.status}\n${drain.stderr}`);
