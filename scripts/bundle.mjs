@@ -1,7 +1,7 @@
 // Bundles the CLI (npm run build): one entry plus chunks loaded on demand, so a berth call
 // resolves a handful of files instead of a hundred. The compiled tree in dist/ stays for the
 // daemon and the library. See docs/decisions/0007-bundled-cli.md.
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // chunk names carry content hashes: start empty so that no stale chunk of an earlier build remains
@@ -20,3 +20,19 @@ await build({
 });
 chmodSync('dist/bundle/main.js', 0o755);
 chmodSync('dist/cli/main.js', 0o755);
+
+// The dashboard page (src/dashboard/ui): one script and one stylesheet for the browser, served by
+// berthd as /app.js and /app.css, and the HTML shell, index.html, into which the daemon writes its
+// CSRF token.
+rmSync('dist/dashboard', { recursive: true, force: true });
+await build({
+  entryPoints: ['src/dashboard/ui/app.ts', 'src/dashboard/ui/app.css'],
+  outdir: 'dist/dashboard',
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  minify: true,
+  logLevel: 'warning',
+});
+copyFileSync('src/dashboard/ui/index.html', 'dist/dashboard/index.html');
