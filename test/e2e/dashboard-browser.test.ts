@@ -1,7 +1,7 @@
 // The dashboard page in a real headless Chromium against the real daemon and its real HTTP
 // server (issue 15, "Done when"): the page opens with the token; services of two projects
 // appear; a service started with the CLI appears without a reload within 2 s; a stranger on a
-// reserved port shows as a conflict (with its worktree when the ports document carries it); the
+// reserved port shows as a conflict (with its worktree and branch); the
 // stop button stops a service, and is refused for another live session's service until forced;
 // HTML in a purpose or a command is shown as text. One daemon and one browser for the file.
 import assert from 'node:assert/strict';
@@ -112,10 +112,9 @@ test('the dashboard in a browser: projects, live updates, conflicts, stop and th
     assert.match(text, new RegExp(`\\b${squatter.pid}\\b`));
     const doc = ok(await berth(['ports', '--json'], { env })).json();
     const holder = doc.listeners.find((l: { port: number }) => l.port === reserved)?.processes[0];
-    if (holder && 'worktree' in holder) {
-      assert.match(text, /feature-squat/, 'the worktree branch is shown');
-      assert.ok(text.includes(repo), 'the worktree top is shown');
-    } else st.diagnostic('the ports document has no worktree for holders yet: not checked');
+    assert.deepEqual([holder?.git?.worktree, holder?.git?.branch], [repo, 'feature-squat'], 'ports names the holder\'s worktree and branch');
+    assert.match(text, /feature-squat/, 'the worktree branch is shown');
+    assert.ok(text.includes(repo), 'the worktree top is shown');
     await squatter.stop();
     await page.locator('nav a[data-tab="services"]').click();
   });

@@ -1,5 +1,6 @@
 // Short human forms of durations, ages, sizes and owners for table cells.
-import type { Owner } from './types.ts';
+import { html, type SafeHtml } from './dom.ts';
+import type { GitInfo, Owner } from './types.ts';
 
 export function duration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '';
@@ -32,4 +33,11 @@ export function bytes(n: number | null | undefined): string {
 export function ownerLabel(owner: Owner | null | undefined): string {
   if (!owner) return '';
   return owner.agent ? `${owner.agent} \u00b7 ${owner.session}` : owner.session;
+}
+
+/** A process's git worktree and branch (or detached commit), as one line under its cwd. */
+export function gitLine(git: GitInfo): SafeHtml | '' {
+  if (!git) return '';
+  const at = git.branch === null ? '' : git.detached ? html` detached at <strong>${git.branch}</strong>` : html` on <strong>${git.branch}</strong>`;
+  return html`<div class="sub worktree">worktree <span class="mono">${git.worktree}</span>${at}</div>`;
 }

@@ -20,11 +20,13 @@ export type BerthEvent = EventsDoc['events'][number];
 export type Orphan = OrphansDoc['orphans'][number];
 export type Owner = NonNullable<Service['owner']>;
 
-/** What a holder may carry beyond the base Process (added to who/ports by issue 15, item 4). */
+/** What a holder may carry beyond the base Process. */
 export interface HolderExtras {
-  worktree?: { top: string; branch: string | null } | null;
   rssBytes?: number | null;
 }
+
+/** The git worktree and branch of a process's cwd (`git` on every process document). */
+export type GitInfo = { worktree: string; branch: string | null; detached: boolean } | null | undefined;
 
 /** The body of an error answer: {"error": {code, message, hint, details}}. */
 export interface ErrorBody {

@@ -1,7 +1,7 @@
 // The ports map: every listener on the machine joined with the lease or reservation that
 // claims its port; conflicts first, then claims nobody listens on, then the rest by port.
 import { html, type SafeHtml } from '../dom.ts';
-import { age, bytes, ownerLabel } from '../format.ts';
+import { age, bytes, gitLine, ownerLabel } from '../format.ts';
 import type { Claim, HolderExtras, Listener, PortsDoc, ProcessInfo } from '../types.ts';
 
 const STATUS_ORDER: Record<Claim['status'], number> = { conflict: 0, lapsed: 1, idle: 2, ok: 3 };
@@ -13,10 +13,9 @@ interface PortRow {
 }
 
 function holderCell(p: ProcessInfo & HolderExtras): SafeHtml {
-  const wt = p.worktree;
   return html`<div class="holder" data-pid="${p.pid}"><span class="mono">${p.pid}</span> <span class="mono cmd">${p.command}</span>
 <div class="sub">${p.user} &middot; ${age(p.startedAt)}${p.rssBytes ? html` &middot; ${bytes(p.rssBytes)}` : ''}${p.cwd ? html` &middot; <span class="mono">${p.cwd}</span>` : ''}</div>
-${wt ? html`<div class="sub worktree">worktree <span class="mono">${wt.top}</span>${wt.branch ? html` on <strong>${wt.branch}</strong>` : ''}</div>` : ''}</div>`;
+${gitLine(p.git)}</div>`;
 }
 
 function claimCell(c: Claim | null): SafeHtml {

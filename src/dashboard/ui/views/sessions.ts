@@ -2,7 +2,7 @@
 // events, with ps's ownerGone telling live from ended; and the orphans their ends left behind.
 // No verb lists sessions, so this is a view of ps + events + orphans, not a new source of truth.
 import { html, type SafeHtml } from '../dom.ts';
-import { age, clock } from '../format.ts';
+import { age, clock, gitLine } from '../format.ts';
 import type { EventsDoc, Orphan, OrphansDoc, PsDoc } from '../types.ts';
 
 export interface SessionSummary {
@@ -44,7 +44,7 @@ export function summarizeSessions(ps: PsDoc | undefined, events: EventsDoc | und
 function orphanRow(o: Orphan): SafeHtml {
   return html`<tr data-orphan="${o.pid}"><td class="mono">${o.pid}</td><td class="mono">${o.command}</td><td>${o.kind}${o.agent ? html` (${o.agent})` : ''}<div class="sub">${o.reasons.join('; ')}</div></td>
 <td>${o.ports.map((p) => `${p.port}`).join(', ')}</td><td>${age(o.startedAt)}</td>
-<td class="mono">${o.cwd ?? ''}${o.worktree ? html`<div class="sub">${o.worktree.top}${o.worktree.branch ? ` on ${o.worktree.branch}` : ''}</div>` : ''}</td>
+<td class="mono">${o.cwd ?? ''}${gitLine(o.git)}</td>
 <td class="actions">${o.collectable ? html`<button data-act="gc-orphans" data-target="${`${o.pid}:${o.identity.startTicks}`}" class="danger">reap</button>` : html`<span class="sub mono">${o.fix}</span>`}</td></tr>`;
 }
 
