@@ -5,7 +5,7 @@
 // removed, and a leader spared for being the daemon's ancestor is named as such.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -134,17 +134,13 @@ test('a daemon started on demand keeps none of the caller\'s stray descriptors',
   const { env } = daemonHome(t);
   const dir = mkdtempSync(join(tmpdir(), 'berth-dfs-'));
   const stray = join(dir, 'stray');
-  const fd = openSync(stray, 'w');
-  try {
-    // the CLI inherits it as fd 3 (not close-on-exec), as from a shell's `3>file`
-    const child = spawn(process.execPath, [CLI, 'daemon', 'start', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe', fd] });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
-    assert.equal(code, 0, out);
-  } finally {
-    closeSync(fd);
-  }
+  // the CLI inherits it as fd 251 (not close-on-exec), as from a shell that opened it (bash: dash has one-digit fds only)
+  const child = spawn('bash', ['-c', 'exec "$0" "$1" daemon start --json 251>"$2"', process.execPath, CLI, stray], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  assert.equal(code, 0, out);
   const pid = (await daemonPid(env))!;
   const links = readdirSync(`/proc/${pid}/fd`).map((n) => {
     try {
