@@ -168,3 +168,25 @@ test('a verb run inside a service starts the daemon outside the service\'s tree,
   const stopped = ok(await berth(['stop', 'inner', '--json'], { env })).json();
   assert.equal(stopped.service.state, 'stopped', JSON.stringify(stopped));
 });
+
+test('an sd_notify sender that ignores send errors (the docs\' python example) outlives a daemon restart and is heard by the next daemon on the same address', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { env } = daemonHome(t);
+  const dir = mkdtempSync(join(tmpdir(), 'berth-dfs-'));
+  const count = join(dir, 'count');
+  const script = `import os, socket, time\naddr = os.environ.get("NOTIFY_SOCKET", "")\naddr = "\\0" + addr[1:] if addr.startswith("@") else addr\ndef notify(text):\n    try:\n        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:\n            s.sendto(text.encode(), addr)\n    except OSError:\n        pass\nn = 0\nwhile True:\n    n += 1\n    notify("STATUS=beat %d" % n)\n    open(${JSON.stringify(count)}, "w").write(str(n))\n    time.sleep(0.1)\n`;
+  const pid = ok(await berth(['run', 'py', '--json', '--', 'python3', '-c', script], { env })).json().service.pid as number;
+  const status = async (): Promise<number> => {
+    const s = ok(await berth(['ps', '--all', '--json'], { env })).json().services[0];
+    return Number(/^beat (\d+)$/.exec(String(s.status))?.[1] ?? 0);
+  };
+  await waitFor(async () => (await status()) > 0, { what: 'STATUS=beat N in ps' });
+  ok(await berth(['daemon', 'stop'], { env }));
+  const read = (): number => (existsSync(count) ? Number(readFileSync(count, 'utf8')) || 0 : 0);
+  const atStop = read();
+  await waitFor(() => read() >= atStop + 5, { what: 'five sends while no daemon runs' });
+  ok(await berth(['daemon', 'start'], { env }));
+  const after = read();
+  await waitFor(async () => (await status()) > after, { what: 'a STATUS= sent to the new daemon' });
+  const svc = ok(await berth(['ps', '--all', '--json'], { env })).json().services[0];
+  assert.equal(svc.pid, pid, 'the sender survived the restart');
+});
