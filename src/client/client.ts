@@ -1,9 +1,11 @@
 // The supervisor API over the daemon's socket, for the CLI (and later MCP and the dashboard).
-// It starts the daemon on first need.
-import { spawn } from 'node:child_process';
+// It starts the daemon on first need (never as its own descendant: daemon-launch.ts), except for
+// a heartbeat, which must not bring back a daemon the user stopped.
 import { closeSync } from 'node:fs';
 import { request } from 'node:http';
 import { buildId, daemonEntry } from '../core/package.ts';
+import { readIdentity } from '../core/identity.ts';
+import { launchDaemon } from './daemon-launch.ts';
 import { BerthError, EXIT, type ExitCode, isErrno, toErrorCode } from '../core/errors.ts';
 import type { FreeResult } from '../core/free.ts';
 import type { GcAction } from '../core/gc.ts';
@@ -125,8 +127,19 @@ export class DaemonClient implements SupervisorApi {
   status(): Promise<DaemonStatus> {
     return this.call('GET', '/v1/status');
   }
-  beat(req: BeatRequest): Promise<BeatResult> {
-    return this.call('POST', '/v1/beat', req);
+  /**
+   * A heartbeat never starts the daemon: with none running it fails (daemon_unavailable). A
+   * daemon started from a beat would be one the user stopped, brought back by a service.
+   */
+  async beat(req: BeatRequest): Promise<BeatResult> {
+    try {
+      return await this.send<BeatResult>('POST', '/v1/beat', req);
+    } catch (err) {
+      if (isErrno(err, ...NOT_RUNNING)) {
+        throw new DaemonUnavailableError(this.home, 'berthd is not running', 'a heartbeat does not start berthd; start it with berth daemon start (it adopts the running services), or ignore the failure as sd_notify does');
+      }
+      throw unavailable(this.home, err);
+    }
   }
 
   /** Starts the dashboard in the daemon (or finds it running): its URL with the token. */
@@ -155,24 +168,19 @@ export class DaemonClient implements SupervisorApi {
     if (running) return running;
     ensureHome(this.home);
     const log = openLogFile(this.home, DAEMON_LOG_FILE);
-    let exitedAt: number | undefined;
+    let pid: number | undefined;
     try {
-      // Its own session, its output on its log: it outlives the CLI that started it.
-      const child = spawn(process.execPath, [DAEMON_MAIN], {
-        detached: true,
-        stdio: ['ignore', log, log],
-        cwd: this.home,
-        env: { ...process.env, BERTH_HOME: this.home },
-      });
-      child.once('exit', () => (exitedAt = Date.now()));
-      child.unref();
+      // Its own session, its output on its log, never a descendant of this process (daemon-launch.ts).
+      pid = await launchDaemon(DAEMON_MAIN, this.home, log);
     } finally {
       closeSync(log);
     }
+    let exitedAt = pid === undefined ? Date.now() : undefined;
     const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
     for (;;) {
       const status = await this.probe();
       if (status) return status;
+      if (exitedAt === undefined && readIdentity(pid!) === undefined) exitedAt = Date.now();
       // The daemon we started exited: another start won the race (it answers shortly) or it failed.
       if (exitedAt !== undefined && Date.now() - exitedAt > LOSER_GRACE_MS) {
         // Most often the registry: say what is wrong with it (corrupt, read-only) rather than that the daemon died.

@@ -35,11 +35,23 @@ export function signalProcess(identity: Identity, signal: SignalName, opts: Sign
   process.kill(pid, signal);
 }
 
+/**
+ * What "berth itself" is in this process, for the ancestor refusal: the CLI's ancestors are the
+ * user's shell or agent; the daemon's are whatever started it (a service it then supervises, if
+ * it was started from inside one by an older berth), and saying "your shell" there misleads.
+ */
+let selfName = 'berth (your shell or agent)';
+
+/** Called once by berthd's entry: refusals then name the daemon as the process whose ancestor is spared. */
+export function declareDaemonProcess(): void {
+  selfName = "berth's daemon";
+}
+
 /** Throws SignalRefusedError if berth must never signal this pid. */
 export function assertSignallable(pid: number): void {
   if (pid <= 1) throw new SignalRefusedError(pid, 'pid1', 'it is pid 1 (init)');
   if (pid === process.pid) throw new SignalRefusedError(pid, 'self', 'it is berth itself');
-  if (ancestorsOf(process.pid).includes(pid)) throw new SignalRefusedError(pid, 'ancestor', 'it is an ancestor of berth (your shell or agent)');
+  if (ancestorsOf(process.pid).includes(pid)) throw new SignalRefusedError(pid, 'ancestor', `it is an ancestor of ${selfName}`);
   // Every uid of it must be ours: a setuid program started by this user runs as someone else.
   const uids = readUids(pid);
   const me = process.getuid?.() ?? -1;

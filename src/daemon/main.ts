@@ -14,11 +14,13 @@ import { resolveSettings } from '../core/settings.ts';
 import { createApiServer } from './server.ts';
 import { notifyAddress } from '../core/supervisor/notify.ts';
 import { openNotifySocket } from './notify-socket.ts';
+import { declareDaemonProcess } from '../core/signal.ts';
 import { dashboardDoor } from './dashboard-route.ts';
 
 const REGISTRY_CHECK_MS = 1_000;
 
 async function main(): Promise<number> {
+  declareDaemonProcess();
   // resolved once, here, and passed down: the socket, the logs, the lease range, the log cap
   const settings = resolveSettings();
   const { home } = settings;

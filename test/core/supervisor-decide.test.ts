@@ -200,6 +200,14 @@ test('requests: stop of a live instance goes through stopping; late checks and r
   assert.deepEqual(decide(done.supervision, { kind: 'retry-due' }, T0).effects, []);
 });
 
+test('requests: stop (and rm) of a stopped record whose tree still has a spared process stays stopped, with no new stop', () => {
+  // a daemon that carried the instance's marker (started from inside the service) was spared by
+  // the stop; `berth rm` then asked to stop again and threw "cannot go from stopped to stopping"
+  const out = decide(supervise(record({ state: 'stopped', healthySince: null })), { kind: 'stop-requested', reason: 'removed', alive: true, graceMs: 5000 }, T0);
+  assert.equal(out.supervision.record.state, 'stopped');
+  assert.ok(!out.effects.some((e) => e.kind === 'stop-tree'), JSON.stringify(out.effects));
+});
+
 // ---- heartbeats (sd_notify, berth beat; decision 0024) -----------------------------------------
 
 const beat = (patch: Partial<NotifyMessage> = {}): SupervisorEvent => ({ kind: 'notified', message: { ready: false, watchdog: false, stopping: false, status: null, mainPid: null, ...patch } });

@@ -304,7 +304,9 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
     case 'stop-requested': {
       const cancel: Effect[] = [{ kind: 'cancel', timer: 'check' }, { kind: 'cancel', timer: 'retry' }, { kind: 'cancel', timer: 'obstacle' }, ...cancelWatchdog(r.spec)];
       const base = { ...s, attempt: 0, retryAt: null };
-      if (!event.alive) {
+      // A stopped record's stop already happened: what is still alive of its tree is what that
+      // stop had to spare (berth's own daemon, if one carried the marker); `rm` forgets it, no new stop.
+      if (!event.alive || r.state === 'stopped') {
         const record = r.state === 'stopped' ? r : set({ state: 'stopped', detail: event.reason, healthySince: null });
         return { supervision: { ...base, record }, effects: [...cancel, ...(record === r ? [] : [{ kind: 'save' } as const]), { kind: 'remove-tmp' }] };
       }
