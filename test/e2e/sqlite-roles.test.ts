@@ -177,3 +177,36 @@ test('doctor: a rollback-journal database declared by two services, two writers 
   assert.match(held[0]!.message, new RegExp(`declared by "duck".*pid ${reader.pid}`));
   assert.equal(r.code, 3, r.toString());
 });
+
+test('a locks: refusal names every holder in the way and a fix that stops only them, in the words of how the service was started', async (t) => {
+  const { env } = daemonHome(t);
+  const { db, reader } = await walWithReader(t);
+  const writer = start(t, process.execPath, [...NODE_ARGS, db, 'writer']);
+  await writer.line(/ready/);
+
+  // a writer declaration: only the writer is in the way; `berth free DB` would stop the reader too
+  const run = await berth(['run', 'worker', '--lock', db, '--json', '--', process.execPath, SERVICE], { env });
+  assert.equal(run.code, 3, run.toString());
+  const hint = run.json().error.hint as string;
+  assert.doesNotMatch(hint, /free it: berth free/, hint);
+  assert.match(hint, new RegExp(`the writer in the way \\(pid ${writer.pid}[;)]`), hint);
+  assert.doesNotMatch(hint, new RegExp(`pid ${reader.pid}\\b`), hint);
+  assert.match(hint, /berth run \S*worker --on-conflict evict, which spares readers/, hint);
+
+  // an exclusive declaration: reader and writer are both in the way, both named; free stops only them
+  const duck = await berth(['run', 'duck', '--lock', `${db}:exclusive`, '--json', '--', process.execPath, SERVICE], { env });
+  assert.equal(duck.code, 3, duck.toString());
+  const error = duck.json().error;
+  assert.deepEqual(error.details.holders.map((h: { pid: number }) => h.pid).sort(), [reader.pid, writer.pid].sort());
+  assert.match(error.message, new RegExp(`pid ${reader.pid} \\(`));
+  assert.match(error.message, new RegExp(`pid ${writer.pid} \\(`));
+  assert.match(error.hint, new RegExp(`free it: berth free ${db}`));
+
+  // a service of berth.yaml (berth up): on_conflict: evict in berth.yaml, not the run flag
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'berth.yaml'), `services:\n  importer:\n    run: [${process.execPath}, ${SERVICE}]\n    locks: [${JSON.stringify(db)}]\n`);
+  const up = await berth(['up', '--json'], { env, cwd: dir });
+  assert.notEqual(up.code, 0, up.toString());
+  assert.match(up.stdout, /on_conflict: evict for \\"[^"\\]*importer\\" in berth\.yaml/, up.stdout);
+  assert.doesNotMatch(up.stdout, /--on-conflict/, up.stdout);
+});
