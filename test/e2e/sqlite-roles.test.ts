@@ -11,6 +11,7 @@ import { berth } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
 import { isRunning, type Proc, start } from '../helpers/procs.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const ROLE = fileURLToPath(new URL('../fixtures/sqlite-role.mjs', import.meta.url));
 const NODE_ARGS = ['--disable-warning=ExperimentalWarning', ROLE];
@@ -209,4 +210,35 @@ test('a locks: refusal names every holder in the way and a fix that stops only t
   assert.notEqual(up.code, 0, up.toString());
   assert.match(up.stdout, /on_conflict: evict for \\"[^"\\]*importer\\" in berth\.yaml/, up.stdout);
   assert.doesNotMatch(up.stdout, /--on-conflict/, up.stdout);
+});
+
+test('doctor: a declared lock held by another berth service names that service and stops only it', async (t) => {
+  const { env } = daemonHome(t);
+  const dir = tempDir(t);
+  const db = join(dir, 'app.db');
+  initDb(db, 'wal');
+  writeFileSync(
+    join(dir, 'berth.yaml'),
+    [
+      'services:',
+      '  importer:',
+      `    run: [${process.execPath}, ${NODE_ARGS.join(', ')}, ${JSON.stringify(db)}, writer]`,
+      `    locks: [${JSON.stringify(db)}]`,
+      '  duck:',
+      `    run: [${process.execPath}, ${SERVICE}]`,
+      `    locks: [{path: ${JSON.stringify(db)}, mode: exclusive}]`,
+      '',
+    ].join('\n'),
+  );
+  const env2 = { ...env, BERTH_PROJECT: 'dbproj' };
+  const up = await berth(['up', 'importer', '--json'], { env: env2, cwd: dir });
+  assert.equal(up.code, 0, up.toString());
+  const importer = (await berth(['ps', 'dbproj/importer', '--json'], { env: env2, cwd: dir })).json();
+  const pid = (importer.services?.[0] ?? importer.service ?? importer).pid;
+  await waitFor(async () => (await berth(['who', db, '--json'], { env: env2 })).json().holders.some((h: Holder) => h.role === 'writer'), { what: 'the importer writes' });
+  const r = await berth(['doctor', '--json'], { env: env2, cwd: dir });
+  const held = (r.json().findings as Array<{ kind: string; subject: string; message: string; fix: string | null }>).filter((f) => f.kind === 'lock_held' && f.subject === db);
+  assert.equal(held.length, 1, JSON.stringify(r.json().findings));
+  assert.match(held[0]!.message, new RegExp(`declared by "duck", is locked by "dbproj/importer" \\(pid ${pid}\\)`), held[0]!.message);
+  assert.equal(held[0]!.fix, 'berth stop dbproj/importer', 'not berth free, which stops every holder');
 });
