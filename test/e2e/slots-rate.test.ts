@@ -3,7 +3,7 @@
 // holder at once; `berth rate NAME --limit 10/s` hands out no token early to 30 concurrent
 // takers, and --timeout fails with rate_timeout taking nothing.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CONTRACT } from '../../src/app/contract.ts';
@@ -60,6 +60,30 @@ test('a slot whose holders are SIGKILLed is free again at once; locks shows slot
   assert.ok(CONTRACT.lock.safeParse(full.json()).success, 'the held-slots document is the contract\'s');
   assert.ok(CONTRACT.locks.safeParse(listed).success, 'locks with a slot holder is the contract\'s');
   assert.deepEqual(full.json().holders.map((h: { pid: number; slot: number }) => [h.pid, h.slot]), [[sleepPid, 1]]);
+  // with --wait, running out of it is a failure: exit 3, slot_busy, the holder named, CMD never ran
+  const marker = join(tempDir(t), 'ran');
+  const waited = await berth(['lock', 'gpu', '--slots', '1', '--wait', '300ms', '--json', '--', 'touch', marker], { env });
+  assert.equal(waited.code, 3, waited.toString());
+  assert.equal(waited.json().error.code, 'slot_busy');
+  assert.match(waited.json().error.message, new RegExp(`the 1 slot of "gpu" is still held by pid ${sleepPid}`));
+  assert.ok(!existsSync(marker), 'the command did not run');
+  const text = await berth(['lock', 'gpu', '--slots', '1', '--', 'true'], { env });
+  assert.equal(text.code, 0, 'without --wait: "already running", exit 0 (the singleton cron use)');
+  assert.match(text.stdout, /the 1 slot of "gpu" is held/);
+  // --timeout is taken as --wait
+  const aliased = await berth(['lock', 'gpu', '--slots', '1', '--timeout', '200ms', '--json', '--', 'true'], { env });
+  assert.equal(aliased.code, 3, aliased.toString());
+  // a plain lock held by a live process, waited for: lock_held
+  const lockHolder = start(t, process.execPath, [CLI, 'lock', 'plainx', '--', 'sleep', `31.${process.pid}`], { env });
+  const plainPid = await waitFor(() => pidsWithArgv(['sleep', `31.${process.pid}`])[0], { what: 'the plain lock holder' });
+  const lockWait = await berth(['lock', 'plainx', '--wait', '200ms', '--json', '--', 'true'], { env });
+  assert.equal(lockWait.code, 3, lockWait.toString());
+  assert.equal(lockWait.json().error.code, 'lock_held');
+  assert.match(lockWait.json().error.message, new RegExp(`still held by pid (${plainPid}|${lockHolder.pid}) `), lockWait.toString());
+  lockHolder.child.kill('SIGTERM');
+  process.kill(plainPid, 'SIGTERM');
+  await lockHolder.exited;
+
   // a plain lock of the same name is another lock
   const plain = await berth(['lock', 'gpu', '--json', '--', 'true'], { env });
   assert.equal(plain.json().acquired, true, plain.toString());

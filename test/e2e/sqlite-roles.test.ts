@@ -168,7 +168,7 @@ test('doctor: a rollback-journal database declared by two services, two writers 
   assert.ok(rollback, JSON.stringify(findings));
   assert.equal(rollback.severity, 'warning');
   assert.equal(rollback.subject, join(dir, 'old.db'));
-  assert.match(rollback.message, /"(shop\/)?web" and "(shop\/)?worker".*several writers: enable WAL: PRAGMA journal_mode=WAL/);
+  assert.match(rollback.message, /"(shop\/)?web" and "(shop\/)?worker".*rollback-journal mode: a writer's commit waits for every reader.*enable WAL \(PRAGMA journal_mode=WAL\)/);
   assert.match(rollback.fix ?? '', /PRAGMA journal_mode=WAL/);
   const intents = findings.find((f) => f.kind === 'write_intents');
   assert.ok(intents && new RegExp(`pid ${one.pid}`).test(intents.message) && new RegExp(`pid ${two.pid}`).test(intents.message), JSON.stringify(findings));
