@@ -3,18 +3,9 @@
 // launchd has no PATH of the service at all. So argv[0] is resolved when the unit is written: a
 // path with a slash against the service's cwd, a bare name in the service's PATH (its env, else
 // the caller's). A name found nowhere is an error that names it, not a unit that fails at boot.
-import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { NotFoundError } from '../core/errors.ts';
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
+import { isExecutable } from '../core/executable.ts';
 
 /** argv[0] as an absolute path, or NotFoundError naming it. */
 export function resolveProgram(program: string, cwd: string, path: string | undefined, service: string): string {
@@ -22,7 +13,7 @@ export function resolveProgram(program: string, cwd: string, path: string | unde
   for (const dir of (path ?? '').split(':')) {
     if (dir === '') continue;
     const candidate = join(isAbsolute(dir) ? dir : resolve(cwd, dir), program);
-    if (executable(candidate)) return candidate;
+    if (isExecutable(candidate)) return candidate;
   }
   throw new NotFoundError(
     `cannot export ${service}: its command ${JSON.stringify(program)} is not found in PATH`,
