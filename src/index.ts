@@ -121,7 +121,7 @@ export async function acquireSlot(name: string, slots: number, opts: LibraryOpti
     const registry = Registry.openIfExists(home);
     try {
       const holders = await findSlotHolders(home, registry, name, slots);
-      throw new BerthError('lock_held', `all ${slots} slots of "${name}" are held`, {
+      throw new BerthError('lock_held', `${slots === 1 ? 'the 1 slot' : `all ${slots} slots`} of "${name}" ${slots === 1 ? 'is' : 'are'} held`, {
         hint: 'wait longer (waitMs), or see who holds them: berth locks',
         exitCode: EXIT.conflict,
         details: { name, slots, pids: holders.map((h) => h.pid) },

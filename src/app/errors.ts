@@ -33,6 +33,8 @@ const MCP_WORDS: Array<[string | RegExp, string]> = [
   [/\brun it with --port-from-listener\b/g, 'run it with the argument port_from_listener: true'],
   [/--port-from-listener\b/g, 'the argument port_from_listener: true'],
   [/^--(keep|ephemeral|until-session-ends) ignored:/, 'the argument $1 ignored:'],
+  [/\bgive a longer --timeout\b/g, 'give a longer timeout_seconds'],
+  [/\bberth run (\S+) --on-conflict evict\b/g, 'the run {"name":"$1","on_conflict":"evict"} tool call'],
 ];
 
 /** The hint as the door's user acts on it: CLI commands for the CLI, MCP tool calls for MCP. */

@@ -9,6 +9,7 @@ import { leasePort, reservePort } from '../core/ports/ports.ts';
 import { joinName } from '../core/project.ts';
 import { logPath } from '../core/supervisor/logs.ts';
 import { launchdPlist } from '../export/launchd.ts';
+import { resolveProgram } from '../export/program.ts';
 import { type ExportedFile, systemdUnit } from '../export/systemd.ts';
 import { currentProject } from './names.ts';
 import type { Session } from './session.ts';
@@ -43,7 +44,10 @@ export async function exportUnits(session: Session, dir: string, format: ExportF
   const files: ExportedFile[] = [];
   for (const name of chosen) {
     const declared = project.services.get(name)!;
-    const spec = { ...declared.spec, name: full(name) };
+    const named = { ...declared.spec, name: full(name) };
+    // systemd and launchd need an absolute program path: the one berth would run, resolved now
+    const program = resolveProgram(named.argv[0]!, named.cwd, named.env.PATH ?? session.envVar('PATH'), named.name);
+    const spec = { ...named, argv: [program, ...named.argv.slice(1)] };
     const dependsOn = declared.dependsOn.map(full);
     const port =
       spec.port.kind === 'fixed'

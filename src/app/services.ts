@@ -1,6 +1,7 @@
 // Operations on services and projects, shared by the CLI and the MCP server. Each returns the
 // document that `--json` prints and that MCP returns as structured content.
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { isExecutable } from '../core/executable.ts';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { loadProject as LoadProject, startOrder as StartOrder } from '../core/config/load.ts';
 import { BerthError, UsageError } from '../core/errors.ts';
@@ -94,14 +95,6 @@ function callerEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** Whether argv[0] names a program: a path to an executable file, or one found on PATH. */
 function findsProgram(word: string, cwd: string): boolean {

@@ -89,7 +89,7 @@ function build(): Command {
   lazy(
     program
       .command('stop')
-      .description("stop a service's whole process group: TERM, then KILL after the grace")
+      .description('stop a service, its process and its descendants (never by process group): TERM, then KILL after the grace')
       .argument('[name]', 'the service name')
       .option('--mine', 'stop every service of my session')
       .option('--session <id>', 'stop every service of that session')
@@ -291,10 +291,11 @@ function build(): Command {
   lazy(
     program
       .command('lock')
-      .description('run CMD only while holding the lock NAME; if a live process holds it, say so and exit 0')
+      .description('run CMD only while holding the lock NAME; if a live process holds it, say so and exit 0 (with --wait: exit 3 once the wait is over)')
       .argument('<name>', 'the lock name')
       .argument('<cmd...>', 'the command to run (after --)')
-      .option('--wait <duration>', 'wait up to this long for the lock instead of exiting at once')
+      .option('--wait <duration>', 'wait up to this long for the lock; still held then: exit 3 (lock_held, or slot_busy with --slots)')
+      .addOption(new Option('--timeout <duration>', 'the same as --wait').hideHelp())
       .option('--slots <n>', 'a semaphore: at most N holders of NAME at once; CMD takes a free slot')
       .addOption(json()),
     () => import('./commands/lock.ts'),

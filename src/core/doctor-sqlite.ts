@@ -26,7 +26,7 @@ export function diagnoseSqlite(declared: DeclaredFiles): Finding[] {
         severity: 'warning',
         kind: 'sqlite_rollback',
         subject: path,
-        message: `${path}, declared by ${by}, is a SQLite database in rollback-journal mode, where a reader blocks the writer and the writer every reader: several writers: enable WAL: PRAGMA journal_mode=WAL`,
+        message: `${path}, declared by ${by}, is a SQLite database in rollback-journal mode: a writer's commit waits for every reader, and while it commits no one reads. With several services on it, enable WAL (PRAGMA journal_mode=WAL), where readers and the writer do not block each other`,
         fix: `sqlite3 ${shellQuote(path)} 'PRAGMA journal_mode=WAL'`,
       });
     }

@@ -30,7 +30,7 @@ export function findUnitConflicts(units: UnitFile[], listeners: Listener[]): Fin
         severity: 'warning',
         kind: 'unit_start_limit',
         subject: unitLabel(unit),
-        message: `${unitLabel(unit)} listens on port ${port} (${unit.path}), which pid ${squatter.pid}${held} holds: ${oneLine(squatter.command)}; its start fails, and ${budget}`,
+        message: `${unitLabel(unit)} is configured to listen on port ${port} (${unit.path}), which pid ${squatter.pid}${held} holds: ${oneLine(squatter.command)}; its start fails, and ${budget}`,
         fix: `berth free ${port}; to run it under a unit that never gives up: declare ${base} (port: ${port}, on_conflict: evict) in berth.yaml, then berth export systemd ${base}`,
       });
     }

@@ -122,7 +122,20 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
       if (!obstacle) continue;
       const strangers = obstacle.holders.filter((p) => !mine(p.pid));
       if (strangers.length > 0) {
-        findings.push({ severity: 'error', kind: 'lock_held', subject: path, message: `${path}, declared by "${name}", is locked by pid ${strangers[0]!.pid}: ${oneLine(strangers[0]!.command)}`, fix: `berth free ${path}` });
+        // a holder that is another berth service is named as that service, and stopped as one:
+        // `berth free PATH` would stop every holder of the file, this service and readers too
+        const serviceOf = (pid: number): string | undefined => trees.find((t) => t.pids.has(pid))?.record.spec.name;
+        const services = [...new Set(strangers.map((p) => serviceOf(p.pid)).filter((s) => s !== undefined))];
+        const loose = strangers.filter((p) => serviceOf(p.pid) === undefined);
+        const holders = [
+          ...services.map((s) => `"${s}" (pid ${strangers.filter((p) => serviceOf(p.pid) === s).map((p) => p.pid).join(', ')})`),
+          ...loose.map((p) => `pid ${p.pid}: ${oneLine(p.command)}`),
+        ];
+        const fixes = [
+          ...services.map((s) => `berth stop ${s}`),
+          ...(loose.length === 0 ? [] : services.length > 0 || obstacle.othersHold ? [`stop pid ${loose.map((p) => p.pid).join(', ')}`] : [`berth free ${path}`]),
+        ];
+        findings.push({ severity: 'error', kind: 'lock_held', subject: path, message: `${path}, declared by "${name}", is locked by ${holders.join('; ')}`, fix: fixes.join('; ') });
       } else {
         findings.push({ severity: 'info', kind: 'lock_ok', subject: path, message: `${path} is held by "${name}" (pid ${obstacle.holders[0]!.pid})`, fix: null });
       }

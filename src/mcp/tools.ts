@@ -283,7 +283,7 @@ export function registerTools(tool: DefineTool): void {
     annotations: { readOnlyHint: true },
     work: (a, s) => {
       const r = listSlots(s, a.name);
-      const lines = [...r.slots.map((l) => `${l.name}#${l.slot}: pid ${l.pid} (${l.command})`), ...r.buckets.map((b) => `${b.name}: ${b.limit}, ${b.tokensLeft} tokens left, ${b.waiting} waiting`)];
+      const lines = [...r.slots.map((l) => `${l.name}#${l.slot}: pid ${l.pid} (${l.command})`), ...r.buckets.map((b) => `${b.name}: ${b.limit}, ${b.tokensLeft} ${b.tokensLeft === 1 ? 'token' : 'tokens'} left, ${b.waiting} waiting`)];
       return { doc: doc(r), text: lines.length ? lines.join('\n') : 'no slots are held and no rate limits exist' };
     },
   });

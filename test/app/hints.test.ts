@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorDocument, renderHint } from '../../src/app/errors.ts';
+import { RateTimeoutError } from '../../src/core/rate/bucket.ts';
 import { PortMismatchError } from '../../src/core/supervisor/errors.ts';
 
 test('hints through MCP name tool calls only', () => {
@@ -32,4 +33,12 @@ test('port_mismatch through MCP: the argument port_from_listener, and no shell a
     assert.match(mcp, /the argument port_from_listener: true/, mcp);
     assert.doesNotMatch(mcp, /--port-from-listener|single quotes|sh -c|your shell/, mcp);
   }
+});
+
+test('rate_timeout through MCP says timeout_seconds, not --timeout', () => {
+  const err = new RateTimeoutError('api', { count: 1, periodMs: 60_000, burst: 1 }, 30_000, 1000);
+  assert.match(errorDocument(err, 'cli').hint!, /a longer --timeout/);
+  const mcp = errorDocument(err, 'mcp').hint!;
+  assert.match(mcp, /a longer timeout_seconds/, mcp);
+  assert.doesNotMatch(mcp, /--timeout/, mcp);
 });

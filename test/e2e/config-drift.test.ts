@@ -113,5 +113,5 @@ test('who on a service\'s port and on its declared lock file names the service a
   for (let i = 0; i < 50 && !byPath.known[worker.pid]; i++) byPath = ok(await berth(['who', db, '--json'], { env })).json();
   assert.deepEqual(byPath.known[worker.pid], [{ kind: 'service', name: `${worker.project}/worker`, declared: true }], JSON.stringify(byPath));
   assert.equal(byPath.owners[worker.pid].session, owner.BERTH_SESSION);
-  assert.match(ok(await berth(['who', db], { env })).stdout, new RegExp(`pid ${worker.pid} holds service "${worker.project}/worker" \\(declared under its locks:\\)`));
+  assert.match(ok(await berth(['who', db], { env })).stdout, new RegExp(`pid ${worker.pid} is \\(part of\\) berth service "${worker.project}/worker", which declares this file under its locks:`));
 });

@@ -48,7 +48,7 @@ test('doctor lists a unit whose squatted port will make systemd give up, and onl
   assert.match(found.find((f) => f.subject.startsWith('dev'))!.message, /Restart=no/);
 
   const text = await berth(['doctor'], { env: unitEnv, cwd: home.replace(/\/home$/, '') });
-  assert.match(text.stdout, new RegExp(`WARNING sms-webhook\\.service \\(system\\) listens on port ${port}`), text.toString());
+  assert.match(text.stdout, new RegExp(`WARNING sms-webhook\\.service \\(system\\) is configured to listen on port ${port}`), text.toString());
   assert.match(text.stdout, /fix: berth free \d+; .*berth export systemd sms-webhook/);
 
   // without the variables, on a machine without systemd, there are no units

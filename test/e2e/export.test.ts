@@ -2,7 +2,7 @@
 // plists parsed by python's plistlib.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { berth, ok } from '../helpers/cli.ts';
@@ -100,7 +100,8 @@ test('export launchd: plists with KeepAlive SuccessfulExit=false, ThrottleInterv
   assert.match(hook.ProgramArguments[2], new RegExp(`free ${hookPort} --force --quiet; exec .*server\\.js --port ${hookPort}$`));
   const worker = parse(`com.berth.${p}.worker.plist`);
   assert.equal(worker.KeepAlive, false, 'restart: never');
-  assert.deepEqual(worker.ProgramArguments, ['sh', '-c', 'echo "a b" && sleep 100']);
+  assert.deepEqual(worker.ProgramArguments.slice(1), ['-c', 'echo "a b" && sleep 100']);
+  assert.match(worker.ProgramArguments[0], /^\/.*\/sh$/, 'an absolute program path');
   assert.equal(worker.EnvironmentVariables.MODE, 'x y');
   assert.equal(worker.WorkingDirectory, dir);
 });
@@ -156,4 +157,49 @@ test('export: health: notify and watchdog: become Type=notify and WatchdogSec= f
     const parsed = execFileSync('python3', ['-c', 'import plistlib,sys; print(plistlib.load(open(sys.argv[1],"rb"))["Label"])', join(plists, `com.berth.${p}.ready.plist`)], { encoding: 'utf8' });
     assert.equal(parsed.trim(), `com.berth.${p}.ready`);
   }
+});
+
+test('export: argv[0] becomes an absolute path: ./script against the cwd, a bare name in the PATH berth runs with; a missing one is an error', async (t) => {
+  const { env } = tempHome(t);
+  const dir = tempDir(t);
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  // a tool only on the service's own PATH (env:), not on systemd's
+  writeFileSync(join(bin, 'mytool'), '#!/bin/sh\nsleep 100\n', { mode: 0o755 });
+  writeFileSync(join(dir, 'worker.sh'), '#!/bin/sh\nsleep 100\n', { mode: 0o755 });
+  writeFileSync(
+    join(dir, 'berth.yaml'),
+    `services:
+  script:
+    run: ./worker.sh --once
+  tool:
+    run: mytool -v
+    env: { PATH: "${bin}:/usr/bin:/bin" }
+  shell:
+    run: sh -c 'sleep 100'
+`,
+  );
+  const p = basename(dir);
+  const out = join(dir, 'units');
+  ok(await berth(['export', 'systemd', '--out', out], { env, cwd: dir }));
+  const unit = (name: string): string => readFileSync(join(out, `berth-${p}-${name}.service`), 'utf8');
+  assert.match(unit('script'), new RegExp(`^ExecStart=${join(dir, 'worker.sh')} --once$`, 'm'), 'systemd refuses a relative ExecStart');
+  assert.match(unit('tool'), new RegExp(`^ExecStart=${join(bin, 'mytool')} -v$`, 'm'), "found in the service's PATH");
+  assert.match(unit('shell'), /^ExecStart=\/\S*\/sh -c "sleep 100"$/m, "a bare name found in the caller's PATH");
+  if (hasCommand('systemd-analyze')) {
+    for (const name of ['script', 'tool', 'shell']) {
+      const v = spawnSync('systemd-analyze', ['verify', join(out, `berth-${p}-${name}.service`)], { encoding: 'utf8', cwd: out });
+      assert.equal(v.status, 0, `${name}: ${v.stderr}`);
+    }
+  } else t.diagnostic('systemd-analyze not installed: verify skipped');
+
+  const plists = join(dir, 'plists');
+  ok(await berth(['export', 'launchd', 'script', '--out', plists], { env, cwd: dir }));
+  assert.match(readFileSync(join(plists, `com.berth.${p}.script.plist`), 'utf8'), new RegExp(`<string>${join(dir, 'worker.sh')}</string>`));
+
+  writeFileSync(join(dir, 'berth.yaml'), 'services:\n  ghost:\n    run: no-such-tool-berth --x\n');
+  const r = await berth(['export', 'systemd', '--json'], { env, cwd: dir });
+  assert.equal(r.code, 4, r.toString());
+  assert.equal(r.json().error.code, 'not_found');
+  assert.match(r.json().error.message, /no-such-tool-berth/);
 });

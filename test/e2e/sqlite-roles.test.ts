@@ -11,6 +11,7 @@ import { berth } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
 import { isRunning, type Proc, start } from '../helpers/procs.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const ROLE = fileURLToPath(new URL('../fixtures/sqlite-role.mjs', import.meta.url));
 const NODE_ARGS = ['--disable-warning=ExperimentalWarning', ROLE];
@@ -167,7 +168,7 @@ test('doctor: a rollback-journal database declared by two services, two writers 
   assert.ok(rollback, JSON.stringify(findings));
   assert.equal(rollback.severity, 'warning');
   assert.equal(rollback.subject, join(dir, 'old.db'));
-  assert.match(rollback.message, /"(shop\/)?web" and "(shop\/)?worker".*several writers: enable WAL: PRAGMA journal_mode=WAL/);
+  assert.match(rollback.message, /"(shop\/)?web" and "(shop\/)?worker".*rollback-journal mode: a writer's commit waits for every reader.*enable WAL \(PRAGMA journal_mode=WAL\)/);
   assert.match(rollback.fix ?? '', /PRAGMA journal_mode=WAL/);
   const intents = findings.find((f) => f.kind === 'write_intents');
   assert.ok(intents && new RegExp(`pid ${one.pid}`).test(intents.message) && new RegExp(`pid ${two.pid}`).test(intents.message), JSON.stringify(findings));
@@ -176,4 +177,68 @@ test('doctor: a rollback-journal database declared by two services, two writers 
   assert.equal(held.length, 1, JSON.stringify(findings));
   assert.match(held[0]!.message, new RegExp(`declared by "duck".*pid ${reader.pid}`));
   assert.equal(r.code, 3, r.toString());
+});
+
+test('a locks: refusal names every holder in the way and a fix that stops only them, in the words of how the service was started', async (t) => {
+  const { env } = daemonHome(t);
+  const { db, reader } = await walWithReader(t);
+  const writer = start(t, process.execPath, [...NODE_ARGS, db, 'writer']);
+  await writer.line(/ready/);
+
+  // a writer declaration: only the writer is in the way; `berth free DB` would stop the reader too
+  const run = await berth(['run', 'worker', '--lock', db, '--json', '--', process.execPath, SERVICE], { env });
+  assert.equal(run.code, 3, run.toString());
+  const hint = run.json().error.hint as string;
+  assert.doesNotMatch(hint, /free it: berth free/, hint);
+  assert.match(hint, new RegExp(`the writer in the way \\(pid ${writer.pid}[;)]`), hint);
+  assert.doesNotMatch(hint, new RegExp(`pid ${reader.pid}\\b`), hint);
+  assert.match(hint, /berth run \S*worker --on-conflict evict, which spares readers/, hint);
+
+  // an exclusive declaration: reader and writer are both in the way, both named; free stops only them
+  const duck = await berth(['run', 'duck', '--lock', `${db}:exclusive`, '--json', '--', process.execPath, SERVICE], { env });
+  assert.equal(duck.code, 3, duck.toString());
+  const error = duck.json().error;
+  assert.deepEqual(error.details.holders.map((h: { pid: number }) => h.pid).sort(), [reader.pid, writer.pid].sort());
+  assert.match(error.message, new RegExp(`pid ${reader.pid} \\(`));
+  assert.match(error.message, new RegExp(`pid ${writer.pid} \\(`));
+  assert.match(error.hint, new RegExp(`free it: berth free ${db}`));
+
+  // a service of berth.yaml (berth up): on_conflict: evict in berth.yaml, not the run flag
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'berth.yaml'), `services:\n  importer:\n    run: [${process.execPath}, ${SERVICE}]\n    locks: [${JSON.stringify(db)}]\n`);
+  const up = await berth(['up', '--json'], { env, cwd: dir });
+  assert.notEqual(up.code, 0, up.toString());
+  assert.match(up.stdout, /on_conflict: evict for \\"[^"\\]*importer\\" in berth\.yaml/, up.stdout);
+  assert.doesNotMatch(up.stdout, /--on-conflict/, up.stdout);
+});
+
+test('doctor: a declared lock held by another berth service names that service and stops only it', async (t) => {
+  const { env } = daemonHome(t);
+  const dir = tempDir(t);
+  const db = join(dir, 'app.db');
+  initDb(db, 'wal');
+  writeFileSync(
+    join(dir, 'berth.yaml'),
+    [
+      'services:',
+      '  importer:',
+      `    run: [${process.execPath}, ${NODE_ARGS.join(', ')}, ${JSON.stringify(db)}, writer]`,
+      `    locks: [${JSON.stringify(db)}]`,
+      '  duck:',
+      `    run: [${process.execPath}, ${SERVICE}]`,
+      `    locks: [{path: ${JSON.stringify(db)}, mode: exclusive}]`,
+      '',
+    ].join('\n'),
+  );
+  const env2 = { ...env, BERTH_PROJECT: 'dbproj' };
+  const up = await berth(['up', 'importer', '--json'], { env: env2, cwd: dir });
+  assert.equal(up.code, 0, up.toString());
+  const importer = (await berth(['ps', 'dbproj/importer', '--json'], { env: env2, cwd: dir })).json();
+  const pid = (importer.services?.[0] ?? importer.service ?? importer).pid;
+  await waitFor(async () => (await berth(['who', db, '--json'], { env: env2 })).json().holders.some((h: Holder) => h.role === 'writer'), { what: 'the importer writes' });
+  const r = await berth(['doctor', '--json'], { env: env2, cwd: dir });
+  const held = (r.json().findings as Array<{ kind: string; subject: string; message: string; fix: string | null }>).filter((f) => f.kind === 'lock_held' && f.subject === db);
+  assert.equal(held.length, 1, JSON.stringify(r.json().findings));
+  assert.match(held[0]!.message, new RegExp(`declared by "duck", is locked by "dbproj/importer" \\(pid ${pid}\\)`), held[0]!.message);
+  assert.equal(held[0]!.fix, 'berth stop dbproj/importer', 'not berth free, which stops every holder');
 });

@@ -27,7 +27,9 @@ function processRow(p: ProcessInfo, owners: Record<number, Owner>): string[] {
 const PROCESS_HEADERS = ['PID', 'USER', 'STARTED', 'SESSION', 'CWD', 'COMMAND'];
 
 function printKnown(ctx: Context, known: Record<number, KnownAs[]>): void {
-  for (const [pid, list] of Object.entries(known)) ctx.out.line(`berth: pid ${pid} holds ${list.map((k) => `${k.kind} "${k.name}"${k.declared ? ' (declared under its locks:)' : ''}`).join(', ')}`);
+  // a service is what the pid is (it holds the file as that service); a lock or a port is what it holds
+  const what = (k: KnownAs): string => (k.kind === 'service' ? `is (part of) berth service "${k.name}"${k.declared ? ', which declares this file under its locks:' : ''}` : `holds ${k.kind} "${k.name}"`);
+  for (const [pid, list] of Object.entries(known)) ctx.out.line(`berth: pid ${pid} ${list.map(what).join(' and ')}`);
 }
 
 /** One line per holder that runs in a systemd service (the unit to look at with systemctl), one per holder in a git worktree (which checkout it serves). */

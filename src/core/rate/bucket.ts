@@ -2,8 +2,8 @@
 // take is one IMMEDIATE transaction (read the row, refill, reserve, write), so two takers in
 // two processes never both spend the same token; the taker then sleeps until its token is due,
 // holding nothing. A taker killed while it waits wastes its token: the limit stays an upper
-// bound. A different limit for an existing bucket replaces it (the latest wins, recorded in the
-// audit log): see docs/decisions/0021-slots-and-rate-limits.md.
+// bound. A taker that takes a token with a different limit replaces the bucket's (the latest
+// taker wins, recorded in the audit log; a refused taker changes nothing): see docs/decisions/0021-slots-and-rate-limits.md.
 import { BerthError, EXIT } from '../errors.ts';
 import type { Caller } from '../owner.ts';
 import { recordEvent } from '../registry/events.ts';
@@ -63,8 +63,8 @@ function sameLimit(row: BucketRow, limit: RateLimit): boolean {
 
 /**
  * Reserves one token of `name` in one write transaction; returns how long to wait for it.
- * Throws RateTimeoutError (taking nothing) when that wait is longer than timeoutMs; the limit
- * the caller gave is stored either way (the latest wins, even for a taker that gives up).
+ * Throws RateTimeoutError (taking nothing, changing nothing) when that wait is longer than
+ * timeoutMs; only a taker that takes a token stores the limit it gave (the latest taker wins).
  */
 export function reserveFromBucket(registry: Registry, caller: Caller, name: string, limit: RateLimit, timeoutMs = Infinity, clock: () => number = Date.now): { waitMs: number; tokensLeft: number } {
   const r = registry.transaction(() => {
@@ -74,20 +74,21 @@ export function reserveFromBucket(registry: Registry, caller: Caller, name: stri
     // refill it twice and hand out tokens early)
     const now = Math.max(clock(), row?.updated_at ?? 0);
     const reserved = reserveToken(row && { tokens: row.tokens, updatedAt: row.updated_at }, limit, now, timeoutMs);
-    // a refused taker leaves the tokens as they were (refilled to now under the old limit)
-    const state = reserved.refused ? { tokens: refill(row && { tokens: row.tokens, updatedAt: row.updated_at }, row ? { count: row.count, periodMs: row.period_ms, burst: row.burst } : limit, now), updatedAt: now } : reserved.state;
+    // a refused taker took nothing and changes nothing: neither the tokens nor the shared limit
+    // (so it cannot re-time the waits other takers were promised)
+    if (reserved.refused) return reserved;
     registry.run(
       `INSERT INTO rate_buckets (name, count, period_ms, burst, tokens, updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET count = excluded.count, period_ms = excluded.period_ms, burst = excluded.burst, tokens = excluded.tokens, updated_at = excluded.updated_at`,
-      name, limit.count, limit.periodMs, limit.burst, Math.min(state.tokens, limit.burst), now, now,
+      name, limit.count, limit.periodMs, limit.burst, Math.min(reserved.state.tokens, limit.burst), now, now,
     );
     const to = { limit: formatRateLimit(limit), burst: limit.burst };
     if (!row) recordEvent(registry, caller, { verb: 'rate', subject: name, outcome: 'ok', details: { change: 'created', ...to } }, now);
     else if (!sameLimit(row, limit)) recordEvent(registry, caller, { verb: 'rate', subject: name, outcome: 'ok', details: { change: 'replaced', from: { limit: formatRateLimit({ count: row.count, periodMs: row.period_ms }), burst: row.burst }, to } }, now);
-    return { ...reserved, tokens: state.tokens };
+    return reserved;
   });
   if (r.refused) throw new RateTimeoutError(name, limit, r.waitMs, timeoutMs);
-  return { waitMs: r.waitMs, tokensLeft: Math.max(0, Math.floor(r.tokens)) };
+  return { waitMs: r.waitMs, tokensLeft: Math.max(0, Math.floor(r.state.tokens)) };
 }
 
 /** Takes one token of `name`, waiting until it is due (at most timeoutMs, else RateTimeoutError). */

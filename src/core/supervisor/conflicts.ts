@@ -42,6 +42,13 @@ export interface Obstacle {
   holders: ProcessInfo[];
   /** sockets on the port whose process berth cannot see (not readable by this user), by owner */
   hidden: HiddenHolder[];
+  /** a lock file also held by processes not in the way (its readers): `berth free PATH` would stop them too */
+  othersHold?: boolean;
+}
+
+/** How the refused service was started, for the hint's words: berth.yaml (`berth up`) or `berth run`. */
+export interface ConflictContext {
+  fromConfig?: boolean;
 }
 
 /** "pid 4242: python3 -m http.server" or "a process of user root (uid 0) that berth cannot see" */
@@ -56,20 +63,36 @@ function hiddenText(h: HiddenHolder): string {
   return `a process of user ${h.user} (uid ${h.uid}) that berth cannot see`;
 }
 
+/**
+ * What to do about the holders in the way, naming only them: `berth free PATH` stops every
+ * holder of the file, readers too, so it is offered only when every holder is in the way; else
+ * the pids in the way. Eviction (which spares readers) in the words of how the service was
+ * started: `on_conflict: evict` in berth.yaml for an `up` service, the flag for `berth run`.
+ */
+function conflictHint(service: string, obstacle: Obstacle, holders: PortHolder[], target: string, context: ConflictContext): string {
+  const pids = holders.map((h) => h.pid);
+  const free = obstacle.othersHold
+    ? `stop ${pids.length === 1 ? 'the writer' : 'the writers'} in the way (pid ${pids.join(', pid ')}; berth free ${target} would stop its readers too)`
+    : `free it: berth free ${target} (or see: berth who ${target})`;
+  const spares = obstacle.kind === 'lock' ? ', which spares readers' : '';
+  const evict = context.fromConfig ? `set on_conflict: evict for "${service}" in berth.yaml${spares}` : `berth run ${service} --on-conflict evict${spares}`;
+  return `${free}; or let berth evict ${pids.length > 1 ? 'them' : 'it'}: ${evict}`;
+}
+
 /** A stranger holds something the service needs, and its policy (or safety) says no. */
 export class ConflictError extends BerthError {
   /** "port 8765 held by pid 4242: python3 -m http.server 8765" */
   readonly brief: string;
-  constructor(service: string, obstacle: Obstacle, holders: PortHolder[], why?: string, refusal?: { pid: number; reason: string }) {
-    const h = holders[0];
-    const facts = h ? [oneLine(h.command), `cwd ${oneLine(h.cwd ?? '?')}`, `user ${h.user}`, `started ${h.startedAt}`, ...(h.owner ? [`owner ${h.owner.session}`] : [])] : [];
+  constructor(service: string, obstacle: Obstacle, holders: PortHolder[], why?: string, refusal?: { pid: number; reason: string }, context: ConflictContext = {}) {
+    const facts = (h: PortHolder): string[] => [oneLine(h.command), `cwd ${oneLine(h.cwd ?? '?')}`, `user ${h.user}`, `started ${h.startedAt}`, ...(h.owner ? [`owner ${h.owner.session}`] : [])];
     const target = obstacle.kind === 'port' ? String(obstacle.port) : obstacle.subject;
     const hidden = obstacle.hidden[0];
-    const by = h ? `pid ${h.pid} (${facts.join(', ')})` : hidden ? hiddenText(hidden) : 'another process';
+    // every holder in the way is named, not only the first
+    const by = holders.length > 0 ? holders.map((h) => `pid ${h.pid} (${facts(h).join(', ')})`).join('; ') : hidden ? hiddenText(hidden) : 'another process';
     super(obstacle.kind === 'port' ? 'port_held' : 'lock_held', `cannot start "${service}": ${obstacle.subject} is ${obstacle.kind === 'port' ? 'held' : 'locked'} by ${by}${why ? `; ${why}` : ''}`, {
-      hint: hidden && !h
+      hint: hidden && holders.length === 0
         ? `ask user ${hidden.user} to stop it, or run berth as that user (see: berth who ${target})`
-        : `free it: berth free ${target} (or see: berth who ${target}); or let berth evict it: berth run --on-conflict evict, or on_conflict: evict for "${service}" in berth.yaml`,
+        : conflictHint(service, obstacle, holders, target, context),
       exitCode: EXIT.conflict,
       details: {
         service,
@@ -98,8 +121,10 @@ export function findObstacles(port: number | null, locks: ReadonlyArray<string |
   for (const lock of locks) {
     const { path, mode } = typeof lock === 'string' ? { path: lock, mode: 'writer' } : lock;
     if (!existsSync(path)) continue;
-    const holders = mode === 'exclusive' ? findHolders({ kind: 'path', path }).holders : findWriters(path);
-    if (holders.length > 0) out.push({ kind: 'lock', subject: path, port: null, holders, hidden: [] });
+    const all = findHolders({ kind: 'path', path }).holders;
+    const holders = mode === 'exclusive' ? all : findWriters(path);
+    const inTheWay = new Set(holders.map((h) => h.pid));
+    if (holders.length > 0) out.push({ kind: 'lock', subject: path, port: null, holders, hidden: [], othersHold: all.some((h) => !inTheWay.has(h.pid)) });
   }
   return out;
 }
@@ -125,6 +150,8 @@ export interface ResolveOptions {
   registry?: Registry;
   /** called for every process stopped, with the event that puts it on the record */
   record: (event: EventInput) => void;
+  /** started from berth.yaml (`berth up`): the hint says on_conflict: evict, not the run flag */
+  fromConfig?: boolean;
 }
 
 /** Clears the way for a new instance, or throws ConflictError naming who is in it. Resolves to the strangers it evicted. */
@@ -149,7 +176,7 @@ export async function clearTheWay(opts: ResolveOptions): Promise<Eviction[]> {
     }
     const obstacle = obstacles[0]!;
     const summary = (why?: string, refusal?: { pid: number; reason: string }): ConflictError =>
-      new ConflictError(opts.service, obstacle, obstacle.holders.map((p) => toPortHolder(p, detectOwner(p.pid), null)), why, refusal);
+      new ConflictError(opts.service, obstacle, obstacle.holders.map((p) => toPortHolder(p, detectOwner(p.pid), null)), why, refusal, { fromConfig: opts.fromConfig === true });
     if (opts.policy === 'refuse') throw summary();
     if (opts.policy === 'wait') {
       if (Date.now() >= deadline) throw summary(`waited ${Math.round(opts.waitMs / 1000)}s for it to go`);

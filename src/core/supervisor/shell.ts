@@ -410,6 +410,7 @@ export class SupervisorShell {
       waitMs,
       registry: this.registry,
       record: (event) => this.event(who, event),
+      fromConfig: spec.configFile !== undefined,
     });
     this.evictedFor.get(spec.name)?.push(...evicted);
     if (port !== null) await this.deps.processes.waitPortFree(port);
