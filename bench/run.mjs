@@ -212,6 +212,13 @@ async function main() {
   results.benchmarks['daemon RSS, dashboard never opened vs opened'] = dr;
   console.log(`daemon RSS: dashboard never opened ${dr.neverOpenedKiB} KiB · opened and used ${dr.openedKiB} KiB`);
 
+  // the dashboard's first paint with 200 services, in headless Chromium
+  const paint = spawnSync(node, ['--disable-warning=ExperimentalWarning', join(ROOT, 'bench/dashboard-paint.mjs')], { env, encoding: 'utf8' });
+  if (paint.status !== 0) throw new Error(`bench/dashboard-paint.mjs → ${paint.status}\n${paint.stderr}`);
+  const dp = JSON.parse(paint.stdout);
+  results.benchmarks['dashboard first paint, 200 services'] = dp;
+  console.log(dp.skipped ? `dashboard first paint: skipped (${dp.skipped})` : `dashboard first paint, ${dp.services} services: table full ${dp.rowsMedianMs} ms (max ${dp.rowsMaxMs}) · first-contentful-paint ${dp.fcpMedianMs} ms`);
+
   // the NOTIFY_SOCKET drain with nothing said: CPU over wall time, beside an idle Node
   const drain = spawnSync(node, ['--disable-warning=ExperimentalWarning', join(ROOT, 'bench/notify-drain.mjs')], { env, encoding: 'utf8' });
   if (drain.status !== 0) throw new Error(`bench/notify-drain.mjs → ${drain.status}\n${drain.stderr}`);

@@ -135,7 +135,11 @@ async function fetchDoc(key: DocKey): Promise<void> {
   }
 }
 
-/** Fetches the dirty documents the current tab shows (ps first: it paints the first view). */
+/**
+ * Fetches the dirty documents the current tab shows, all at once, and paints each as it arrives:
+ * the services table must not wait for doctor, which takes far longer than ps with hundreds of
+ * services (docs/benchmarks.md, the dashboard's first paint).
+ */
 async function refresh(): Promise<void> {
   if (refreshing) return;
   refreshing = true;
@@ -144,10 +148,12 @@ async function refresh(): Promise<void> {
       const keys = NEEDS[tab].filter((k) => dirty.has(k));
       for (const k of keys) dirty.delete(k);
       if (keys.length === 0) break;
-      const results = await Promise.allSettled(keys.map(fetchDoc));
+      const results = await Promise.allSettled(keys.map((k) => fetchDoc(k).then(renderTab)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) showNotice('error', html`could not read ${keys.join(', ')}: ${failed.reason instanceof Error ? failed.reason.message : String(failed.reason)}`);
-      renderTab();
+      if (failed) {
+        showNotice('error', html`could not read ${keys.join(', ')}: ${failed.reason instanceof Error ? failed.reason.message : String(failed.reason)}`);
+        renderTab();
+      }
     }
   } finally {
     refreshing = false;
