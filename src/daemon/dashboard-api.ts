@@ -14,7 +14,7 @@ import { parseOrphanTarget } from '../app/input.ts';
 import type { Registry } from '../core/registry/registry.ts';
 import { bool, oneOf, optional, type Shape, ShapeError, str, strict } from '../core/shape.ts';
 import type { SupervisorApi } from '../core/supervisor/api.ts';
-import { BadRequestError } from './requests.ts';
+import { BerthError, EXIT } from '../core/errors.ts';
 import { followChanges } from './streams.ts';
 
 // the CLI's defaults for the same verbs (berth stop/restart --grace, free --grace, --timeout)
@@ -56,8 +56,8 @@ export async function answerRead(session: DashboardSession, path: string, query:
       });
     case '/api/logs': {
       const name = query.get('name');
-      if (name === null) throw new BadRequestError('/api/logs needs ?name=PROJECT/NAME', 'name');
-      const doc = await readLogs(session, name, query.get('lines') ?? undefined);
+      if (name === null) throw pageRequestError('/api/logs needs ?name=PROJECT/NAME', 'name');
+      const doc = await readLogs(session, fullName(name, 'name'), query.get('lines') ?? undefined);
       const grep = query.get('grep');
       return { name: doc.name, lines: grep ? doc.lines.filter((l) => l.includes(grep)) : doc.lines };
     }
@@ -76,12 +76,12 @@ export async function runAction(session: DashboardSession, body: unknown): Promi
   const { verb, target, force = false } = parse(action, body);
   switch (verb) {
     case 'stop':
-      return stopVerb(session, { name: target, graceMs: STOP_GRACE_MS, force });
+      return stopVerb(session, { name: fullName(target, 'target'), graceMs: STOP_GRACE_MS, force });
     case 'restart':
-      return restartService(session, { name: target, graceMs: STOP_GRACE_MS, wait: true, timeoutMs: RESTART_TIMEOUT_MS, force });
+      return restartService(session, { name: fullName(target, 'target'), graceMs: STOP_GRACE_MS, wait: true, timeoutMs: RESTART_TIMEOUT_MS, force });
     case 'free':
       // a port only: a path would be resolved against the daemon's directory, not the user's
-      if (!/^\d{1,5}$/.test(target)) throw new BadRequestError(`free from the dashboard takes a port, not ${JSON.stringify(target)}`, 'target');
+      if (!/^\d{1,5}$/.test(target)) throw pageRequestError(`free from the dashboard takes a port, not ${JSON.stringify(target)}`, 'target');
       return freeTarget(session, parseFreeTarget(target), force, FREE_GRACE_MS);
     case 'gc-orphans':
       return collectOrphanGarbage(session, false, [parseOrphanTarget(target)], ORPHAN_GRACE_MS);
@@ -93,8 +93,26 @@ function parse<T>(shape: Shape<T>, body: unknown): T {
     return shape(body, '');
   } catch (err) {
     if (!(err instanceof ShapeError)) throw err;
-    throw new BadRequestError(`invalid action${err.path ? ` at ${err.path}` : ''}: ${err.message}`, err.path || undefined);
+    throw pageRequestError(`invalid action${err.path ? ` at ${err.path}` : ''}: ${err.message}`, err.path || undefined);
   }
+}
+
+/**
+ * A service named from the page: its full name only. A bare name would be resolved against the
+ * daemon's directory (its project), not the one the user means.
+ */
+function fullName(name: string, field: string): string {
+  if (!name.includes('/')) throw pageRequestError(`the dashboard names a service by its full name, PROJECT/NAME, not ${JSON.stringify(name)}`, field);
+  return name;
+}
+
+/** 400 bad_request for a request the page made wrong (an older page, a hand-made request). */
+export function pageRequestError(message: string, field?: string): BerthError {
+  return new BerthError('bad_request', message, {
+    hint: 'the dashboard page sends this; reload it (or open the URL from berth dashboard again), of the same berth version as the daemon',
+    exitCode: EXIT.usage,
+    ...(field !== undefined ? { details: { field } } : {}),
+  });
 }
 
 /**

@@ -6,9 +6,8 @@
 // docs/security.md ("The dashboard") and docs/decisions/0025-dashboard-server.md.
 import { timingSafeEqual } from 'node:crypto';
 
-/** The cookie that carries the token after the first visit, and the one naming the browser session. */
-export const TOKEN_COOKIE = 'berth_dashboard';
-export const BROWSER_COOKIE = 'berth_browser';
+/** The cookie that carries the browser session's secret after the first visit. */
+export const SESSION_COOKIE = 'berth_dashboard';
 
 /** The Host headers the page answers to: the loopback names with its own port, nothing else. */
 export function isLoopbackHost(host: string | undefined, port: number): boolean {
@@ -20,16 +19,18 @@ export function isOwnOrigin(origin: string | undefined, host: string | undefined
   return origin !== undefined && isLoopbackHost(host, port) && origin === `http://${host}`;
 }
 
-/** The cookies of a Cookie header, first value of each name. */
-export function parseCookies(header: string | undefined): Map<string, string> {
-  const cookies = new Map<string, string>();
+/**
+ * Every value of the named cookie in a Cookie header. All of them, not the first: another page
+ * of 127.0.0.1 can plant a cookie of the same name with a longer Path, which the browser sends
+ * first, and must not lock the user out by that.
+ */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const name = part.slice(0, eq).trim();
-    if (!cookies.has(name)) cookies.set(name, part.slice(eq + 1).trim());
+    if (eq >= 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
   }
-  return cookies;
+  return values;
 }
 
 /** Compares a secret in constant time (a byte-by-byte compare leaks its prefix through timing). */

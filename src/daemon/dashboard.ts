@@ -1,31 +1,41 @@
 // The dashboard's HTTP server, loaded by berthd only when `berth dashboard` first asks for it (a
 // daemon whose page was never opened does not carry this code). It listens on 127.0.0.1 only, on
 // a port leased for `berth/dashboard` from berth's range (sticky, shown in `berth ports`), and
-// lets in only a browser that brought the token once (then an HttpOnly SameSite=Strict cookie),
-// under a loopback Host; a change also needs the page's CSRF token and its own Origin.
+// serves only connections from its own user (the client socket's uid in /proc/net/tcp), lets in
+// only a browser that brought a single-use code from `berth dashboard` (then an HttpOnly
+// SameSite=Strict cookie good for this daemon run), under a loopback Host; a change also needs
+// the page's CSRF token and its own Origin.
 // The contract: docs/dashboard.md; the reasons: docs/decisions/0025-dashboard-server.md.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { DashboardSession } from '../app/dashboard.ts';
 import { BerthError, EXIT, isErrno } from '../core/errors.ts';
 import { readIdentity } from '../core/identity.ts';
-import { type Caller, detectOwner, type Owner } from '../core/owner.ts';
+import { tcpClientUid } from '../core/inspect/sockets.ts';
+import { type Caller, detectOwner } from '../core/owner.ts';
 import { leasePort, releasePort } from '../core/ports/ports.ts';
 import type { Registry } from '../core/registry/registry.ts';
 import type { Settings } from '../core/settings.ts';
 import type { Requester, SupervisorApi } from '../core/supervisor/api.ts';
-import { answerRead, runAction, streamChanges } from './dashboard-api.ts';
-import { BROWSER_COOKIE, cookie, isLoopbackHost, isOwnOrigin, parseCookies, sameSecret, TOKEN_COOKIE } from './dashboard-guard.ts';
+import { answerRead, pageRequestError, runAction, streamChanges } from './dashboard-api.ts';
+import { cookie, cookieValues, isLoopbackHost, isOwnOrigin, sameSecret, SESSION_COOKIE } from './dashboard-guard.ts';
 import { renderPage, staticFile } from './dashboard-page.ts';
-import { loadOrCreateToken } from './dashboard-token.ts';
+import { type BrowserSession, DashboardSessions } from './dashboard-sessions.ts';
 import { HTTP_STATUS, readBody, send } from './server.ts';
 
 /** The name berth leases the dashboard's port under: berth's own project. */
 export const DASHBOARD_NAME = 'berth/dashboard';
 // a port found taken between the lease and the bind is given back and another leased, this often
 const BIND_ATTEMPTS = 3;
-// browser sessions remembered (each a few hundred bytes); the oldest is forgotten beyond this
-const MAX_BROWSER_SESSIONS = 1_000;
+// Slow or idle connections cannot hold the daemon's descriptors: a bound on them, and on the
+// time to send headers and a request (the change stream is a response, not bound by these).
+const MAX_CONNECTIONS = 64;
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** an action is a few dozen bytes; a larger body is refused (413) before it is read */
+const MAX_ACTION_BYTES = 16 * 1024;
 
 // Every answer: no caching of documents that name processes, no framing (clickjacking of the
 // stop button), no sniffing, no referrer (the first URL carries the token), scripts from the
@@ -46,7 +56,7 @@ export interface DashboardDeps {
 
 export interface Dashboard {
   port: number;
-  /** the URL with the token, for `berth dashboard`; who asked becomes the owner the next browser session acts for */
+  /** the URL with a new single-use code, for `berth dashboard`; the browser session it opens acts for who asked */
   open(who: Requester): { url: string };
   close(): void;
 }
@@ -54,21 +64,21 @@ export interface Dashboard {
 /** Starts the dashboard: the token, the leased port, the server. */
 export async function startDashboard(deps: DashboardDeps): Promise<Dashboard> {
   const { registry, settings } = deps;
-  const token = loadOrCreateToken(settings.home);
   // per daemon run: a page loaded from an earlier run must reload to act
   const csrf = randomBytes(32).toString('hex');
-  const browsers = new Map<string, Owner>();
-  let opener: Owner = detectOwner();
-  const state: ServerState = { ...deps, token, csrf, port: 0, browsers, opener: () => opener };
-  const server = createServer((req, res) => {
+  const state: ServerState = { ...deps, csrf, port: 0, sessions: new DashboardSessions() };
+  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
     void handle(state, req, res);
+  });
+  server.maxConnections = MAX_CONNECTIONS;
+  server.on('connection', (socket: Socket) => {
+    if (!isOwnUser(socket)) socket.destroy();
   });
   state.port = await listenOnLease(server, registry, settings);
   return {
     port: state.port,
     open(who) {
-      opener = who.owner;
-      return { url: `http://127.0.0.1:${state.port}/?token=${token}` };
+      return { url: `http://127.0.0.1:${state.port}/?code=${state.sessions.mint(who.owner)}` };
     },
     close() {
       server.close();
@@ -78,11 +88,23 @@ export async function startDashboard(deps: DashboardDeps): Promise<Dashboard> {
 }
 
 interface ServerState extends DashboardDeps {
-  token: string;
   csrf: string;
   port: number;
-  browsers: Map<string, Owner>;
-  opener: () => Owner;
+  sessions: DashboardSessions;
+}
+
+/**
+ * True when the process at the other end of this loopback connection runs as the daemon's
+ * user, or as root (who can read the daemon's home and memory anyway). Any other local user is
+ * closed on before a byte is read: a cookie the browser sent to their server on another port
+ * of 127.0.0.1 buys them nothing, and their idle connections hold no descriptor. Decided here
+ * synchronously, in the connection's own event, before the HTTP parser sees data.
+ */
+function isOwnUser(socket: Socket): boolean {
+  const { remotePort, localPort } = socket;
+  if (remotePort === undefined || localPort === undefined) return false;
+  const uid = tcpClientUid(remotePort, localPort);
+  return uid !== undefined && (uid === process.getuid?.() || uid === 0);
 }
 
 /** Leases berth/dashboard's port (held by this daemon) and listens on it, on 127.0.0.1 only. */
@@ -117,16 +139,20 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     // DNS rebinding: a foreign page that resolves its own name to 127.0.0.1 sends its own Host
     if (!isLoopbackHost(host, state.port)) return refuse(res, 421, 'foreign_host', `the dashboard answers only to 127.0.0.1:${state.port} and localhost:${state.port}`);
     const url = new URL(req.url ?? '/', `http://${host}`);
-    const cookies = parseCookies(req.headers.cookie);
-    if (req.method === 'GET' && url.pathname === '/' && url.searchParams.has('token')) return exchangeToken(state, url, res);
-    if (!sameSecret(cookies.get(TOKEN_COOKIE), state.token)) return unauthorized(res, url.pathname);
-    const session = browserSession(state, cookies.get(BROWSER_COOKIE), res);
+    if (req.method === 'GET' && url.pathname === '/' && url.searchParams.has('code')) return redeemCode(state, url, res);
+    const browser = state.sessions.find(cookieValues(req.headers.cookie, SESSION_COOKIE));
+    if (browser === undefined) return unauthorized(res, url.pathname);
+    const session = dashboardSession(state, browser);
     if (req.method === 'GET') return await answerGet(state, session, url, req, res);
     if (req.method === 'POST' && url.pathname === '/api/action') {
       if (!isOwnOrigin(req.headers.origin, host, state.port)) return refuse(res, 403, 'foreign_origin', 'a change must come from the dashboard page itself (its Origin)');
       const given = req.headers['x-berth-csrf'];
       if (!sameSecret(typeof given === 'string' ? given : undefined, state.csrf)) return refuse(res, 403, 'csrf_mismatch', 'a change needs the page\'s X-Berth-CSRF token: reload the page');
-      return send(res, 200, await runAction(session, await readBody(req)));
+      if (Number(req.headers['content-length'] ?? 0) > MAX_ACTION_BYTES) {
+        res.setHeader('connection', 'close');
+        return refuse(res, 413, 'request_too_large', `an action body is at most ${MAX_ACTION_BYTES} bytes`);
+      }
+      return send(res, 200, await runAction(session, await readActionBody(req)));
     }
     return refuse(res, req.method === 'GET' || req.method === 'POST' ? 404 : 405, 'no_route', `no such dashboard route: ${req.method} ${url.pathname}`);
   } catch (caught) {
@@ -136,30 +162,27 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
   }
 }
 
-/** GET /?token=T: the right token becomes the cookie (and a browser session), then the page without the token in its URL. */
-function exchangeToken(state: ServerState, url: URL, res: ServerResponse): void {
-  if (!sameSecret(url.searchParams.get('token'), state.token)) return unauthorized(res, '/');
-  const sid = newBrowserSession(state);
-  res.setHeader('set-cookie', [cookie(TOKEN_COOKIE, state.token), cookie(BROWSER_COOKIE, sid)]);
+/** GET /?code=C: a live code opens a browser session (its secret in the cookie), then the page without the code in its URL. */
+function redeemCode(state: ServerState, url: URL, res: ServerResponse): void {
+  const secret = state.sessions.redeem(url.searchParams.get('code'));
+  if (secret === undefined) return unauthorized(res, '/');
+  res.setHeader('set-cookie', cookie(SESSION_COOKIE, secret));
   res.writeHead(303, { location: '/' });
   res.end();
 }
 
-/** The browser session of a request: the one its cookie names, else a new one (for the current opener). */
-function browserSession(state: ServerState, sid: string | undefined, res: ServerResponse): DashboardSession {
-  let id = sid;
-  if (id === undefined || !/^[0-9a-f]{16}$/.test(id) || !state.browsers.has(id)) {
-    id = newBrowserSession(state);
-    res.setHeader('set-cookie', cookie(BROWSER_COOKIE, id));
-  }
-  return new DashboardSession({ browserSession: id.slice(0, 8), owner: state.browsers.get(id)!, registry: state.registry });
+function dashboardSession(state: ServerState, browser: BrowserSession): DashboardSession {
+  return new DashboardSession({ browserSession: browser.id, owner: browser.owner, registry: state.registry });
 }
 
-function newBrowserSession(state: ServerState): string {
-  const sid = randomBytes(8).toString('hex');
-  if (state.browsers.size >= MAX_BROWSER_SESSIONS) state.browsers.delete(state.browsers.keys().next().value!);
-  state.browsers.set(sid, state.opener());
-  return sid;
+/** The action's body; a body that is not JSON is the page's error, said so. */
+async function readActionBody(req: IncomingMessage): Promise<unknown> {
+  try {
+    return await readBody(req);
+  } catch (err) {
+    if (err instanceof BerthError && err.code === 'bad_request') throw pageRequestError(err.message);
+    throw err;
+  }
 }
 
 async function answerGet(state: ServerState, session: DashboardSession, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -179,8 +202,8 @@ async function answerGet(state: ServerState, session: DashboardSession, url: URL
 
 /** 401: an API caller gets the error document, a browser a page that says what to do. */
 function unauthorized(res: ServerResponse, path: string): void {
-  if (path.startsWith('/api/')) return refuse(res, 401, 'unauthorized', 'the dashboard needs its token: open the URL berth dashboard prints');
-  html(res, 401, '<!doctype html><meta charset="utf-8"><title>berth</title><p>This is berth\'s dashboard. To open it, run <code>berth dashboard</code> and open the URL it prints.</p>\n');
+  if (path.startsWith('/api/')) return refuse(res, 401, 'unauthorized', 'no dashboard session of this daemon run: open the URL from berth dashboard again');
+  html(res, 401, '<!doctype html><meta charset="utf-8"><title>berth</title><p>This is berth\'s dashboard. To open it, run <code>berth dashboard</code> and open the URL it prints (each URL works once, within two minutes, and only until the daemon restarts).</p>\n');
 }
 
 function refuse(res: ServerResponse, status: number, code: string, message: string): void {

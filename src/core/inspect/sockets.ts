@@ -92,3 +92,33 @@ function compressIpv6(groups: string[]): string {
 export function busyPorts(): Set<number> {
   return new Set(readSockets().map((s) => s.port));
 }
+
+/**
+ * The uid of the process that holds the client end of a loopback TCP connection to serverPort
+ * from clientPort (the connection's remote port, as the server sees it): the row of
+ * /proc/net/tcp{,6} whose local port is clientPort and remote port serverPort. Undefined when
+ * there is no such row or it belongs to no process any more (orphaned, inode 0): the caller
+ * refuses then. The dashboard uses it to serve its own user only (docs/security.md).
+ */
+export function tcpClientUid(clientPort: number, serverPort: number): number | undefined {
+  for (const file of ['net/tcp', 'net/tcp6']) {
+    const uid = findClientUid(readProcFile(file), clientPort, serverPort);
+    if (uid !== undefined) return uid;
+  }
+  return undefined;
+}
+
+export function findClientUid(text: string, clientPort: number, serverPort: number): number | undefined {
+  const lines = text.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const cols = lines[i]!.trim().split(/\s+/);
+    if (cols.length < 10) continue;
+    const local = cols[1]!;
+    const remote = cols[2]!;
+    if (parseInt(local.slice(local.lastIndexOf(':') + 1), 16) !== clientPort) continue;
+    if (parseInt(remote.slice(remote.lastIndexOf(':') + 1), 16) !== serverPort) continue;
+    if (Number(cols[9]) === 0) return undefined;
+    return Number(cols[7]);
+  }
+  return undefined;
+}
