@@ -5,8 +5,11 @@
 // record as "dashboard:<browser session> (pid <daemon pid>)", so the ownership rule holds for a
 // click as for a command (docs/decisions/0025-dashboard-server.md).
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, unlinkSync, writeSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isErrno } from '../core/errors.ts';
+import { openChecked } from '../core/private-fs.ts';
 import type { Owner } from '../core/owner.ts';
 import type { Caller } from '../core/owner.ts';
 import type { Registry } from '../core/registry/registry.ts';
@@ -20,6 +23,31 @@ export interface DashboardDocument {
 /** Starts the page in the daemon (or finds it running) and returns its URL with the token. */
 export async function openDashboard(session: Session): Promise<DashboardDocument> {
   return (await session.client()).dashboard(session.requester());
+}
+
+/** The page `--open` hands to the browser in place of the URL, in the home. */
+export const OPEN_PAGE_FILE = 'dashboard-open.html';
+
+/**
+ * Writes a 0600 page in the home that sends the browser on to url, and returns its file:// URL.
+ * `--open` hands this to xdg-open, never the URL itself: a program's argv is readable by every
+ * user in /proc/PID/cmdline, the file in the 0700 home is not (as Jupyter does).
+ */
+export function writeOpenPage(home: string, url: string): string {
+  const path = join(home, OPEN_PAGE_FILE);
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  }
+  const href = url.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
+  const fd = openChecked(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    writeSync(fd, `<!doctype html>\n<meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${href}">\n<title>berth</title><p><a href="${href}">Open berth's dashboard</a></p>\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return pathToFileURL(path).href;
 }
 
 /** The programs that open a URL in the user's browser, in the order tried. */
