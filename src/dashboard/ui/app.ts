@@ -3,7 +3,7 @@
 // verbs' documents from /api/, renders each view in one write, and refetches what changed when
 // /api/stream says so (debounced), plus a slow poll for what has no event (strangers listening).
 import { runAction, showNotice } from './actions.ts';
-import { getDoc, watchChanges, type ActionVerb, type Change } from './api.ts';
+import { ApiError, getDoc, watchChanges, type ActionVerb, type Change } from './api.ts';
 import { byId, html, setHtml } from './dom.ts';
 import type { DoctorDoc, EventsDoc, LocksDoc, LogsDoc, OrphansDoc, PortsDoc, PsDoc, Snapshot } from './types.ts';
 import { renderLocks } from './views/locks.ts';
@@ -16,6 +16,10 @@ import { renderTimeline } from './views/timeline.ts';
 const DEBOUNCE_MS = 200;
 const POLL_MS = 5000;
 const LOG_FOLLOW_MS = 1000;
+// After the daemon has been gone this long (or at once when it no longer knows this browser, a
+// 401 after a restart) the page stops polling and reconnecting until it is reloaded: another
+// program that binds the port later gets no stream of requests carrying the cookie.
+const GIVE_UP_MS = 30_000;
 const LOG_LINES = 300;
 const SESSION_EVENTS = 1000;
 const TIMELINE_EVENTS = 300;
@@ -150,6 +154,7 @@ async function refresh(): Promise<void> {
       if (keys.length === 0) break;
       const results = await Promise.allSettled(keys.map((k) => fetchDoc(k).then(renderTab)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed?.reason instanceof ApiError && failed.reason.status === 401) return stopWatching('this daemon run does not know this page (it restarted)');
       if (failed) {
         showNotice('error', html`could not read ${keys.join(', ')}: ${failed.reason instanceof Error ? failed.reason.message : String(failed.reason)}`);
         renderTab();
@@ -160,7 +165,26 @@ async function refresh(): Promise<void> {
   }
 }
 
+let stopped = false;
+let downSince: number | undefined;
+const intervals: Array<ReturnType<typeof setInterval>> = [];
+let source: EventSource | undefined;
+
+/** Stops every poll and the change stream, and says how to come back. */
+function stopWatching(why: string): void {
+  if (stopped) return;
+  stopped = true;
+  for (const i of intervals) clearInterval(i);
+  clearTimeout(timer);
+  source?.close();
+  const el = byId('live');
+  el.className = 'live off';
+  el.textContent = 'stopped';
+  showNotice('error', html`${why}: the page stopped asking. Run berth dashboard and open the URL it prints.`);
+}
+
 function markDirty(keys: DocKey[], now = false): void {
+  if (stopped) return;
   for (const k of keys) dirty.add(k);
   clearTimeout(timer);
   if (now) void refresh();
@@ -233,11 +257,17 @@ function start(): void {
     markDirty(['timeline']);
   });
   byId('logs-grep').addEventListener('input', () => void loadLog());
-  setInterval(() => {
+  intervals.push(setInterval(() => {
     if (logName && byId<HTMLInputElement>('logs-follow').checked) void loadLog();
-  }, LOG_FOLLOW_MS);
-  setInterval(() => markDirty(NEEDS[tab], true), POLL_MS);
-  watchChanges(onChange, (live) => {
+  }, LOG_FOLLOW_MS));
+  intervals.push(setInterval(() => {
+    if (downSince !== undefined && Date.now() - downSince > GIVE_UP_MS) stopWatching('berthd has not answered for 30 s');
+    else markDirty(NEEDS[tab], true);
+  }, POLL_MS));
+  source = watchChanges(onChange, (live) => {
+    if (stopped) return;
+    if (live) downSince = undefined;
+    else downSince ??= Date.now();
     const el = byId('live');
     el.className = `live ${live ? 'on' : 'off'}`;
     el.textContent = live ? 'live' : 'reconnecting';
