@@ -1,5 +1,5 @@
 // The dashboard page in a real headless Chromium against the real daemon and its real HTTP
-// server (issue 15, "Done when"): the page opens with the token; services of two projects
+// server (issue 15, "Done when"): the page opens with the single-use code; services of two projects
 // appear; a service started with the CLI appears without a reload within 2 s; a stranger on a
 // reserved port shows as a conflict (with its worktree and branch); the
 // stop button stops a service, and is refused for another live session's service until forced;
@@ -60,13 +60,13 @@ test('the dashboard in a browser: projects, live updates, conflicts, stop and th
   ok(await berth(['run', 'raw', '--json', '--', node, SERVICE, HOSTILE_ARG], { env: { ...env, BERTH_PROJECT: 'blog' } }));
 
   const { url } = ok(await berth(['dashboard', '--json'], { env })).json() as { url: string };
-  assert.match(url, /^http:\/\/(127\.0\.0\.1|localhost):\d+\/\?token=[0-9a-f]{64}$/, url);
+  assert.match(url, /^http:\/\/(127\.0\.0\.1|localhost):\d+\/\?code=[0-9a-f]{64}$/, url);
   const context = await newContext(t, browser);
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(url);
-  assert.equal(new URL(page.url()).search, '', 'the token is dropped from the address by the redirect');
+  assert.equal(new URL(page.url()).search, '', 'the code is dropped from the address by the redirect');
 
   await t.test('services of two projects appear, grouped', async () => {
     await page.locator('[data-service="shop/web"]').waitFor({ timeout: 10_000 });

@@ -5,10 +5,14 @@
 // opener's own service works and is on the record with the dashboard as actor; another live
 // session's service is refused (409 owned_elsewhere) unless force; the change stream announces a
 // service started from the CLI; the token is 0600 and another user cannot read it; the page is
-// on 127.0.0.1 only; no CORS header ever.
+// on 127.0.0.1 only; no CORS header ever. And the review's findings (fix round 3): another Unix
+// user's connection is closed even with the right cookie; a cookie of an earlier daemon run is
+// 401; a planted second cookie does not lock the user out; a code works once; --open puts no
+// secret in xdg-open's argv; the connection limit holds.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type Socket } from 'node:net';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -27,7 +31,8 @@ const node = process.execPath;
 
 interface Page {
   port: number;
-  token: string;
+  /** the single-use code of the URL (already used) */
+  code: string;
   origin: string;
   /** the cookies the token exchange set, as a Cookie header */
   cookie: string;
@@ -56,22 +61,24 @@ function raw(port: number, method: string, path: string, headers: Record<string,
 /** `berth dashboard --json`, then the token exchange and the page, as a browser does. */
 async function openPage(env: NodeJS.ProcessEnv): Promise<Page> {
   const { url } = ok(await berth(['dashboard', '--json'], { env })).json() as { url: string };
-  const m = /^http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]{64})$/.exec(url);
-  assert.ok(m, `the URL is on 127.0.0.1 with the token: ${url}`);
+  const m = /^http:\/\/127\.0\.0\.1:(\d+)\/\?code=([0-9a-f]{64})$/.exec(url);
+  assert.ok(m, `the URL is on 127.0.0.1 with a code: ${url}`);
   const port = Number(m[1]);
-  const token = m[2]!;
+  const code = m[2]!;
   const host = `127.0.0.1:${port}`;
-  const exchange = await raw(port, 'GET', `/?token=${token}`, { host });
+  const exchange = await raw(port, 'GET', `/?code=${code}`, { host });
   assert.equal(exchange.status, 303, exchange.body);
   assert.equal(exchange.headers.location, '/');
   const set = exchange.headers['set-cookie'] as string[];
-  assert.ok(set.includes(`berth_dashboard=${token}; HttpOnly; SameSite=Strict; Path=/`), `the token cookie: ${set.join(' | ')}`);
-  const cookie = set.map((c) => c.split(';')[0]).join('; ');
+  assert.equal(set.length, 1, `one cookie: ${set.join(' | ')}`);
+  assert.match(set[0]!, /^berth_dashboard=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\/$/, 'the session cookie');
+  const cookie = set[0]!.split(';')[0]!;
+  assert.ok(!cookie.includes(code), 'the cookie is a new secret, not the code');
   const page = await raw(port, 'GET', '/', { host, cookie });
   assert.equal(page.status, 200);
   const csrf = /<meta name="berth-csrf" content="([0-9a-f]{64})">/.exec(page.body)?.[1];
   assert.ok(csrf, `the page carries the CSRF token:\n${page.body}`);
-  return { port, token, origin: `http://${host}`, cookie, csrf };
+  return { port, code, origin: `http://${host}`, cookie, csrf };
 }
 
 function api(page: Page, path: string): Promise<Answer> {
@@ -86,13 +93,15 @@ function noCors(a: Answer): void {
   assert.deepEqual(Object.keys(a.headers).filter((h) => h.startsWith('access-control-')), [], 'no CORS header');
 }
 
-test('the token, the cookie, the Host and Origin checks, the CSRF token, no CORS, loopback only, a private token file', async (t) => {
-  const { home, env } = daemonHome(t);
+test('the code, the cookie, the Host and Origin checks, the CSRF token, no CORS, loopback only', async (t) => {
+  const { env } = daemonHome(t);
   const page = await openPage(env);
   const host = `127.0.0.1:${page.port}`;
 
-  // the same URL again (sticky port, same token), and the port is berth's own lease in `berth ports`
-  assert.equal(ok(await berth(['dashboard', '--json'], { env })).json().url, `http://${host}/?token=${page.token}`);
+  // the same port again (sticky) with a new code; and the port is berth's own lease in `berth ports`
+  const again = ok(await berth(['dashboard', '--json'], { env })).json().url as string;
+  assert.match(again, new RegExp(`^http://${host}/\\?code=[0-9a-f]{64}$`));
+  assert.ok(!again.endsWith(page.code), 'each call mints its own code');
   const ports = ok(await berth(['ports', '--json'], { env })).json();
   const claim = ports.claims.find((c: { name: string }) => c.name === 'berth/dashboard');
   assert.ok(claim, `berth/dashboard is leased: ${JSON.stringify(ports.claims)}`);
@@ -116,7 +125,10 @@ test('the token, the cookie, the Host and Origin checks, the CSRF token, no CORS
   assert.equal(bareApi.status, 401);
   assert.equal(JSON.parse(bareApi.body).error.code, 'unauthorized');
   assert.equal((await raw(page.port, 'GET', '/api/ps', { host, cookie: `berth_dashboard=${'0'.repeat(64)}` })).status, 401, 'a wrong cookie');
-  assert.equal((await raw(page.port, 'GET', `/?token=${'f'.repeat(64)}`, { host })).status, 401, 'a wrong token');
+  assert.equal((await raw(page.port, 'GET', `/?code=${'f'.repeat(64)}`, { host })).status, 401, 'a wrong code');
+  const reused = await raw(page.port, 'GET', `/?code=${page.code}`, { host });
+  assert.equal(reused.status, 401, 'a used code cannot be used twice');
+  assert.equal(reused.headers['set-cookie'], undefined);
   noCors(bare);
 
   // with the cookie: the documents of the CLI's --json
@@ -150,17 +162,68 @@ test('the token, the cookie, the Host and Origin checks, the CSRF token, no CORS
   assert.equal((await raw(page.port, 'POST', '/api/action', { host, cookie: page.cookie, 'x-berth-csrf': page.csrf }, JSON.stringify(gc))).status, 403, 'no Origin');
   const bad = await act(page, { verb: 'rm', target: 'x' });
   assert.equal(bad.status, 400, `an unknown verb: ${bad.body}`);
+  assert.doesNotMatch(JSON.parse(bad.body).error.hint, /socket API/, 'the hint speaks of the page, not the socket API');
+  const bareName = await act(page, { verb: 'stop', target: 'mine' });
+  assert.equal(bareName.status, 400, `a bare service name: ${bareName.body}`);
+  assert.match(JSON.parse(bareName.body).error.message, /PROJECT\/NAME/);
+  assert.equal((await api(page, '/api/logs?name=mine')).status, 400, 'a bare name for the logs too');
+  const big = await raw(page.port, 'POST', '/api/action', { host, cookie: page.cookie, origin: page.origin, 'x-berth-csrf': page.csrf }, 'x'.repeat(5 * 1024 * 1024));
+  assert.equal(big.status, 413, 'a body too large is answered, not reset');
 
-  // the token file: 0600, and a second user cannot read it
-  const tokenFile = join(home, 'dashboard.token');
-  assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
-  assert.equal(readFileSync(tokenFile, 'utf8').trim(), page.token);
+  // a cookie planted by another page of 127.0.0.1 (sent first, say with Path=/api) does not lock the user out
+  assert.equal((await raw(page.port, 'GET', '/api/ps', { host, cookie: `berth_dashboard=${'0'.repeat(64)}; ${page.cookie}` })).status, 200, 'any matching cookie value lets in');
+});
+
+test('another Unix user is closed on even with the right cookie', async (t) => {
   const why = noSecondUser();
-  if (why) t.diagnostic(`second-user check skipped: ${why}`);
-  else {
-    const other = secondUser(t);
-    assert.throws(() => execFileSync(other.as[0]!, [...other.as.slice(1), 'cat', tokenFile], { stdio: 'pipe' }), 'another user cannot read the token');
+  if (why) return t.skip(why);
+  const { env } = daemonHome(t);
+  const page = await openPage(env);
+  const other = secondUser(t);
+  const curl = (cookie: string): { code: number; out: string } => {
+    try {
+      return { code: 0, out: execFileSync(other.as[0]!, [...other.as.slice(1), 'curl', '-sS', '-m', '10', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Cookie: ${cookie}`, `${page.origin}/api/ps`], { encoding: 'utf8', stdio: 'pipe' }) };
+    } catch (err) {
+      const e = err as { status: number; stdout: string };
+      return { code: e.status, out: String(e.stdout) };
+    }
+  };
+  const theirs = curl(page.cookie);
+  assert.notEqual(theirs.code, 0, `curl as another user must fail: ${JSON.stringify(theirs)}`);
+  assert.ok(theirs.out === '000', `no HTTP answer at all: ${JSON.stringify(theirs)}`);
+  // and the owner, with the same cookie, is served
+  assert.equal((await api(page, '/api/ps')).status, 200);
+});
+
+test('a cookie from an earlier daemon run is 401, telling to open the URL again', async (t) => {
+  const { env } = daemonHome(t);
+  const page = await openPage(env);
+  ok(await berth(['daemon', 'stop'], { env }));
+  const next = await openPage(env);
+  assert.equal(next.port, page.port, 'the same port (sticky lease)');
+  const old = await api({ ...next, cookie: page.cookie }, '/api/ps');
+  assert.equal(old.status, 401, old.body);
+  assert.match(JSON.parse(old.body).error.message, /berth dashboard again/);
+  assert.equal((await raw(next.port, 'GET', `/?code=${page.code}`, { host: `127.0.0.1:${next.port}` })).status, 401, 'an earlier run\'s code');
+  assert.equal((await api(next, '/api/ps')).status, 200);
+});
+
+test('at most 64 connections at once', async (t) => {
+  const { env } = daemonHome(t);
+  const page = await openPage(env);
+  const sockets: Socket[] = [];
+  t.after(() => sockets.forEach((s) => s.destroy()));
+  let closed = 0;
+  for (let i = 0; i < 72; i++) {
+    const s = connect(page.port, '127.0.0.1');
+    s.on('error', () => {});
+    s.on('close', () => closed++);
+    sockets.push(s);
   }
+  await waitFor(() => closed >= 8, { what: `connections beyond 64 closed (closed ${closed})` });
+  // the limit is a limit, not a lock-out: once they go, the page answers again
+  sockets.forEach((s) => s.destroy());
+  await waitFor(async () => (await api(page, '/api/ps')).status === 200, { what: 'the page after the connections went' });
 });
 
 test('actions: the opener\'s own service is stopped and recorded with the dashboard as actor; another live session\'s only with force', async (t) => {
@@ -224,8 +287,8 @@ test('the change stream announces a service started from the CLI within 2 s', as
   await waitFor(() => /event: change\ndata: \{"kind":"event","id":\d+\}/.test(text), { timeoutMs: 2_000, what: 'an event change' });
 });
 
-test('berth dashboard --open hands the URL to xdg-open when there is one, and says so when there is none', async (t) => {
-  const { env } = daemonHome(t);
+test('berth dashboard --open hands xdg-open a private page (no secret in its argv), and says so when there is none', async (t) => {
+  const { home, env } = daemonHome(t);
   const bin = join(tempDir(t), 'bin');
   mkdirSync(bin);
   const got = join(bin, 'opened');
@@ -233,10 +296,16 @@ test('berth dashboard --open hands the URL to xdg-open when there is one, and sa
   chmodSync(join(bin, 'xdg-open'), 0o755);
   const opened = ok(await berth(['dashboard', '--open'], { env: { ...env, PATH: `${bin}:${process.env.PATH}` } }));
   const url = opened.stdout.trim();
-  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/, 'the URL, once, on stdout');
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/\?code=[0-9a-f]{64}$/, 'the URL, once, on stdout');
   assert.match(opened.stderr, /opened the dashboard with xdg-open/);
-  assert.equal(await waitFor(() => { try { return readFileSync(got, 'utf8').trim(); } catch { return undefined; } }, { what: 'xdg-open to be called' }), url);
+  const argv = await waitFor(() => { try { return readFileSync(got, 'utf8').trim(); } catch { return undefined; } }, { what: 'xdg-open to be called' });
+  // xdg-open's argv (readable by every user in /proc) has no secret: a private page in the home leads on
+  const page = join(home, 'dashboard-open.html');
+  assert.equal(argv, `file://${page}`);
+  assert.doesNotMatch(argv, /[0-9a-f]{64}/);
+  assert.equal(statSync(page).mode & 0o777, 0o600);
+  assert.ok(readFileSync(page, 'utf8').includes(`url=${url}"`), 'the page leads to the URL');
   const none = ok(await berth(['dashboard', '--open'], { env: { ...env, PATH: join(tempDir(t), 'empty') } }));
   assert.match(none.stderr, /no xdg-open or open on PATH/);
-  assert.equal(none.stdout.trim(), url);
+  assert.match(none.stdout.trim(), /\?code=[0-9a-f]{64}$/);
 });
