@@ -15,12 +15,12 @@ import type { Caller } from '../core/owner.ts';
 import type { Registry } from '../core/registry/registry.ts';
 import { Session } from './session.ts';
 
-/** `dashboard --json`: where the page is, with the token that lets a browser in (once). */
+/** `dashboard --json`: where the page is, with the single-use code that lets one browser in. */
 export interface DashboardDocument {
   url: string;
 }
 
-/** Starts the page in the daemon (or finds it running) and returns its URL with the token. */
+/** Starts the page in the daemon (or finds it running) and returns its URL with a new code. */
 export async function openDashboard(session: Session): Promise<DashboardDocument> {
   return (await session.client()).dashboard(session.requester());
 }

@@ -22,7 +22,7 @@ export function dashboardDoor(deps: DashboardDeps): DashboardDoor {
         if (closed) dashboard.close();
         return dashboard.open(who);
       } catch (err) {
-        // a failed start (the port taken thrice, a bad token file) is tried again on the next open
+        // a failed start (the port taken thrice) is tried again on the next open
         started = undefined;
         throw err;
       }

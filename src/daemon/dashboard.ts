@@ -38,7 +38,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const MAX_ACTION_BYTES = 16 * 1024;
 
 // Every answer: no caching of documents that name processes, no framing (clickjacking of the
-// stop button), no sniffing, no referrer (the first URL carries the token), scripts from the
+// stop button), no sniffing, no referrer (the first URL carries the code), scripts from the
 // page's own origin only. And never an Access-Control-* header.
 const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
@@ -61,7 +61,7 @@ export interface Dashboard {
   close(): void;
 }
 
-/** Starts the dashboard: the token, the leased port, the server. */
+/** Starts the dashboard: the leased port, the server, its per-run secrets. */
 export async function startDashboard(deps: DashboardDeps): Promise<Dashboard> {
   const { registry, settings } = deps;
   // per daemon run: a page loaded from an earlier run must reload to act
