@@ -18,7 +18,10 @@ const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_PASSCRED = 16;
+const SCM_RIGHTS = 1;
 const SCM_CREDENTIALS = 2;
+/** recvmsg flag: any fd passed in SCM_RIGHTS is installed close-on-exec (never inherited by a service) */
+const MSG_CMSG_CLOEXEC = 0x40000000;
 /** the drain's period while services talk */
 export const DRAIN_MS = 50;
 /** its period after a quiet second: ~0.2 % of a core idle at 50 ms, a fifth of that at 250 ms */
@@ -123,7 +126,10 @@ export function openNotifySocket(address: string, onMessages: NotifyHandler): No
   }
   // struct msghdr (x86-64/aarch64 layout): name, namelen, iov, iovlen, control, controllen, flags
   const data = Buffer.alloc(NOTIFY_MAX_BYTES + 1);
-  const control = Buffer.alloc(256);
+  // room for the credentials and the most fds one datagram can carry (SCM_MAX_FD, 253): all
+  // of them are installed here, so all of them are closed (fewer would be dropped by the kernel,
+  // with MSG_CTRUNC, which is fine too: what is not installed needs no close)
+  const control = Buffer.alloc(2048);
   const iov = Buffer.alloc(16);
   iov.writeBigUInt64LE(c.address(data), 0);
   iov.writeBigUInt64LE(BigInt(data.length), 8);
@@ -137,9 +143,14 @@ export function openNotifySocket(address: string, onMessages: NotifyHandler): No
       msg.writeBigUInt64LE(1n, 24);
       msg.writeBigUInt64LE(c.address(control), 32);
       msg.writeBigUInt64LE(BigInt(control.length), 40);
-      const n = Number(c.recvmsg(fd, msg, 0));
+      const n = Number(c.recvmsg(fd, msg, MSG_CMSG_CLOEXEC));
       if (n < 0) break; // EAGAIN: nothing more now (or an error: tried again at the next tick)
-      const sender = credentials(control, Number(msg.readBigUInt64LE(40)));
+      const controlLength = Math.min(Number(msg.readBigUInt64LE(40)), control.length);
+      // Before anything else: a sender may pass fds (SCM_RIGHTS); the kernel has installed them
+      // in the daemon. berth keeps none (no FDSTORE), so each is closed, or a few hundred
+      // datagrams would exhaust the daemon's fds.
+      closePassedFds(control, controlLength, (passed) => c.close(passed));
+      const sender = credentials(control, controlLength);
       // a datagram without credentials, or larger than a notification, is not one
       if (sender === null || n > NOTIFY_MAX_BYTES) continue;
       batch.push({ sender, text: data.subarray(0, n).toString('utf8') });
@@ -180,6 +191,24 @@ export function openNotifySocket(address: string, onMessages: NotifyHandler): No
       if (isPath) rmSync(address, { force: true });
     },
   };
+}
+
+/**
+ * Closes every fd of every SCM_RIGHTS message in a received control buffer (struct cmsghdr:
+ * len 8, level 4, type 4; then the data). With MSG_CTRUNC the kernel's cmsg_len covers only
+ * the fds it installed, and the walk stops at the end of what it wrote.
+ */
+function closePassedFds(control: Buffer, length: number, close: (fd: number) => void): void {
+  let off = 0;
+  while (off + 16 <= length) {
+    const len = Number(control.readBigUInt64LE(off));
+    if (len < 16) return;
+    if (control.readInt32LE(off + 8) === SOL_SOCKET && control.readInt32LE(off + 12) === SCM_RIGHTS) {
+      const end = Math.min(off + len, length);
+      for (let p = off + 16; p + 4 <= end; p += 4) close(control.readInt32LE(p));
+    }
+    off += (len + 7) & ~7;
+  }
 }
 
 /** The SCM_CREDENTIALS of a received datagram (struct cmsghdr: len 8, level 4, type 4; then pid, uid, gid). */

@@ -3,8 +3,9 @@
 // IDLE_DRAIN_MS, so a datagram after a quiet spell waits for the slow tick; flush() (what the
 // supervisor calls before a watchdog verdict) hands it over at once; a burst comes as one batch.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -36,4 +37,43 @@ test('after a quiet second the drain slows down; flush() delivers at once; a bur
   assert.equal(batches.length, 2, 'flush() hands over what waits, synchronously');
   assert.deepEqual(batches[1]!.map((d) => d.text), ['STATUS=a', 'STATUS=b', 'STATUS=c']);
   assert.ok(IDLE_DRAIN_MS > 50);
+});
+
+/** This process's open fds that point at path (readlink of /proc/self/fd/*). */
+function fdsTo(path: string): number[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path ? [Number(fd)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+test('fds passed in SCM_RIGHTS are closed at once: a flood cannot exhaust the daemon, no service inherits one', { skip: (!hasCommand('python3') || !existsSync('/proc/self/fd')) && 'needs python3 and /proc' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-notify-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const batches: NotifyDatagram[][] = [];
+  const socket = openNotifySocket(join(dir, 'notify.sock'), (batch) => batches.push(batch));
+  if (socket === null) return t.skip('no NOTIFY_SOCKET on this platform');
+  t.after(() => socket.close());
+  const bait = join(dir, 'passed-file');
+  writeFileSync(bait, '');
+  const before = readdirSync('/proc/self/fd').length;
+  // 50 datagrams, each passing 3 fds of the same file (and one with 200, more than fit the old
+  // buffer); sent asynchronously, since the sender blocks once the socket's queue is full
+  await promisify(execFile)('python3', [
+    '-c',
+    'import os,socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.connect(sys.argv[1])\nf=os.open(sys.argv[2],os.O_RDONLY)\n' +
+      'for i in range(50): socket.send_fds(s,[b"STATUS=fd %d"%i],[f,f,f])\n' +
+      'socket.send_fds(s,[b"STATUS=many"],[f]*200)',
+    socket.address,
+    bait,
+  ], { timeout: 20_000 });
+  socket.flush();
+  await waitFor(() => batches.flat().length >= 51 || undefined, { timeoutMs: 2_000, what: 'the 51 datagrams' });
+  assert.deepEqual(fdsTo(bait), [], 'no passed fd is left open in the receiver');
+  assert.ok(readdirSync('/proc/self/fd').length <= before + 2, `fd count grew from ${before} to ${readdirSync('/proc/self/fd').length}`);
+  // the text of such a datagram still counts (systemd closes fds sent without FDSTORE=1 the same way)
+  assert.equal(batches.flat().at(-1)!.text, 'STATUS=many');
 });
