@@ -8,7 +8,7 @@
 // thread is parked in recvmsg and closing is just close(2); the timer backs off while nothing
 // is said, so an idle daemon costs next to nothing (docs/benchmarks.md). Linux only: elsewhere (or if koffi
 // cannot load) there is no NOTIFY_SOCKET and `berth beat` over the API socket still works.
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { NOTIFY_MAX_BYTES } from '../core/supervisor/notify.ts';
 
@@ -84,14 +84,34 @@ function loadLibc(): Libc | null {
   return libc;
 }
 
-/** struct sockaddr_un for a path, or an abstract name written "@name". */
-function sockaddr(address: string): { buf: Buffer; len: number } {
-  const name = Buffer.from(address.startsWith('@') ? `\0${address.slice(1)}` : address);
+/** struct sockaddr_un for a path (that fits: notifyAddress checked it). */
+function sockaddr(path: string): { buf: Buffer; len: number } {
+  const name = Buffer.from(path);
   const buf = Buffer.alloc(2 + 108);
   buf.writeUInt16LE(AF_UNIX, 0);
   name.copy(buf, 2);
-  // a path's length counts its NUL; an abstract name's is exactly its bytes
-  return { buf, len: 2 + name.length + (address.startsWith('@') ? 0 : 1) };
+  // the length counts the path's NUL
+  return { buf, len: 2 + name.length + 1 };
+}
+
+/**
+ * Clears the way for the bind: a socket file at the path is a dead daemon's (the home is ours
+ * and the daemon holds its singleton lock) and is removed; anything else there (a directory, a
+ * file someone put) is left alone, and the daemon runs without a NOTIFY_SOCKET, saying why.
+ */
+function clearStaleSocket(path: string): boolean {
+  let found;
+  try {
+    found = lstatSync(path);
+  } catch {
+    return true; // nothing there
+  }
+  if (found.isSocket()) {
+    rmSync(path, { force: true });
+    return true;
+  }
+  process.stderr.write(`berthd: ${path} exists and is not a socket; services get no NOTIFY_SOCKET (remove it and restart the daemon; berth beat still works)\n`);
+  return false;
 }
 
 /**
@@ -101,11 +121,10 @@ function sockaddr(address: string): { buf: Buffer; len: number } {
 export function openNotifySocket(address: string, onMessages: NotifyHandler): NotifySocket | null {
   const c = loadLibc();
   if (c === null) return null;
+  // before the socket exists, so that nothing leaks when the path is taken
+  if (!clearStaleSocket(address)) return null;
   const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return null;
-  const isPath = !address.startsWith('@');
-  // the home is ours and the daemon holds its singleton lock: a file here is a dead daemon's
-  if (isPath) rmSync(address, { force: true });
   const { buf, len } = sockaddr(address);
   const one = Buffer.alloc(4);
   one.writeInt32LE(1);
@@ -115,14 +134,12 @@ export function openNotifySocket(address: string, onMessages: NotifyHandler): No
   }
   // private like everything berth writes in its home (docs/security.md): bind used the umask.
   // The home is 0700, so nobody else could reach the path between the bind and this.
-  if (isPath) {
-    try {
-      chmodSync(address, 0o600);
-    } catch {
-      c.close(fd);
-      rmSync(address, { force: true });
-      return null;
-    }
+  try {
+    chmodSync(address, 0o600);
+  } catch {
+    c.close(fd);
+    rmSync(address, { force: true });
+    return null;
   }
   // struct msghdr (x86-64/aarch64 layout): name, namelen, iov, iovlen, control, controllen, flags
   const data = Buffer.alloc(NOTIFY_MAX_BYTES + 1);
@@ -188,7 +205,11 @@ export function openNotifySocket(address: string, onMessages: NotifyHandler): No
       closed = true;
       clearTimeout(timer);
       c.close(fd);
-      if (isPath) rmSync(address, { force: true });
+      try {
+        rmSync(address, { force: true });
+      } catch {
+        // replaced by something that is not ours to remove (a directory): left alone
+      }
     },
   };
 }
