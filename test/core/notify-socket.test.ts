@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { IDLE_DRAIN_MS, type NotifyDatagram, openNotifySocket } from '../../src/daemon/notify-socket.ts';
+import { test, type TestContext } from 'node:test';
+import { IDLE_DRAIN_MS, type NotifyDatagram, type NotifySocket, openNotifySocket } from '../../src/daemon/notify-socket.ts';
 import { hasCommand } from '../helpers/procs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -17,13 +17,19 @@ function send(address: string, ...texts: string[]): void {
   execFileSync('python3', ['-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\nfor t in sys.argv[2:]: s.sendto(t.encode(),sys.argv[1])', address, ...texts]);
 }
 
-test('after a quiet second the drain slows down; flush() delivers at once; a burst is one batch', { skip: !hasCommand('python3') && 'python3 not installed' }, async (t) => {
+/** A notify socket in a temporary directory, collecting what it hands over; both gone after the test. */
+function openInTemp(t: TestContext): { dir: string; batches: NotifyDatagram[][]; socket: NotifySocket | null } {
   const dir = mkdtempSync(join(tmpdir(), 'berth-notify-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const batches: NotifyDatagram[][] = [];
   const socket = openNotifySocket(join(dir, 'notify.sock'), (batch) => batches.push(batch));
+  if (socket !== null) t.after(() => socket.close());
+  return { dir, batches, socket };
+}
+
+test('after a quiet second the drain slows down; flush() delivers at once; a burst is one batch', { skip: !hasCommand('python3') && 'python3 not installed' }, async (t) => {
+  const { batches, socket } = openInTemp(t);
   if (socket === null) return t.skip('no NOTIFY_SOCKET on this platform');
-  t.after(() => socket.close());
   // busy: a datagram is handed over within a few 50 ms ticks
   send(socket.address, 'WATCHDOG=1');
   await waitFor(() => batches.length === 1 || undefined, { timeoutMs: 2_000, what: 'the first datagram' });
@@ -51,12 +57,8 @@ function fdsTo(path: string): number[] {
 }
 
 test('fds passed in SCM_RIGHTS are closed at once: a flood cannot exhaust the daemon, no service inherits one', { skip: (!hasCommand('python3') || !existsSync('/proc/self/fd')) && 'needs python3 and /proc' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-notify-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const batches: NotifyDatagram[][] = [];
-  const socket = openNotifySocket(join(dir, 'notify.sock'), (batch) => batches.push(batch));
+  const { dir, batches, socket } = openInTemp(t);
   if (socket === null) return t.skip('no NOTIFY_SOCKET on this platform');
-  t.after(() => socket.close());
   const bait = join(dir, 'passed-file');
   writeFileSync(bait, '');
   const before = readdirSync('/proc/self/fd').length;
