@@ -37,10 +37,17 @@ export function parseDuration(text: string, what = 'duration'): number {
   return ms;
 }
 
-/** A watchdog interval (--watchdog, `watchdog:`): a duration of at least 100 ms (shorter cannot be kept by a beating service). */
+/** The shortest watchdog interval: shorter cannot be kept by a beating service. */
+export const MIN_WATCHDOG_MS = 100;
+/** The longest (about 24.8 days): a timer longer than a signed 32-bit ms count fires at once in Node, a kill loop. */
+export const MAX_WATCHDOG_MS = 2 ** 31 - 1;
+
+/** A watchdog interval (--watchdog, `watchdog:`): a duration from MIN_WATCHDOG_MS to MAX_WATCHDOG_MS. */
 export function parseWatchdog(text: string, what = 'watchdog'): number {
   const ms = parseDuration(text, what);
-  if (ms < 100) throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: shorter than 100ms`, 'give the interval within which the service sends WATCHDOG=1, e.g. 30s', 'invalid_watchdog');
+  const hint = 'give the interval within which the service sends WATCHDOG=1, e.g. 30s';
+  if (ms < MIN_WATCHDOG_MS) throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: shorter than 100ms`, hint, 'invalid_watchdog');
+  if (ms > MAX_WATCHDOG_MS) throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: longer than 24d (${MAX_WATCHDOG_MS} ms), the longest timer berth can keep`, hint, 'invalid_watchdog');
   return ms;
 }
 

@@ -12,7 +12,8 @@ import { Registry } from '../core/registry/registry.ts';
 import { Supervisor } from '../core/supervisor/supervisor.ts';
 import { resolveSettings } from '../core/settings.ts';
 import { createApiServer } from './server.ts';
-import { notifyAddress } from '../core/supervisor/notify.ts';
+import { notifyAddress, SUN_PATH_MAX } from '../core/supervisor/notify.ts';
+import { UsageError } from '../core/errors.ts';
 import { openNotifySocket } from './notify-socket.ts';
 import { declareDaemonProcess } from '../core/signal.ts';
 import { dashboardDoor } from './dashboard-route.ts';
@@ -24,6 +25,15 @@ async function main(): Promise<number> {
   // resolved once, here, and passed down: the socket, the logs, the lease range, the log cap
   const settings = resolveSettings();
   const { home } = settings;
+  // A socket path longer than sun_path would be bound truncated (a stray socket beside the
+  // home, then a chmod of a path that does not exist): refused up front, saying why.
+  if (Buffer.byteLength(settings.socketPath) > SUN_PATH_MAX) {
+    throw new UsageError(
+      `BERTH_HOME is too long for a Unix socket: ${settings.socketPath} is ${Buffer.byteLength(settings.socketPath)} bytes, at most ${SUN_PATH_MAX} fit`,
+      'set BERTH_HOME to a shorter path',
+      'home_unwritable',
+    );
+  }
   // Created 0700 if missing; an existing home is checked, never chmod'ed (it may be shared).
   ensureHome(home);
   const address = daemonAddress(home);
@@ -39,7 +49,8 @@ async function main(): Promise<number> {
   // the supervisor) only from a process of the service's own instance tree
   let supervisor: Supervisor | null = null;
   const uid = process.getuid?.() ?? -1;
-  const notify = openNotifySocket(notifyAddress(home), (batch) => {
+  const notifyPath = notifyAddress(home);
+  const notify = notifyPath === null ? null : openNotifySocket(notifyPath, (batch) => {
     if (supervisor === null) return;
     const ours = batch.filter((d) => d.sender.uid === uid).map((d) => ({ pid: d.sender.pid, text: d.text }));
     if (ours.length > 0) void supervisor.notifyBatch(ours).catch(() => {});

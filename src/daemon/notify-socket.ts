@@ -8,7 +8,7 @@
 // thread is parked in recvmsg and closing is just close(2); the timer backs off while nothing
 // is said, so an idle daemon costs next to nothing (docs/benchmarks.md). Linux only: elsewhere (or if koffi
 // cannot load) there is no NOTIFY_SOCKET and `berth beat` over the API socket still works.
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { NOTIFY_MAX_BYTES } from '../core/supervisor/notify.ts';
 
@@ -18,7 +18,10 @@ const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_PASSCRED = 16;
+const SCM_RIGHTS = 1;
 const SCM_CREDENTIALS = 2;
+/** recvmsg flag: any fd passed in SCM_RIGHTS is installed close-on-exec (never inherited by a service) */
+const MSG_CMSG_CLOEXEC = 0x40000000;
 /** the drain's period while services talk */
 export const DRAIN_MS = 50;
 /** its period after a quiet second: ~0.2 % of a core idle at 50 ms, a fifth of that at 250 ms */
@@ -81,14 +84,34 @@ function loadLibc(): Libc | null {
   return libc;
 }
 
-/** struct sockaddr_un for a path, or an abstract name written "@name". */
-function sockaddr(address: string): { buf: Buffer; len: number } {
-  const name = Buffer.from(address.startsWith('@') ? `\0${address.slice(1)}` : address);
+/** struct sockaddr_un for a path (that fits: notifyAddress checked it). */
+function sockaddr(path: string): { buf: Buffer; len: number } {
+  const name = Buffer.from(path);
   const buf = Buffer.alloc(2 + 108);
   buf.writeUInt16LE(AF_UNIX, 0);
   name.copy(buf, 2);
-  // a path's length counts its NUL; an abstract name's is exactly its bytes
-  return { buf, len: 2 + name.length + (address.startsWith('@') ? 0 : 1) };
+  // the length counts the path's NUL
+  return { buf, len: 2 + name.length + 1 };
+}
+
+/**
+ * Clears the way for the bind: a socket file at the path is a dead daemon's (the home is ours
+ * and the daemon holds its singleton lock) and is removed; anything else there (a directory, a
+ * file someone put) is left alone, and the daemon runs without a NOTIFY_SOCKET, saying why.
+ */
+function clearStaleSocket(path: string): boolean {
+  let found;
+  try {
+    found = lstatSync(path);
+  } catch {
+    return true; // nothing there
+  }
+  if (found.isSocket()) {
+    rmSync(path, { force: true });
+    return true;
+  }
+  process.stderr.write(`berthd: ${path} exists and is not a socket; services get no NOTIFY_SOCKET (remove it and restart the daemon; berth beat still works)\n`);
+  return false;
 }
 
 /**
@@ -98,11 +121,10 @@ function sockaddr(address: string): { buf: Buffer; len: number } {
 export function openNotifySocket(address: string, onMessages: NotifyHandler): NotifySocket | null {
   const c = loadLibc();
   if (c === null) return null;
+  // before the socket exists, so that nothing leaks when the path is taken
+  if (!clearStaleSocket(address)) return null;
   const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return null;
-  const isPath = !address.startsWith('@');
-  // the home is ours and the daemon holds its singleton lock: a file here is a dead daemon's
-  if (isPath) rmSync(address, { force: true });
   const { buf, len } = sockaddr(address);
   const one = Buffer.alloc(4);
   one.writeInt32LE(1);
@@ -112,18 +134,19 @@ export function openNotifySocket(address: string, onMessages: NotifyHandler): No
   }
   // private like everything berth writes in its home (docs/security.md): bind used the umask.
   // The home is 0700, so nobody else could reach the path between the bind and this.
-  if (isPath) {
-    try {
-      chmodSync(address, 0o600);
-    } catch {
-      c.close(fd);
-      rmSync(address, { force: true });
-      return null;
-    }
+  try {
+    chmodSync(address, 0o600);
+  } catch {
+    c.close(fd);
+    rmSync(address, { force: true });
+    return null;
   }
   // struct msghdr (x86-64/aarch64 layout): name, namelen, iov, iovlen, control, controllen, flags
   const data = Buffer.alloc(NOTIFY_MAX_BYTES + 1);
-  const control = Buffer.alloc(256);
+  // room for the credentials and the most fds one datagram can carry (SCM_MAX_FD, 253): all
+  // of them are installed here, so all of them are closed (fewer would be dropped by the kernel,
+  // with MSG_CTRUNC, which is fine too: what is not installed needs no close)
+  const control = Buffer.alloc(2048);
   const iov = Buffer.alloc(16);
   iov.writeBigUInt64LE(c.address(data), 0);
   iov.writeBigUInt64LE(BigInt(data.length), 8);
@@ -137,9 +160,14 @@ export function openNotifySocket(address: string, onMessages: NotifyHandler): No
       msg.writeBigUInt64LE(1n, 24);
       msg.writeBigUInt64LE(c.address(control), 32);
       msg.writeBigUInt64LE(BigInt(control.length), 40);
-      const n = Number(c.recvmsg(fd, msg, 0));
+      const n = Number(c.recvmsg(fd, msg, MSG_CMSG_CLOEXEC));
       if (n < 0) break; // EAGAIN: nothing more now (or an error: tried again at the next tick)
-      const sender = credentials(control, Number(msg.readBigUInt64LE(40)));
+      const controlLength = Math.min(Number(msg.readBigUInt64LE(40)), control.length);
+      // Before anything else: a sender may pass fds (SCM_RIGHTS); the kernel has installed them
+      // in the daemon. berth keeps none (no FDSTORE), so each is closed, or a few hundred
+      // datagrams would exhaust the daemon's fds.
+      closePassedFds(control, controlLength, (passed) => c.close(passed));
+      const sender = credentials(control, controlLength);
       // a datagram without credentials, or larger than a notification, is not one
       if (sender === null || n > NOTIFY_MAX_BYTES) continue;
       batch.push({ sender, text: data.subarray(0, n).toString('utf8') });
@@ -177,9 +205,31 @@ export function openNotifySocket(address: string, onMessages: NotifyHandler): No
       closed = true;
       clearTimeout(timer);
       c.close(fd);
-      if (isPath) rmSync(address, { force: true });
+      try {
+        rmSync(address, { force: true });
+      } catch {
+        // replaced by something that is not ours to remove (a directory): left alone
+      }
     },
   };
+}
+
+/**
+ * Closes every fd of every SCM_RIGHTS message in a received control buffer (struct cmsghdr:
+ * len 8, level 4, type 4; then the data). With MSG_CTRUNC the kernel's cmsg_len covers only
+ * the fds it installed, and the walk stops at the end of what it wrote.
+ */
+function closePassedFds(control: Buffer, length: number, close: (fd: number) => void): void {
+  let off = 0;
+  while (off + 16 <= length) {
+    const len = Number(control.readBigUInt64LE(off));
+    if (len < 16) return;
+    if (control.readInt32LE(off + 8) === SOL_SOCKET && control.readInt32LE(off + 12) === SCM_RIGHTS) {
+      const end = Math.min(off + len, length);
+      for (let p = off + 16; p + 4 <= end; p += 4) close(control.readInt32LE(p));
+    }
+    off += (len + 7) & ~7;
+  }
 }
 
 /** The SCM_CREDENTIALS of a received datagram (struct cmsghdr: len 8, level 4, type 4; then pid, uid, gid). */

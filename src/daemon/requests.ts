@@ -12,7 +12,7 @@ import { MAX_SLOTS } from '../core/locks/slots.ts';
 import { MAX_RESTARTS_LIMIT } from '../core/supervisor/spec.ts';
 import type { AdoptRequest, BeatRequest, Requester, FreeRequest, GcOrphansRequest, GcRequest, RestartRequest, RunRequest, StopRequest } from '../core/supervisor/api.ts';
 import type { PortRequest } from '../core/supervisor/spec.ts';
-import { MAX_DURATION_MS } from '../core/validate.ts';
+import { MAX_DURATION_MS, MAX_WATCHDOG_MS, MIN_WATCHDOG_MS } from '../core/validate.ts';
 
 /** A request body the daemon refuses: not JSON, the wrong shape, or a value out of range. */
 export class BadRequestError extends BerthError {
@@ -54,7 +54,7 @@ const spec = strict({
   locks: arr(absolutePath, { max: 1000 }),
   portFromListener: optional(bool),
   exclusiveLocks: optional(arr(absolutePath, { max: 1000 })),
-  watchdogMs: optional(int(1, MAX_DURATION_MS)),
+  watchdogMs: optional(int(MIN_WATCHDOG_MS, MAX_WATCHDOG_MS)),
   // slot group names are lock names (the name alphabet); one of 1..MAX_SLOTS slots of each
   slots: optional(record(str({ pattern: /^(?!\.+$)[A-Za-z0-9._-]{1,64}$/, message: 'a slot group name is 1 to 64 of A-Z a-z 0-9 . _ -' }), int(1, MAX_SLOTS))),
   configFile: optional(absolutePath),

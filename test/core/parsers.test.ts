@@ -4,7 +4,8 @@ import { UsageError } from '../../src/core/errors.ts';
 import { describeLock, parseLockLine, splitDev } from '../../src/core/inspect/file-locks.ts';
 import { decodeAddress, parseNetTable } from '../../src/core/inspect/sockets.ts';
 import { portInLogLine } from '../../src/core/supervisor/port-mismatch.ts';
-import { parseDuration, parseName, parsePort, parsePortRange } from '../../src/core/validate.ts';
+import { MAX_WATCHDOG_MS, parseDuration, parseName, parsePort, parsePortRange, parseWatchdog } from '../../src/core/validate.ts';
+import { BadRequestError, parseRunRequest } from '../../src/daemon/requests.ts';
 
 test('addresses from /proc/net are decoded', () => {
   assert.equal(decodeAddress('0100007F', 'ipv4'), '127.0.0.1');
@@ -52,6 +53,18 @@ test('user input is validated with usage errors', () => {
   assert.deepEqual(parsePortRange('40000-40010'), { low: 40000, high: 40010 });
   assert.deepEqual(parsePortRange(undefined), { low: 20000, high: 29999 });
   for (const bad of ['10-5', '0-10', '1-70000', 'x']) assert.throws(() => parsePortRange(bad), UsageError, bad);
+});
+
+test('watchdog: 100 ms to 2^31-1 ms (a longer Node timer fires at once: a kill loop), from the CLI and the socket API alike', () => {
+  assert.equal(parseWatchdog('100ms'), 100);
+  assert.equal(parseWatchdog('24d'), 24 * 86_400_000);
+  assert.equal(parseWatchdog(`${MAX_WATCHDOG_MS}ms`), MAX_WATCHDOG_MS);
+  for (const bad of ['99ms', '25d', `${MAX_WATCHDOG_MS + 1}ms`, '30d']) assert.throws(() => parseWatchdog(bad), (e: unknown) => e instanceof UsageError && e.code === 'invalid_watchdog', bad);
+  const spec = { name: 'web', argv: ['sleep', '1'], cwd: '/tmp', env: {}, port: { kind: 'auto' }, health: null, restart: 'never', maxRestarts: null, purpose: null, ephemeral: false, onConflict: 'refuse', locks: [] };
+  const run = (watchdogMs: number): unknown => parseRunRequest({ actor: 'a', owner: { session: 's', source: 'env', user: 'u' }, spec: { ...spec, watchdogMs }, env: {}, wait: false, timeoutMs: 1000 });
+  assert.ok(run(100));
+  assert.ok(run(MAX_WATCHDOG_MS));
+  for (const bad of [1, 99, MAX_WATCHDOG_MS + 1, 2 ** 31 * 10]) assert.throws(() => run(bad), BadRequestError, String(bad));
 });
 
 test('portInLogLine: what a server prints about where it listens, and what it does not', () => {

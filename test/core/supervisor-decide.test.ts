@@ -239,6 +239,26 @@ test('watchdog: armed at the start, re-armed by each WATCHDOG=1; none in time: h
   assert.equal(n.s.record.state, 'exited');
 });
 
+test('watchdog: a beat drained just before the verdict (after the timer fired) re-arms it for the rest; a stale due event kills nothing', () => {
+  // the shell flushes the socket when the timer fires, queuing notified(WATCHDOG=1) ahead of
+  // watchdog-due: the service beat in time (at 90 % of the interval) and must not be stopped
+  const d = drive(supervise(record({ spec: watchdogSpec, state: 'stopped', identity: null })));
+  d.step({ kind: 'spawned', spec: watchdogSpec, env: {}, owner: null, port: 20001, identity, marker: 'm0', restarts: 0 });
+  d.step({ kind: 'checked', depth: 'ownership', ok: true, listener: 4242 }, 100);
+  d.step(beat({ watchdog: true }), 800);
+  d.step(beat({ watchdog: true }), 900);
+  const due = d.step({ kind: 'watchdog-due' }, 100);
+  assert.ok(!due.effects.some((e) => e.kind === 'stop-tree'), JSON.stringify(due.effects));
+  assert.deepEqual(due.effects, [{ kind: 'schedule', timer: 'watchdog', afterMs: 900 }]);
+  // the re-armed timer fires with no further beat: now it is hung
+  assert.ok(d.step({ kind: 'watchdog-due' }, 900).effects.some((e) => e.kind === 'stop-tree'));
+  // after an adoption the interval counts from the adoption, like after a start
+  const a = drive(supervise(record({ spec: watchdogSpec })));
+  a.step({ kind: 'adopted', alive: true, blocker: null, jitter: 0.5 });
+  assert.deepEqual(a.step({ kind: 'watchdog-due' }, 400).effects, [{ kind: 'schedule', timer: 'watchdog', afterMs: 600 }]);
+  assert.ok(a.step({ kind: 'watchdog-due' }, 600).effects.some((e) => e.kind === 'stop-tree'));
+});
+
 test('watchdog: STOPPING=1 disarms it (on its way out, not hung); no watchdog declared: beats and due timers change nothing', () => {
   const d = drive(supervise(record({ spec: watchdogSpec })));
   const stopping = d.step(beat({ stopping: true }));

@@ -46,9 +46,15 @@ export interface NotifyState {
   status: string | null;
   mainPid: number | null;
   stopping: boolean;
+  /**
+   * When the watchdog was last armed: the start, an adoption, or the last WATCHDOG=1. A due
+   * timer is checked against it, because the shell drains the socket just before the verdict
+   * and a beat found there re-arms the timer while the old due event is already queued.
+   */
+  lastWatchdogAt: number | null;
 }
 
-export const NO_NOTIFY: NotifyState = { ready: false, status: null, mainPid: null, stopping: false };
+export const NO_NOTIFY: NotifyState = { ready: false, status: null, mainPid: null, stopping: false, lastWatchdogAt: null };
 
 export type CheckDepth = 'probe' | 'ownership' | 'settle';
 export type TimerName = 'check' | 'retry' | 'obstacle' | 'watchdog';
@@ -142,7 +148,7 @@ function watchdogMs(spec: ServiceSpec): number | null {
  * STOPPING=1 disarms the watchdog (it is on its way out, not hung), MAINPID= is shown only:
  * which processes berth may stop stays proven by the instance marker (decision 0009).
  */
-function onNotified(s: Supervision, message: NotifyMessage): Decision {
+function onNotified(s: Supervision, message: NotifyMessage, now: number): Decision {
   const r = s.record;
   if (!isLive(r.state) || r.state === 'stopping' || !r.identity) return { supervision: s, effects: [] };
   const notify: NotifyState = {
@@ -150,6 +156,7 @@ function onNotified(s: Supervision, message: NotifyMessage): Decision {
     status: message.status ?? s.notify.status,
     mainPid: message.mainPid ?? s.notify.mainPid,
     stopping: s.notify.stopping || message.stopping,
+    lastWatchdogAt: message.watchdog ? now : s.notify.lastWatchdogAt,
   };
   const effects: Effect[] = [];
   const ms = watchdogMs(r.spec);
@@ -188,7 +195,7 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
       };
       const restarted = event.restarts > 0;
       return {
-        supervision: { ...s, record, failures: 0, probedAt: null, listener: null, retryAt: null, notify: NO_NOTIFY },
+        supervision: { ...s, record, failures: 0, probedAt: null, listener: null, retryAt: null, notify: { ...NO_NOTIFY, lastWatchdogAt: now } },
         effects: [
           { kind: 'save' },
           {
@@ -208,10 +215,14 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
       };
     }
     case 'notified':
-      return onNotified(s, event.message);
+      return onNotified(s, event.message, now);
     case 'watchdog-due': {
       const ms = watchdogMs(r.spec);
       if (!live || ms === null || s.notify.stopping || !r.identity) return { supervision: s, effects: [] };
+      // A stale due event: a beat arrived (drained just before this verdict) after the timer
+      // fired. Re-armed for what is left of the interval since that beat, not a kill.
+      const since = s.notify.lastWatchdogAt === null ? ms : now - s.notify.lastWatchdogAt;
+      if (since < ms) return { supervision: s, effects: [{ kind: 'schedule', timer: 'watchdog', afterMs: ms - since }] };
       // Hung: alive, maybe holding its port, but no progress. Stopped like a service whose
       // health check keeps failing; its exit then goes through the restart policy.
       const reason = `no WATCHDOG=1 within ${ms} ms`;
@@ -257,7 +268,7 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
         // armed afresh (its beats went nowhere while no daemon listened).
         const ms = watchdogMs(r.spec);
         return {
-          supervision: { ...s, notify: { ...s.notify, ready: s.notify.ready || r.state !== 'starting' } },
+          supervision: { ...s, notify: { ...s.notify, ready: s.notify.ready || r.state !== 'starting', lastWatchdogAt: now } },
           effects: [
             event.adoption
               ? { kind: 'record', as: 'requester', event: { verb: 'adopt', subject: r.spec.name, outcome: 'ok', details: { pid: r.identity?.pid ?? null, ...event.adoption } } }

@@ -3,7 +3,6 @@
 // to systemd. Parsing is pure and bounded here; who may send (the instance tree, checked by
 // the sender's kernel credentials) is the shell's part, the socket the daemon's
 // (src/daemon/notify-socket.ts). See docs/decisions/0024-notify-socket.md.
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 /** STATUS= is shown in ps: one line, at most this many characters. */
@@ -49,12 +48,11 @@ export function oneLine(text: string): string {
 }
 
 /**
- * Where the daemon receives notifications: $BERTH_HOME/notify.sock (the home is 0700), or,
- * when that path does not fit in sun_path, a Linux abstract name derived from the home
- * ("@berth-notify-<hash>"), which sd_notify clients accept (a leading @ is a NUL).
+ * Where the daemon receives notifications: $BERTH_HOME/notify.sock (the home is 0700), or null
+ * when that path does not fit in sun_path: then no service gets a NOTIFY_SOCKET (`berth beat`
+ * still works). No abstract-name fallback: any user could bind that name first (decision 0024).
  */
-export function notifyAddress(home: string): string {
+export function notifyAddress(home: string): string | null {
   const path = join(home, 'notify.sock');
-  if (Buffer.byteLength(path) <= SUN_PATH_MAX) return path;
-  return `@berth-notify-${createHash('sha256').update(home).digest('hex').slice(0, 24)}`;
+  return Buffer.byteLength(path) <= SUN_PATH_MAX ? path : null;
 }
