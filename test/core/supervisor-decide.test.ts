@@ -239,6 +239,33 @@ test('watchdog: armed at the start, re-armed by each WATCHDOG=1; none in time: h
   assert.equal(n.s.record.state, 'exited');
 });
 
+test('a hung stop says why in the detail: the watchdog or the failing health check, then the signal; the next exit is plain again', () => {
+  // restart: always, the detail is the backoff's; restart: never, the exited one
+  const w = drive(supervise(record({ spec: watchdogSpec })));
+  w.step({ kind: 'watchdog-due' }, 1_000);
+  w.step({ kind: 'tree-stopped', purpose: 'hung', reason: 'no WATCHDOG=1 within 1000 ms', outcome: { pids: [4242], killed: false, spared: [] } });
+  const exit = w.step({ kind: 'exited', code: null, signal: 'SIGTERM', blocker: null, jitter: 0.5 });
+  assert.match(w.s.record.detail ?? '', /^hung: no WATCHDOG=1 within 1000 ms \(killed by SIGTERM\); restarting in \d+ ms/);
+  const exitEvent = exit.effects.find((e) => e.kind === 'record' && e.event.verb === 'exit');
+  assert.equal(exitEvent?.kind === 'record' ? exitEvent.event.details?.hung : undefined, 'no WATCHDOG=1 within 1000 ms');
+  // the reason belongs to that instance only: a later plain crash is not called hung
+  w.step({ kind: 'spawned', spec: watchdogSpec, env: {}, owner: null, port: 20001, identity, marker: 'm1', restarts: 1 }, 10_000);
+  w.step({ kind: 'exited', code: 1, signal: null, blocker: null, jitter: 0.5 }, 100);
+  assert.match(w.s.record.detail ?? '', /^exit code 1; restarting/);
+
+  const n = drive(supervise(record({ spec: testSpec({ watchdogMs: 2_000, restart: 'never' }) })));
+  n.step({ kind: 'watchdog-due' }, 2_000);
+  n.step({ kind: 'exited', code: null, signal: 'SIGTERM', blocker: null, jitter: 0.5 });
+  assert.equal(n.s.record.state, 'exited');
+  assert.equal(n.s.record.detail, 'hung: no WATCHDOG=1 within 2000 ms (killed by SIGTERM)');
+
+  const h = drive(supervise(record({ spec: { ...spec, restart: 'never' } })));
+  const fail: SupervisorEvent = { kind: 'checked', depth: 'probe', ok: false, listener: 4242 };
+  for (let i = 0; i < UNHEALTHY_CHECKS_BEFORE_RESTART; i++) h.step(fail, HEALTH_INTERVAL_MS);
+  h.step({ kind: 'exited', code: null, signal: 'SIGKILL', blocker: null, jitter: 0.5 });
+  assert.equal(h.s.record.detail, `hung: health check failed ${UNHEALTHY_CHECKS_BEFORE_RESTART} times in a row (killed by SIGKILL)`);
+});
+
 test('watchdog: a beat drained just before the verdict (after the timer fired) re-arms it for the rest; a stale due event kills nothing', () => {
   // the shell flushes the socket when the timer fires, queuing notified(WATCHDOG=1) ahead of
   // watchdog-due: the service beat in time (at 90 % of the interval) and must not be stopped

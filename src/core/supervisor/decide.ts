@@ -38,6 +38,11 @@ export interface Supervision {
   retryAt: number | null;
   /** what the instance said through NOTIFY_SOCKET or `berth beat` (notify.ts); reset at every start */
   notify: NotifyState;
+  /**
+   * Why berth is stopping this instance as hung (its watchdog, or failing health checks), until
+   * it exits: its exit is then described with the reason, not only as "killed by SIGTERM".
+   */
+  hung: string | null;
 }
 
 /** The sd_notify facts of the running instance, in memory only: a service says them again after a daemon restart. */
@@ -116,7 +121,7 @@ export interface Decision {
 
 /** A fresh supervision of a record (nothing known yet in memory). */
 export function supervise(record: ServiceRecord): Supervision {
-  return { record, attempt: 0, failures: 0, probedAt: null, listener: null, retryAt: null, notify: NO_NOTIFY };
+  return { record, attempt: 0, failures: 0, probedAt: null, listener: null, retryAt: null, notify: NO_NOTIFY, hung: null };
 }
 
 export type RunOutcomeDecision = 'already_running' | 'replace' | 'start';
@@ -195,7 +200,7 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
       };
       const restarted = event.restarts > 0;
       return {
-        supervision: { ...s, record, failures: 0, probedAt: null, listener: null, retryAt: null, notify: { ...NO_NOTIFY, lastWatchdogAt: now } },
+        supervision: { ...s, record, failures: 0, probedAt: null, listener: null, retryAt: null, notify: { ...NO_NOTIFY, lastWatchdogAt: now }, hung: null },
         effects: [
           { kind: 'save' },
           {
@@ -227,7 +232,7 @@ export function decide(s: Supervision, event: SupervisorEvent, now: number): Dec
       // health check keeps failing; its exit then goes through the restart policy.
       const reason = `no WATCHDOG=1 within ${ms} ms`;
       return {
-        supervision: s,
+        supervision: { ...s, hung: reason },
         effects: [
           { kind: 'cancel', timer: 'check' },
           { kind: 'record', as: 'owner', event: { verb: 'watchdog', subject: r.spec.name, outcome: 'failed', details: { pid: r.identity.pid, watchdogMs: ms } } },
@@ -374,15 +379,18 @@ function onChecked(s: Supervision, event: Extract<SupervisorEvent, { kind: 'chec
   if (!ok && r.state === 'unhealthy' && failures >= UNHEALTHY_CHECKS_BEFORE_RESTART) {
     // Hung (SIGSTOPped, deadlocked): its process is alive but it does not answer. Stop the
     // tree; its exit then goes through the restart policy like any crash.
-    effects.push({ kind: 'stop-tree', purpose: 'hung', graceMs: UNHEALTHY_GRACE_MS, reason: `health check failed ${failures} times in a row` });
-    return { supervision: next, effects };
+    const reason = `health check failed ${failures} times in a row`;
+    effects.push({ kind: 'stop-tree', purpose: 'hung', graceMs: UNHEALTHY_GRACE_MS, reason });
+    return { supervision: { ...next, hung: reason }, effects };
   }
   const settled = r.state !== 'starting' || ok;
   effects.push({ kind: 'schedule', timer: 'check', afterMs: settled ? HEALTH_INTERVAL_MS : READY_POLL_MS, depth: checkDepth(r.spec, r.port, next, now + HEALTH_INTERVAL_MS) });
   return { supervision: next, effects };
 }
 
-function onExit(s: Supervision, event: Extract<SupervisorEvent, { kind: 'exited' }>, now: number): Decision {
+function onExit(hungAt: Supervision, event: Extract<SupervisorEvent, { kind: 'exited' }>, now: number): Decision {
+  // the instance is gone: a hung stop's reason describes this exit, and no later one
+  const s: Supervision = { ...hungAt, hung: null };
   const r = s.record;
   const lastExit = { code: event.code, signal: event.signal, at: new Date(now).toISOString() };
   const stopTimers: Effect[] = [{ kind: 'cancel', timer: 'check' }, ...cancelWatchdog(r.spec), { kind: 'remove-tmp' }];
@@ -390,7 +398,8 @@ function onExit(s: Supervision, event: Extract<SupervisorEvent, { kind: 'exited'
     return { supervision: { ...s, record: { ...r, lastExit } }, effects: [...stopTimers, { kind: 'save' }] };
   }
   // Cause-aware: if a stranger now holds its port or a declared lock, that is likely why.
-  const status = (event.note ?? (event.signal ? `killed by ${event.signal}` : `exit code ${event.code}`)) + (event.blocker ? `; ${event.blocker}` : '');
+  const how = event.note ?? (event.signal ? `killed by ${event.signal}` : `exit code ${event.code}`);
+  const status = (hungAt.hung !== null ? `hung: ${hungAt.hung} (${how})` : how) + (event.blocker ? `; ${event.blocker}` : '');
   const exitEvent: Effect = {
     kind: 'record',
     as: 'owner',
@@ -398,7 +407,7 @@ function onExit(s: Supervision, event: Extract<SupervisorEvent, { kind: 'exited'
       verb: 'exit',
       subject: r.spec.name,
       outcome: event.code === 0 ? 'ok' : 'failed',
-      details: { pid: r.identity?.pid ?? null, code: event.code, signal: event.signal, ...(event.note ? { note: event.note } : {}) },
+      details: { pid: r.identity?.pid ?? null, code: event.code, signal: event.signal, ...(event.note ? { note: event.note } : {}), ...(hungAt.hung !== null ? { hung: hungAt.hung } : {}) },
     },
   };
   const effects: Effect[] = [...stopTimers, exitEvent];

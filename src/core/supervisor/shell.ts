@@ -255,7 +255,8 @@ export class SupervisorShell {
         await this.step(name, { kind: 'tree-stopped', purpose: effect.purpose, reason: effect.reason, outcome }, who);
         if (effect.purpose === 'hung' && adopted) {
           // its end goes through the restart policy here (exited ignores it if already handled)
-          await this.exited(name, before, null, 'SIGKILL', `stopped: ${effect.reason}`);
+          // (decide knows it was stopped as hung, and why: the exit says so without a note)
+          await this.exited(name, before, null, 'SIGKILL');
         }
         return;
       }
@@ -510,7 +511,7 @@ export class SupervisorShell {
   private runtime(name: string): Runtime {
     let rt = this.runtimes.get(name);
     if (!rt) {
-      rt = { instance: 0, child: null, timers: new Map(), memory: { attempt: 0, failures: 0, probedAt: null, listener: null, retryAt: null, notify: NO_NOTIFY } };
+      rt = { instance: 0, child: null, timers: new Map(), memory: { attempt: 0, failures: 0, probedAt: null, listener: null, retryAt: null, notify: NO_NOTIFY, hung: null } };
       this.runtimes.set(name, rt);
     }
     return rt;
