@@ -121,6 +121,7 @@ export const service = z.strictObject({
   argv: z.array(z.string()),
   cwd: z.string(),
   restartPolicy: z.enum(['always', 'on-failure', 'never']),
+  watchdogMs: nullable(z.number().int()).describe('no WATCHDOG=1 within this many ms: hung, stopped, restarted by its policy (--watchdog); null: no watchdog'),
   ephemeral: z.boolean(),
   lifetime: z.enum(['session', 'keep']).describe('what happens when its owner session ends: session, berth stops it; keep, it runs on'),
   onConflict: z.enum(['refuse', 'evict', 'wait']),

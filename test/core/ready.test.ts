@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import { type ReadyWait, SIDE_LISTENER_GRACE_MS, waitReady } from '../../src/core/supervisor/ready.ts';
 import type { ServiceRecord } from '../../src/core/supervisor/store.ts';
 import { testSpec } from '../helpers/spec.ts';
+import { BerthError } from '../../src/core/errors.ts';
+import { errorDocument } from '../../src/app/errors.ts';
 
 test('waitReady: a deadline timer that fires early re-arms, and the wait ends with not_ready', async () => {
   let now = 1_000;
@@ -28,6 +30,22 @@ test('waitReady: a deadline timer that fires early re-arms, and the wait ends wi
   now = timers[0]!.at;
   timers.shift()!.fn();
   await assert.rejects(wait, (err: { code?: string }) => err.code === 'not_ready');
+});
+
+test('waitReady: a health: notify service that never sent READY=1 is told so, and how to send one (the same advice through MCP)', async () => {
+  const record = { spec: testSpec({ health: 'notify' }), state: 'starting', port: null, lastExit: null } as unknown as ServiceRecord;
+  const { clock, tick } = fakeClock(1_000);
+  const wait = waitReady({ name: 'worker', home: tmpdir(), clock, load: () => record, current: () => true, subscribe: () => () => {}, timeoutMs: 2_000, t0: 1_000 });
+  tick();
+  const err = await wait.then(() => assert.fail('it was not ready'), (e: unknown) => e);
+  assert.ok(err instanceof BerthError);
+  const doc = err.toDocument();
+  assert.equal(doc.code, 'not_ready');
+  assert.match(doc.message, /"worker" did not become ready within 2s \(waiting for READY=1 \(health: notify\): none arrived from its process tree\)/);
+  assert.match(doc.hint ?? '', /`berth beat --ready` from a shell service, or sd_notify READY=1 to the datagram socket in \$NOTIFY_SOCKET/);
+  const mcp = errorDocument(err, 'mcp').hint ?? '';
+  assert.match(mcp, /`berth beat --ready`.*\$NOTIFY_SOCKET/, 'the advice is about the service\'s own command: the same for an agent');
+  assert.match(mcp, /the logs \{"name":"worker"\} tool call/);
 });
 
 /** A fake clock whose timers run only when ticked: tick() runs the earliest, moving the clock to it. */

@@ -90,3 +90,20 @@ test('berth beat from a shell service keeps its watchdog fed; --status shows in 
   }, { timeoutMs: 15_000, intervalMs: 200, what: 'a beating shell service past 3.5 s' });
   assert.match(s['status'] as string, /^loop \d+$/);
 });
+
+test('ps shows the watchdog (watchdogMs in --json, in the HEALTH column) and, after a watchdog kill, why in the detail', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { env } = daemonHome(t);
+  // it never beats: hung 1 s after its start, stopped, and (restart: never) left exited
+  const r = ok(await berth(['run', 'mute', '--watchdog', '1s', '--restart', 'never', '--json', '--', 'sleep', '60'], { env }));
+  assert.equal(r.json().service.watchdogMs, 1000, r.toString());
+  assert.match(ok(await berth(['ps', 'mute'], { env })).stdout, /port, watchdog 1s|-, watchdog 1s/);
+  const gone = await waitFor(async () => {
+    const s = await service(env);
+    return s['state'] === 'exited' ? s : undefined;
+  }, { timeoutMs: 15_000, what: 'mute exited after its watchdog' });
+  assert.equal(gone['watchdogMs'], 1000);
+  assert.equal(gone['detail'], 'hung: no WATCHDOG=1 within 1000 ms (killed by SIGTERM)');
+  assert.match(ok(await berth(['ps', '--all'], { env })).stdout, /mute: hung: no WATCHDOG=1 within 1000 ms \(killed by SIGTERM\)/);
+  const plain = ok(await berth(['run', 'plain', '--json', '--', 'sleep', '60'], { env })).json().service;
+  assert.equal(plain.watchdogMs, null);
+});

@@ -3,6 +3,14 @@ import type { Context } from '../context.ts';
 import { DRIFT_HINT, listServices } from '../../app/services.ts';
 import { table } from '../format/table.ts';
 import { describeLastExit, uptime } from '../format/service.ts';
+import { span } from '../format/time.ts';
+
+/** The HEALTH column: the check, and the watchdog interval when it has one ("notify, watchdog 2s"). */
+function healthText(s: { health: string | null; watchdogMs: number | null }): string {
+  if (s.watchdogMs === null) return s.health ?? '-';
+  const every = s.watchdogMs < 1000 || s.watchdogMs % 1000 !== 0 ? `${s.watchdogMs}ms` : span(s.watchdogMs);
+  return `${s.health ?? '-'}, watchdog ${every}`;
+}
 
 export async function run(ctx: Context, name: string | undefined, opts: { all?: boolean; mine?: boolean; project?: string }): Promise<number> {
   const { services, total } = await listServices(ctx, { ...opts, ...(name !== undefined ? { name } : {}) });
@@ -21,7 +29,7 @@ export async function run(ctx: Context, name: string | undefined, opts: { all?: 
     s.state,
     s.pid === null ? '-' : String(s.pid),
     s.port === null ? '-' : String(s.port),
-    s.health ?? '-',
+    healthText(s),
     s.owner ? `${s.owner.session}${s.ownerGone ? ' (gone)' : ''}` : '-',
     s.lifetime,
     uptime(s),

@@ -36,6 +36,8 @@ export interface ServiceView {
   argv: string[];
   cwd: string;
   restartPolicy: ServiceSpec['restart'];
+  /** a process of it must send WATCHDOG=1 at least this often, or it is hung (--watchdog); null: no watchdog */
+  watchdogMs: number | null;
   /** true when it ends with its owner session (lifetime "session") */
   ephemeral: boolean;
   /** what happens when its owner session ends: `session`, berth stops it (a BERTH_SESSION never ends); `keep`, it runs on */

@@ -3,6 +3,7 @@ import { BerthError, EXIT } from '../errors.ts';
 import type { ProcessInfo } from '../inspect/process.ts';
 import type { Owner } from '../owner.ts';
 import type { ElsewhereHint, PortMismatch } from './port-mismatch.ts';
+import { NOTIFY_HEALTH } from './spec.ts';
 
 export interface PortHolder {
   pid: number;
@@ -19,13 +20,23 @@ export function toPortHolder(p: ProcessInfo, owner: Owner | null, berth: string 
   return { pid: p.pid, command: p.command, cwd: p.cwd, user: p.user, startedAt: p.startedAt, owner, berth };
 }
 
+/**
+ * What a `health: notify` service that never said READY=1 is told: who must send it, and how (the
+ * advice is about the service's own command, so it is the same through every door).
+ */
+export const NOTIFY_READY_ADVICE = 'a process of it must send READY=1: `berth beat --ready` from a shell service, or sd_notify READY=1 to the datagram socket in $NOTIFY_SOCKET';
+
 /** The service did not become ready within the timeout (with where it listens instead, if it does or says so). */
 export class NotReadyError extends BerthError {
+  /** check: the health check waited for; "notify" (health: notify) is a READY=1 that never came */
   constructor(service: string, timeoutMs: number, logTail: string[], check: string, elsewhere: ElsewhereHint | null = null) {
     const where = elsewhere?.ports.map((p) => `:${p}`).join(', ');
     const instead = elsewhere === null ? '' : elsewhere.source === 'listener' ? `; it listens on ${where} instead` : `; its log says it listens on ${where}`;
-    super('not_ready', `"${service}" did not become ready within ${Math.round(timeoutMs / 1000)}s (waiting for ${check})${instead}`, {
-      hint: `it is still running; see berth logs ${service}, or stop it: berth stop ${service}`,
+    const notify = check === NOTIFY_HEALTH;
+    const waiting = notify ? 'waiting for READY=1 (health: notify): none arrived from its process tree' : `waiting for ${check}`;
+    const still = `it is still running; see berth logs ${service}, or stop it: berth stop ${service}`;
+    super('not_ready', `"${service}" did not become ready within ${Math.round(timeoutMs / 1000)}s (${waiting})${instead}`, {
+      hint: notify ? `${NOTIFY_READY_ADVICE}; ${still}` : still,
       exitCode: EXIT.failure,
       details: { service, timeoutMs, logTail, ...(elsewhere !== null ? { listening: elsewhere.ports, source: elsewhere.source, ...(elsewhere.line !== null ? { line: elsewhere.line } : {}) } : {}) },
     });

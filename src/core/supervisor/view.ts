@@ -32,6 +32,7 @@ export function toView(record: ServiceRecord, home: string, notify?: { status: s
     argv: spec.argv,
     cwd: spec.cwd,
     restartPolicy: spec.restart,
+    watchdogMs: spec.watchdogMs ?? null,
     ephemeral: spec.ephemeral,
     lifetime: lifetimeOf(spec),
     onConflict: spec.onConflict ?? 'refuse',
