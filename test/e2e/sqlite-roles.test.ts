@@ -60,6 +60,22 @@ test('who on a WAL database: a read-only reader and a BEGIN IMMEDIATE writer, ea
   assert.match(text.stdout, /sqlite: WAL mode/);
 });
 
+test('who on a WAL database: an idle connection (it keeps SHARED on the database between transactions) is open, not a reader', async (t) => {
+  const { env } = tempHome(t);
+  const db = join(tempDir(t), 'app.db');
+  initDb(db, 'wal');
+  const idle = start(t, process.execPath, [...NODE_ARGS, db, 'idle']);
+  await idle.line(/ready/);
+  const reader = start(t, process.execPath, [...NODE_ARGS, db, 'reader']);
+  await reader.line(/ready/);
+  const holders = (await berth(['who', db, '--json'], { env })).json().holders as Holder[];
+  const i = holders.find((h) => h.process.pid === idle.pid);
+  // the idle connection does hold SHARED on the database: that alone made it a reader before
+  assert.ok(i?.locks.some((l) => l.companion === undefined && /sqlite shared/.test(l.description)), JSON.stringify(holders));
+  assert.equal(i?.role, 'open', JSON.stringify(holders));
+  assert.equal(holders.find((h) => h.process.pid === reader.pid)?.role, 'reader', JSON.stringify(holders));
+});
+
 test('who on a rollback-journal database: the writer inside BEGIN IMMEDIATE holds RESERVED', async (t) => {
   const { env } = tempHome(t);
   const db = join(tempDir(t), 'old.db');
