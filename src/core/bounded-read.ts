@@ -5,7 +5,7 @@
 // open descriptor (not the path, which can change between a check and the read), accept only a
 // regular file, and read at most the limit plus one byte, so a file that grows after the fstat
 // is still caught.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { BerthError, EXIT } from './errors.ts';
 
 /** The most berth reads of a config file (berth.yaml, Procfile, env_file): 1 MiB. */
@@ -58,6 +58,15 @@ export function readBoundedText(path: string, maxBytes = MAX_CONFIG_BYTES): stri
 
 /** readBoundedText, with the time the file was last written and its owner (from the same open descriptor: a pidfile's age and writer). */
 export function readBoundedFile(path: string, maxBytes = MAX_CONFIG_BYTES): { text: string; mtimeMs: number; uid: number } {
+  // a FIFO is refused before it is opened: the open would release a writer blocked in its own
+  // (readFileHead says more); a stat that fails is left to the open, which names why
+  let before: Stats | undefined;
+  try {
+    before = statSync(path);
+  } catch {
+    before = undefined;
+  }
+  if (before && !before.isFile()) throw new UnreadableFileError(path, 'not_regular', `is ${kindOf(before.mode)}, not a regular file`);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -69,6 +78,7 @@ export function readBoundedFile(path: string, maxBytes = MAX_CONFIG_BYTES): { te
   }
   try {
     const stat = fstatSync(fd);
+    if (before && (stat.dev !== before.dev || stat.ino !== before.ino)) throw new UnreadableFileError(path, 'unreadable', 'it was replaced while berth read it');
     if (!stat.isFile()) throw new UnreadableFileError(path, 'not_regular', `is ${kindOf(stat.mode)}, not a regular file`);
     if (stat.size > maxBytes) throw new UnreadableFileError(path, 'too_large', `is ${stat.size} bytes, more than the limit of ${maxBytes}`);
     const buf = Buffer.alloc(maxBytes + 1);
@@ -93,9 +103,19 @@ export function readBoundedFile(path: string, maxBytes = MAX_CONFIG_BYTES): { te
 /**
  * The first `bytes` bytes of a regular file (fewer when it is shorter), or undefined when the
  * path is missing, not a regular file or unreadable: for sniffing a header (a SQLite database's
- * first 100 bytes) without ever reading the file whole, blocking on a FIFO or opening a device.
+ * first 100 bytes) without ever reading the file whole, nor opening anything but a regular file.
  */
 export function readFileHead(path: string, bytes: number): Buffer | undefined {
+  // stat before opening: opening a FIFO, even without blocking, releases a writer blocked in its
+  // own open (`echo secret > fifo.db`), whose data is then lost when berth closes it unread. A
+  // device's open can have effects too. The fstat after the open checks it is the same file.
+  let before: Stats;
+  try {
+    before = statSync(path);
+  } catch {
+    return undefined;
+  }
+  if (!before.isFile()) return undefined;
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -103,7 +123,8 @@ export function readFileHead(path: string, bytes: number): Buffer | undefined {
     return undefined;
   }
   try {
-    if (!fstatSync(fd).isFile()) return undefined;
+    const opened = fstatSync(fd);
+    if (!opened.isFile() || opened.dev !== before.dev || opened.ino !== before.ino) return undefined;
     const buf = Buffer.alloc(bytes);
     let length = 0;
     while (length < bytes) {

@@ -178,7 +178,11 @@ export function diagnose(registry: Registry | undefined, project: Project | unde
       const state = s.state === 'backoff' ? `in a crash loop (${s.restarts} restarts)` : 'failed';
       if (blocker) {
         const target = blocker.port !== null ? String(blocker.port) : blocker.subject;
-        findings.push({ severity: 'error', kind: 'crash_loop', subject: s.spec.name, message: `"${s.spec.name}" is ${state}: ${blocker.subject} is held by ${describeObstacleHolder(blocker)}`, fix: `berth free ${target}` });
+        // `berth free PATH` stops every holder of a lock file, readers too: when others hold it
+        // besides those in the way, only the processes in the way are named (as in a refusal's hint)
+        const inWay = blocker.holders.filter((p) => !own.has(p.pid)).map((p) => p.pid);
+        const fix = blocker.othersHold && inWay.length > 0 ? `stop pid ${inWay.join(', ')} (berth free ${target} would stop its readers too)` : `berth free ${target}`;
+        findings.push({ severity: 'error', kind: 'crash_loop', subject: s.spec.name, message: `"${s.spec.name}" is ${state}: ${blocker.subject} is held by ${describeObstacleHolder(blocker)}`, fix });
       } else {
         findings.push({ severity: 'warning', kind: 'service_failed', subject: s.spec.name, message: `"${s.spec.name}" is ${state}: ${s.detail ?? 'see its log'}`, fix: `berth logs ${s.spec.name} (then fix it, or remove it: berth rm ${s.spec.name})` });
       }

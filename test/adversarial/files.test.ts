@@ -12,7 +12,7 @@ import { berth, CLI, type CliResult, ok } from '../helpers/cli.ts';
 import { daemonHome, pidsWithEnv } from '../helpers/daemon.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
 import { pidsWithArgv } from '../helpers/proc-table.ts';
-import { isRunning, stopPid } from '../helpers/procs.ts';
+import { isRunning, start, stopPid } from '../helpers/procs.ts';
 import { noSecondUser, type OtherUser, secondUser } from '../helpers/users.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -357,4 +357,20 @@ test('a read-only registry: reads answer, writes fail with registry_readonly, no
   }
   assert.deepEqual(readFileSync(join(home, 'berth.db')), before);
   countHostile(t, 7, 'a read-only registry, through seven verbs');
+});
+
+test('who on a FIFO with a writer blocked in its open leaves the writer blocked: berth never opens it, so no data is lost', async (t) => {
+  const { env } = tempHome(t);
+  const fifo = join(tempDir(t), 'fifo.db');
+  execFileSync('mkfifo', [fifo]);
+  countHostile(t, 2, 'who on a FIFO with a blocked writer');
+  const writer = start(t, '/bin/sh', ['-c', `echo secret > '${fifo}'`]);
+  // blocked in the FIFO's open until a reader comes
+  await waitFor(() => /wait_for_partner|fifo/.test(readFileSync(`/proc/${writer.pid}/wchan`, 'utf8')) || undefined, { what: 'the writer to block in open' });
+  for (const args of [['who', fifo], ['who', fifo, '--json']]) {
+    const r = await berth(args, { env, timeoutMs: 30_000 });
+    assert.notEqual(r.code, null, r.toString());
+    // before: berth's probe of the database header opened the FIFO, releasing the writer, whose data was lost
+    assert.ok(isRunning(writer.pid) && writer.status() === undefined, `the writer was released by berth ${args.join(' ')}:\n${r}\n${writer.output()}`);
+  }
 });

@@ -60,6 +60,22 @@ test('who on a WAL database: a read-only reader and a BEGIN IMMEDIATE writer, ea
   assert.match(text.stdout, /sqlite: WAL mode/);
 });
 
+test('who on a WAL database: an idle connection (it keeps SHARED on the database between transactions) is open, not a reader', async (t) => {
+  const { env } = tempHome(t);
+  const db = join(tempDir(t), 'app.db');
+  initDb(db, 'wal');
+  const idle = start(t, process.execPath, [...NODE_ARGS, db, 'idle']);
+  await idle.line(/ready/);
+  const reader = start(t, process.execPath, [...NODE_ARGS, db, 'reader']);
+  await reader.line(/ready/);
+  const holders = (await berth(['who', db, '--json'], { env })).json().holders as Holder[];
+  const i = holders.find((h) => h.process.pid === idle.pid);
+  // the idle connection does hold SHARED on the database: that alone made it a reader before
+  assert.ok(i?.locks.some((l) => l.companion === undefined && /sqlite shared/.test(l.description)), JSON.stringify(holders));
+  assert.equal(i?.role, 'open', JSON.stringify(holders));
+  assert.equal(holders.find((h) => h.process.pid === reader.pid)?.role, 'reader', JSON.stringify(holders));
+});
+
 test('who on a rollback-journal database: the writer inside BEGIN IMMEDIATE holds RESERVED', async (t) => {
   const { env } = tempHome(t);
   const db = join(tempDir(t), 'old.db');
@@ -210,6 +226,24 @@ test('a locks: refusal names every holder in the way and a fix that stops only t
   assert.notEqual(up.code, 0, up.toString());
   assert.match(up.stdout, /on_conflict: evict for \\"[^"\\]*importer\\" in berth\.yaml/, up.stdout);
   assert.doesNotMatch(up.stdout, /--on-conflict/, up.stdout);
+});
+
+test('doctor: a failed service whose WAL database a writer holds, with a reader, names only the writer in its fix', async (t) => {
+  const { env } = daemonHome(t);
+  const { db, reader } = await walWithReader(t);
+  // it runs, crashes and gives up (no restarts left): failed
+  const run = await berth(['run', 'crasher', '--lock', db, '--restart', 'on-failure', '--max-restarts', '0', '--json', '--', process.execPath, '-e', 'setTimeout(() => process.exit(1), 200)'], { env });
+  assert.notEqual(run.code, null, run.toString());
+  await waitFor(async () => ((await berth(['ps', '--json'], { env })).json().services as Array<{ name: string; state: string }>).some((s) => /crasher$/.test(s.name) && s.state === 'failed') || undefined, { timeoutMs: 30_000, what: 'the service to fail' });
+  const writer = start(t, process.execPath, [...NODE_ARGS, db, 'writer']);
+  await writer.line(/ready/);
+  const findings = (await berth(['doctor', '--json'], { env })).json().findings as Array<{ kind: string; fix: string | null }>;
+  const loop = findings.find((f) => f.kind === 'crash_loop');
+  assert.ok(loop, JSON.stringify(findings));
+  // before: `berth free DB`, which would stop the reader too
+  assert.doesNotMatch(loop.fix ?? '', new RegExp(`^berth free`), loop.fix ?? '');
+  assert.match(loop.fix ?? '', new RegExp(`^stop pid ${writer.pid} \\(berth free .* would stop its readers too\\)$`), loop.fix ?? '');
+  assert.doesNotMatch(loop.fix ?? '', new RegExp(`\\b${reader.pid}\\b`), loop.fix ?? '');
 });
 
 test('doctor: a declared lock held by another berth service names that service and stops only it', async (t) => {

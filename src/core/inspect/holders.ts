@@ -134,7 +134,7 @@ export function findFileHolders(path: string): HoldersReport {
   const anyoneLocks = reports.some((r) => r.locks.some((l) => !l.waiting));
   const roleOf = (h: FileHolder): HolderRole => {
     const placed = h.locks.map((l) => ({ ...l, place: l.companion ?? ('main' as const) }));
-    return holderRole(placed, journalMode !== null, h.fds.some((f) => f.mode !== 'read'), anyoneLocks);
+    return holderRole(placed, journalMode, h.fds.some((f) => f.mode !== 'read'), anyoneLocks);
   };
   const [main, ...companions] = reports;
   const merged = foldHolders(reports.flatMap((r) => r.holders));

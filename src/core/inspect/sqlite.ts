@@ -2,8 +2,10 @@
 // byte-range locks, so /proc/locks shows every connection's state without asking it:
 // - on the database file (rollback-journal locking, also taken in WAL mode): PENDING at
 //   0x40000000, RESERVED at +1, the SHARED range +2..+511 (os_unix.c: PENDING_BYTE,
-//   RESERVED_BYTE, SHARED_FIRST, SHARED_SIZE 510). A SHARED read lock alone is a reader; a
-//   write lock on RESERVED, PENDING or the SHARED range is a writer (reserved, pending, exclusive).
+//   RESERVED_BYTE, SHARED_FIRST, SHARED_SIZE 510). In rollback mode a SHARED read lock alone is
+//   a reader; in WAL mode every connection keeps SHARED between transactions too, so there only
+//   a read mark (below) is a reader. A write lock on RESERVED, PENDING or the SHARED range is a
+//   writer (reserved, pending, exclusive).
 // - in WAL mode the write lock is not on the database but on the `-shm` file, at the wal-index
 //   lock bytes: UNIX_SHM_BASE = (22 + SQLITE_SHM_NLOCK) * 4 = 120, lock i at byte 120 + i
 //   (wal.c: WAL_WRITE_LOCK 0, WAL_CKPT_LOCK 1, WAL_RECOVER_LOCK 2, WAL_READ_LOCK(i) 3 + i for
@@ -68,7 +70,7 @@ export function sqliteLockMeanings(lock: FileLock, place: LockPlace): string[] {
     if (write && covers(lock, SQLITE_SHARED_FIRST, SQLITE_SHARED_FIRST + SQLITE_SHARED_SIZE - 1)) return ['sqlite writer: exclusive'];
     if (write && covers(lock, SQLITE_RESERVED_BYTE)) return ['sqlite writer: reserved'];
     if (write && covers(lock, SQLITE_PENDING_BYTE)) return ['sqlite pending'];
-    // a reader's SHARED lock, and also every WAL connection's inside a transaction, the writer's too
+    // a reader's SHARED lock in rollback mode; in WAL mode every open connection's, idle or not
     if (!write && covers(lock, SQLITE_SHARED_FIRST, SQLITE_SHARED_FIRST + SQLITE_SHARED_SIZE - 1)) return ['sqlite shared'];
     return [];
   }
@@ -86,12 +88,14 @@ export function sqliteLockMeanings(lock: FileLock, place: LockPlace): string[] {
 
 /**
  * A process's role for a database, from its granted locks on the file and its companions.
- * `sqlite` says whether the file is a SQLite database (its lock bytes then decide); for any
+ * `sqlite` is the database's journal mode, or null when the file is not a SQLite database (its
+ * lock bytes then decide; in WAL mode SHARED on the database alone is an idle connection, which
+ * keeps it between transactions: only a read mark on -shm is a read transaction); for any
  * other file a write lock is a writer and a read lock a reader. `writable` (the process has the
  * file open for writing) makes a writer of a holder of a non-SQLite file that nobody locks:
  * such a file has no other sign of who writes it.
  */
-export function holderRole(locks: ReadonlyArray<FileLock & { place: LockPlace }>, sqlite: boolean, writable = false, anyoneLocks = true): HolderRole {
+export function holderRole(locks: ReadonlyArray<FileLock & { place: LockPlace }>, sqlite: JournalMode | null, writable = false, anyoneLocks = true): HolderRole {
   const granted = locks.filter((l) => !l.waiting);
   if (!sqlite) {
     if (granted.some((l) => l.access === 'write')) return 'writer';
@@ -102,6 +106,6 @@ export function holderRole(locks: ReadonlyArray<FileLock & { place: LockPlace }>
   // recovery rebuilds the wal-index with every other lock shut out: a writer while it lasts
   if (meanings.some((m) => m.startsWith('sqlite writer') || m === 'sqlite pending' || m === 'sqlite WAL write lock' || m === 'sqlite WAL recovery lock')) return 'writer';
   if (meanings.includes('sqlite WAL checkpoint lock')) return 'checkpointer';
-  if (meanings.some((m) => m === 'sqlite shared' || m.startsWith('sqlite WAL read mark'))) return 'reader';
+  if (meanings.some((m) => (m === 'sqlite shared' && sqlite === 'rollback') || m.startsWith('sqlite WAL read mark'))) return 'reader';
   return 'open';
 }

@@ -61,6 +61,36 @@ function sameLimit(row: BucketRow, limit: RateLimit): boolean {
   return row.count === limit.count && row.period_ms === limit.periodMs && row.burst === limit.burst;
 }
 
+/** How far behind the bucket's last update a taker's clock may be and still be pinned to it. */
+export const CLOCK_TOLERANCE_MS = 1000;
+
+/**
+ * The time a take happens at: the clock, read inside the write transaction, but never just
+ * before the bucket's last update. A taker that read a clock a moment old, then waited for the
+ * write lock while others took tokens, must not move the bucket's clock back (it would refill
+ * twice and hand out a token early), so within CLOCK_TOLERANCE_MS it is pinned to updated_at.
+ * Further back, the clock stepped (an update stamped in the future by a clock that was ahead):
+ * pinning then would freeze the bucket until real time caught up, so the clock is taken as it is.
+ */
+export function bucketNow(clock: number, updatedAt: number | undefined): number {
+  if (updatedAt === undefined || clock >= updatedAt) return clock;
+  return updatedAt - clock <= CLOCK_TOLERANCE_MS ? updatedAt : clock;
+}
+
+/** The longest delay a Node timer keeps: a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const timer = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Sleeps `ms`, in timers of at most MAX_TIMER_MS: a 1/day bucket with 30 takers has waits of
+ * up to 29 days, which one setTimeout would end after 1 ms. Nothing is re-checked between the
+ * chunks: the token is already reserved.
+ */
+export async function sleepFor(ms: number, wait: (ms: number) => Promise<void> = timer): Promise<void> {
+  for (let left = ms; left > 0; left -= MAX_TIMER_MS) await wait(Math.min(left, MAX_TIMER_MS));
+}
+
 /**
  * Reserves one token of `name` in one write transaction; returns how long to wait for it.
  * Throws RateTimeoutError (taking nothing, changing nothing) when that wait is longer than
@@ -69,11 +99,10 @@ function sameLimit(row: BucketRow, limit: RateLimit): boolean {
 export function reserveFromBucket(registry: Registry, caller: Caller, name: string, limit: RateLimit, timeoutMs = Infinity, clock: () => number = Date.now): { waitMs: number; tokensLeft: number } {
   const r = registry.transaction(() => {
     const row = registry.get<BucketRow>('SELECT * FROM rate_buckets WHERE name = ?', name);
-    // the time is read inside the write transaction, and never before the bucket's last update:
-    // a taker that waited for the write lock must not move the bucket's clock back (which would
-    // refill it twice and hand out tokens early)
-    const now = Math.max(clock(), row?.updated_at ?? 0);
-    const reserved = reserveToken(row && { tokens: row.tokens, updatedAt: row.updated_at }, limit, now, timeoutMs);
+    const now = bucketNow(clock(), row?.updated_at);
+    // an update stamped later than `now` (the clock stepped back after it) refills nothing: it is
+    // taken as made now, and the bucket refills from here on
+    const reserved = reserveToken(row && { tokens: row.tokens, updatedAt: Math.min(row.updated_at, now) }, limit, now, timeoutMs);
     // a refused taker took nothing and changes nothing: neither the tokens nor the shared limit
     // (so it cannot re-time the waits other takers were promised)
     if (reserved.refused) return reserved;
@@ -92,11 +121,11 @@ export function reserveFromBucket(registry: Registry, caller: Caller, name: stri
 }
 
 /** Takes one token of `name`, waiting until it is due (at most timeoutMs, else RateTimeoutError). */
-export async function takeToken(registry: Registry, caller: Caller, name: string, limit: RateLimit, opts: { timeoutMs?: number } = {}): Promise<TakeResult> {
+export async function takeToken(registry: Registry, caller: Caller, name: string, limit: RateLimit, opts: { timeoutMs?: number; sleep?: (ms: number) => Promise<void> } = {}): Promise<TakeResult> {
   const started = Date.now();
   const { waitMs, tokensLeft } = reserveFromBucket(registry, caller, name, limit, opts.timeoutMs ?? Infinity);
   // +1: a timer may fire up to a millisecond before its delay on a coarse clock; never early.
-  if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs + 1));
+  if (waitMs > 0) await sleepFor(waitMs + 1, opts.sleep);
   const at = Date.now();
   return { name, limit: formatRateLimit(limit), burst: limit.burst, waitedMs: at - started, tokensLeft, at: new Date(at).toISOString() };
 }
