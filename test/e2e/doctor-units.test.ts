@@ -11,16 +11,9 @@ import { berth } from '../helpers/cli.ts';
 import { tempHome } from '../helpers/home.ts';
 import { freePort } from '../helpers/ports.ts';
 import { start } from '../helpers/procs.ts';
+import type { Finding } from '../helpers/doctor.ts';
 
 const LISTEN = fileURLToPath(new URL('../fixtures/listen.mjs', import.meta.url));
-
-interface Finding {
-  severity: string;
-  kind: string;
-  subject: string;
-  message: string;
-  fix: string | null;
-}
 
 test('doctor lists a unit whose squatted port will make systemd give up, and only that one', async (t) => {
   const { home, env } = tempHome(t);

@@ -14,18 +14,11 @@ import { berth, CLI } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { isRunning, stopPid } from '../helpers/procs.ts';
 import { waitFor } from '../helpers/wait.ts';
+import type { Finding } from '../helpers/doctor.ts';
 
 const SERVICE = fileURLToPath(new URL('../fixtures/service.mjs', import.meta.url));
 const node = process.execPath;
 const doc = (path: string): string => readFileSync(fileURLToPath(new URL(`../../${path}`, import.meta.url)), 'utf8');
-
-interface Finding {
-  severity: string;
-  kind: string;
-  subject: string;
-  message: string;
-  fix: string | null;
-}
 
 test('doctor: a kept service whose session ended is info without a stop; a session-scoped one is a warning with gc', async (t) => {
   const { env } = daemonHome(t);
