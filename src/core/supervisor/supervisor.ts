@@ -13,7 +13,7 @@ import { closeSync } from 'node:fs';
 import { NameTakenError } from '../adopt/errors.ts';
 import { SignalRefusedError } from '../errors.ts';
 import { sameIdentity } from '../identity.ts';
-import { adoptedRecord, readAdoptable } from './adopt.ts';
+import { adoptedRecord, liveAgentOwner, readAdoptable } from './adopt.ts';
 import type { AdoptRequest, AdoptResult, BeatRequest, BeatResult, DaemonStatus, Requester, RestartRequest, RunOutcome, RunRequest, RunResult, ServiceView, StopRequest, SupervisorApi, SupervisorChange } from './api.ts';
 import { ConflictError } from './conflicts.ts';
 import { decideRun } from './decide.ts';
@@ -24,22 +24,16 @@ import { SupervisorShell } from './shell.ts';
 import { runChanges, type ServiceSpec, type SpecField, validateSpec } from './spec.ts';
 import { isLive } from './state.ts';
 import type { ServiceRecord } from './store.ts';
-import { reapableServices, reapReason } from './lifetime.ts';
 import { OwnerWatch } from './owner-watch.ts';
+import { Reaper } from './reap.ts';
 import { toView } from './view.ts';
 import { unmarkedLeaderRefusal } from './unmarked.ts';
-import { liveAgentOwner } from './adopt.ts';
 
 export type { SupervisorClock } from './deps.ts';
 
 // Logs are written by the services directly; checking often bounds the overshoot past the cap
 // to what a service writes in this time.
 const LOG_CHECK_MS = 200;
-// a reaped service's tree gets this long after TERM before KILL (as a daemon finishing a stop)
-const REAP_GRACE_MS = 5_000;
-// a reap that failed is tried again after 2 s, then 4, 8 … up to 5 min
-const REAP_RETRY_FIRST_MS = 2_000;
-const REAP_RETRY_MAX_MS = 300_000;
 
 export interface SupervisorOptions extends Partial<Omit<SupervisorDeps, 'clock'>> {
   home: string;
@@ -71,10 +65,6 @@ export class Supervisor implements SupervisorApi {
   private logTimer: NodeJS.Timeout | null = null;
   private readonly ownerWatch: OwnerWatch;
   private readonly unwatch: () => void;
-  /** services whose reap is queued or running: a later tick does not queue it again */
-  private readonly reaping = new Set<string>();
-  /** services whose reap failed: when it may be tried again, and how often it failed */
-  private readonly reapRetryAt = new Map<string, { at: number; failures: number }>();
 
   constructor(opts: SupervisorOptions) {
     this.home = opts.home;
@@ -89,11 +79,12 @@ export class Supervisor implements SupervisorApi {
     this.startedAt = this.clock.now();
     this.self = { actor: `berthd (pid ${process.pid})`, owner: detectOwner() };
     this.shell = new SupervisorShell({ home: this.home, registry: this.registry, deps, self: this.self, ...(opts.notifySocket !== undefined ? { notifySocket: opts.notifySocket } : {}), ...(opts.flushNotify !== undefined ? { flushNotify: opts.flushNotify } : {}) });
+    const reaper = new Reaper({ shell: this.shell, store: this.store, processes: this.processes, clock: this.clock, self: this.self });
     this.ownerWatch = new OwnerWatch({
       clock: this.clock,
       store: this.store,
       isAlive: (identity) => this.processes.isAlive(identity),
-      reap: (records) => this.reap(records),
+      reap: (records) => reaper.reap(records),
       ...(opts.ownerPollMs !== undefined ? { intervalMs: opts.ownerPollMs } : {}),
     });
     this.unwatch = this.shell.subscribe((change) => {
@@ -132,46 +123,6 @@ export class Supervisor implements SupervisorApi {
     this.ownerWatch.stop();
     this.unwatch();
     this.shell.close();
-  }
-
-  /**
-   * Stops session-scoped services whose owner session is gone, through the normal stop path
-   * (whole instance tree, grace then KILL), each re-checked inside its serial queue: a service
-   * restarted or kept meanwhile is left alone. The record stays, stopped, with why; a `reap`
-   * event names the session.
-   */
-  async reap(records: ServiceRecord[]): Promise<void> {
-    const gone = (owner: { process?: ServiceRecord['identity'] }): boolean => owner.process !== undefined && owner.process !== null && !this.processes.isAlive(owner.process);
-    await Promise.all(
-      records
-        .filter((r) => !this.reaping.has(r.spec.name) && (this.reapRetryAt.get(r.spec.name)?.at ?? 0) <= this.clock.now())
-        .map(async (r) => {
-          const name = r.spec.name;
-          this.reaping.add(name);
-          try {
-            await this.shell.serial(name, async () => {
-              const record = this.store.load(name);
-              if (!record || reapableServices([record], gone).length === 0) return;
-              const owner = record.owner!;
-              // the ownership rule allows it: the owner session is gone (decision 0014)
-              assertOwnership({ name, owner, startedAt: record.startedAt }, this.self.owner, {}, { action: 'stop', command: `berth stop ${name}` }, this.clock.now(), gone);
-              const who = { actor: this.self.actor, owner };
-              await this.shell.stopInstance(record, who, REAP_GRACE_MS, reapReason(owner));
-              this.shell.event(who, { verb: 'reap', subject: name, outcome: 'ok', details: { session: owner.session, agent: owner.agent ?? null, pid: record.identity?.pid ?? null } });
-            });
-            this.reapRetryAt.delete(name);
-          } catch (err) {
-            // on the record; tried again while it stays reapable, after a growing pause, so that a
-            // reap that cannot succeed (a record of another user) does not fill the log every tick
-            const failures = (this.reapRetryAt.get(name)?.failures ?? 0) + 1;
-            const retryInMs = Math.min(REAP_RETRY_MAX_MS, REAP_RETRY_FIRST_MS * 2 ** (failures - 1));
-            this.reapRetryAt.set(name, { at: this.clock.now() + retryInMs, failures });
-            this.shell.event(this.self, { verb: 'reap', subject: name, outcome: 'failed', details: { error: err instanceof Error ? err.message : String(err), failures, retryInMs } });
-          } finally {
-            this.reaping.delete(name);
-          }
-        }),
-    );
   }
 
   // ---- the API ---------------------------------------------------------------------------
