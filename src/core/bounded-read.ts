@@ -58,28 +58,8 @@ export function readBoundedText(path: string, maxBytes = MAX_CONFIG_BYTES): stri
 
 /** readBoundedText, with the time the file was last written and its owner (from the same open descriptor: a pidfile's age and writer). */
 export function readBoundedFile(path: string, maxBytes = MAX_CONFIG_BYTES): { text: string; mtimeMs: number; uid: number } {
-  // a FIFO is refused before it is opened: the open would release a writer blocked in its own
-  // (readFileHead says more); a stat that fails is left to the open, which names why
-  let before: Stats | undefined;
+  const { fd, stat } = openRegularFile(path);
   try {
-    before = statSync(path);
-  } catch {
-    before = undefined;
-  }
-  if (before && !before.isFile()) throw new UnreadableFileError(path, 'not_regular', `is ${kindOf(before.mode)}, not a regular file`);
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UnreadableFileError(path, 'missing', 'no such file');
-    if (code === 'ELOOP') throw new UnreadableFileError(path, 'unreadable', 'too many levels of symbolic links');
-    throw new UnreadableFileError(path, 'unreadable', `cannot open it (${code ?? (err as Error).message})`);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (before && (stat.dev !== before.dev || stat.ino !== before.ino)) throw new UnreadableFileError(path, 'unreadable', 'it was replaced while berth read it');
-    if (!stat.isFile()) throw new UnreadableFileError(path, 'not_regular', `is ${kindOf(stat.mode)}, not a regular file`);
     if (stat.size > maxBytes) throw new UnreadableFileError(path, 'too_large', `is ${stat.size} bytes, more than the limit of ${maxBytes}`);
     const buf = Buffer.alloc(maxBytes + 1);
     let length = 0;
@@ -106,25 +86,13 @@ export function readBoundedFile(path: string, maxBytes = MAX_CONFIG_BYTES): { te
  * first 100 bytes) without ever reading the file whole, nor opening anything but a regular file.
  */
 export function readFileHead(path: string, bytes: number): Buffer | undefined {
-  // stat before opening: opening a FIFO, even without blocking, releases a writer blocked in its
-  // own open (`echo secret > fifo.db`), whose data is then lost when berth closes it unread. A
-  // device's open can have effects too. The fstat after the open checks it is the same file.
-  let before: Stats;
-  try {
-    before = statSync(path);
-  } catch {
-    return undefined;
-  }
-  if (!before.isFile()) return undefined;
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    fd = openRegularFile(path).fd;
   } catch {
     return undefined;
   }
   try {
-    const opened = fstatSync(fd);
-    if (!opened.isFile() || opened.dev !== before.dev || opened.ino !== before.ino) return undefined;
     const buf = Buffer.alloc(bytes);
     let length = 0;
     while (length < bytes) {
@@ -138,4 +106,44 @@ export function readFileHead(path: string, bytes: number): Buffer | undefined {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * An open descriptor of a regular file and its fstat, never an open of anything else; the caller
+ * closes it. Throws UnreadableFileError (missing, not_regular, unreadable).
+ */
+function openRegularFile(path: string): { fd: number; stat: Stats } {
+  // stat before opening: opening a FIFO, even without blocking, releases a writer blocked in its
+  // own open (`echo secret > fifo.db`), whose data is then lost when berth closes it unread. A
+  // device's open can have effects too. The fstat after the open checks it is the same file.
+  let before: Stats;
+  try {
+    before = statSync(path);
+  } catch (err) {
+    throw openFailure(path, err);
+  }
+  if (!before.isFile()) throw new UnreadableFileError(path, 'not_regular', `is ${kindOf(before.mode)}, not a regular file`);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (err) {
+    throw openFailure(path, err);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.dev !== before.dev || stat.ino !== before.ino) throw new UnreadableFileError(path, 'unreadable', 'it was replaced while berth read it');
+    if (!stat.isFile()) throw new UnreadableFileError(path, 'not_regular', `is ${kindOf(stat.mode)}, not a regular file`);
+    return { fd, stat };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/** Why a stat or open of the path failed (the two fail alike: both follow the same path). */
+function openFailure(path: string, err: unknown): UnreadableFileError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new UnreadableFileError(path, 'missing', 'no such file');
+  if (code === 'ELOOP') return new UnreadableFileError(path, 'unreadable', 'too many levels of symbolic links');
+  return new UnreadableFileError(path, 'unreadable', `cannot open it (${code ?? (err as Error).message})`);
 }

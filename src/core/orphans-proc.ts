@@ -3,23 +3,12 @@
 // resident memory. (The git worktree and branch of its cwd are part of every process's
 // description: inspect/git.ts.)
 import { readFileSync } from 'node:fs';
-import { PROC } from './inspect/procfs.ts';
+import { PROC, readEnviron } from './inspect/procfs.ts';
 
-/** The initial environment of a process (our own user's only), or undefined when unreadable. */
-export function readEnviron(pid: number): Map<string, string> | undefined {
-  // /proc files are the kernel's (bounded by it), not a path a user points berth at
-  let text: string;
-  try {
-    text = readFileSync(`${PROC}/${pid}/environ`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const env = new Map<string, string>();
-  for (const entry of text.split('\0')) {
-    const eq = entry.indexOf('=');
-    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
-  }
-  return env;
+/** The initial environment of a process (our own user's only) as a Map, or undefined when unreadable. */
+export function readEnvironMap(pid: number): Map<string, string> | undefined {
+  const env = readEnviron(pid);
+  return env === undefined ? undefined : new Map(Object.entries(env));
 }
 
 /** Resident memory in bytes (VmRSS of /proc/PID/status), or null when unknown. */

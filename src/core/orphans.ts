@@ -11,7 +11,7 @@ import { describeProcess, type ProcessInfo } from './inspect/process.ts';
 import { readProcessTable, type ProcessTable } from './inspect/tree.ts';
 import { AGENT_ENV_MARKERS, agentNameOf, isSessionLeader, parseOwner } from './owner.ts';
 import { suggestName } from './orphans-name.ts';
-import { readEnviron, readRssBytes } from './orphans-proc.ts';
+import { readEnvironMap, readRssBytes } from './orphans-proc.ts';
 import { ADOPTER_NAMES, judgeOrphan, type OrphanFacts, type OrphanKind, provenOtherSession } from './orphans-rule.ts';
 import { berthProcessCheck } from './protect.ts';
 import type { Registry } from './registry/registry.ts';
@@ -117,7 +117,7 @@ export function surveyOrphans(scope: OrphanScope, ask: readonly number[] = []): 
       spare(p.pid, 'not found');
       continue;
     }
-    const env = readEnviron(p.pid) ?? new Map<string, string>();
+    const env = readEnvironMap(p.pid) ?? new Map<string, string>();
     const facts = gatherFacts(p, env, table, agents, scope.registry);
     const verdict = judgeOrphan(facts);
     if (verdict === undefined) {
@@ -197,7 +197,7 @@ function berthsOwn(scope: OrphanScope, table: ProcessTable): (pid: number) => st
     if (isBerth(pid) !== undefined) return 'not an orphan: berth itself';
     if (serviceOf(trees, pid) !== undefined) return 'not an orphan: a berth service';
     if (markers.size === 0) return undefined;
-    const marker = readEnviron(pid)?.get(INSTANCE_ENV);
+    const marker = readEnvironMap(pid)?.get(INSTANCE_ENV);
     return marker !== undefined && markers.has(marker) && table.stats.has(pid) ? 'not an orphan: a berth service' : undefined;
   };
 }
@@ -264,7 +264,7 @@ function agentCandidates(p: ProcessInfo, env: ReadonlyMap<string, string>, marke
   const kinds = new Set(markers.map((m) => m.agent));
   const starters = agents.filter((a) => a.uid === p.uid && a.startTicks <= p.identity.startTicks && (kinds.has(a.name) || kinds.has(null)));
   const sessions = starters.filter((a) => {
-    const agentEnv = readEnviron(a.pid);
+    const agentEnv = readEnvironMap(a.pid);
     return agentEnv === undefined || !provenOtherSession(agentEnv, env);
   });
   const named = (list: LiveAgent[]): string[] => list.map((a) => `${a.name} pid ${a.pid}`);

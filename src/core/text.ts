@@ -5,12 +5,15 @@
 // escaped here, where the message is made, since the CLI cannot tell them from berth's own.
 const LINE_BREAKS = /[\n\r\t\u2028\u2029]/g;
 
+/** One character as an escape: \xNN up to U+00FF, \uNNNN above (the CLI's printable text uses it too). */
+export function escapeChar(c: string): string {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
 /** The text on one line: newline, carriage return, tab and Unicode line separators escaped. */
 export function oneLine(text: string): string {
-  return text.replace(LINE_BREAKS, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return text.replace(LINE_BREAKS, escapeChar);
 }
 
 /** A word for a POSIX shell: as it is when it is plain, else single-quoted. */
