@@ -5,7 +5,7 @@
 import { resolveHome } from './core/home.ts';
 import { BerthError, EXIT } from './core/errors.ts';
 import { readIdentity } from './core/identity.ts';
-import { findLockHolder, forgetLockHolder, recordLockHolder, tryBindLock } from './core/locks/named-lock.ts';
+import { findLockHolder, forgetLockHolder, type HeldSocket, recordLockHolder, tryBindLock } from './core/locks/named-lock.ts';
 import { acquireSlot as bindSlot, findSlotHolders, MAX_SLOTS, slotLockName } from './core/locks/slots.ts';
 import { type Caller, detectOwner } from './core/owner.ts';
 import { parseRateLimit } from './core/rate/limit.ts';
@@ -82,19 +82,25 @@ export async function singleton(name: string, opts: LibraryOptions = {}): Promis
       registry?.close();
     }
   }
-  held.server.unref(); // the lock must not keep the program alive on its own
+  return { name, release: holdAsThisProcess(home, held, name) };
+}
+
+/**
+ * Records this process as the holder of the bound lock `lockName` (`berth locks` shows it) and
+ * returns its release: close the socket and forget the record, once. The socket is unref'd: a
+ * lock must not keep the program alive on its own.
+ */
+function holdAsThisProcess(home: string, held: HeldSocket, lockName: string): () => Promise<void> {
+  held.server.unref();
   const me = readIdentity(process.pid)!;
   const who = caller();
-  withRegistry({ home }, (r) => recordLockHolder(r, who, name, me, process.argv.join(' ')));
+  withRegistry({ home }, (r) => recordLockHolder(r, who, lockName, me, process.argv.join(' ')));
   let released = false;
-  return {
-    name,
-    release: async () => {
-      if (released) return;
-      released = true;
-      await held.close();
-      withRegistry({ home }, (r) => forgetLockHolder(r, who, name, me, { reason: 'released' }));
-    },
+  return async () => {
+    if (released) return;
+    released = true;
+    await held.close();
+    withRegistry({ home }, (r) => forgetLockHolder(r, who, lockName, me, { reason: 'released' }));
   };
 }
 
@@ -130,22 +136,7 @@ export async function acquireSlot(name: string, slots: number, opts: LibraryOpti
       registry?.close();
     }
   }
-  taken.held.server.unref(); // the slot must not keep the program alive on its own
-  const me = readIdentity(process.pid)!;
-  const who = caller();
-  const lockName = slotLockName(name, taken.slot);
-  withRegistry({ home }, (r) => recordLockHolder(r, who, lockName, me, process.argv.join(' ')));
-  let released = false;
-  return {
-    name,
-    slot: taken.slot,
-    release: async () => {
-      if (released) return;
-      released = true;
-      await taken.held.close();
-      withRegistry({ home }, (r) => forgetLockHolder(r, who, lockName, me, { reason: 'released' }));
-    },
-  };
+  return { name, slot: taken.slot, release: holdAsThisProcess(home, taken.held, slotLockName(name, taken.slot)) };
 }
 
 /**

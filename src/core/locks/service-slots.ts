@@ -11,7 +11,7 @@ import type { Identity } from '../identity.ts';
 import type { Caller } from '../owner.ts';
 import type { Registry } from '../registry/registry.ts';
 import { recordLockHolder } from './named-lock.ts';
-import { findSlotHolders, type HeldSlot, type SlotHolder, slotLockName, tryBindSlot } from './slots.ts';
+import { findSlotHolders, type HeldSlot, pauseJittered, type SlotHolder, slotLockName, tryBindSlot } from './slots.ts';
 
 /** One slot a service now holds. */
 export interface TakenSlot {
@@ -76,8 +76,7 @@ export async function takeServiceSlots(
       told = true;
       onWait(name, await findSlotHolders(home, registry, name, demand[name]!, 0));
     }
-    const jittered = pollMs / 2 + Math.random() * pollMs;
-    await new Promise((r) => setTimeout(r, Math.min(jittered, Math.max(1, deadline - Date.now()))));
+    await pauseJittered(pollMs, deadline);
   }
 }
 

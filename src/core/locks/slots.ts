@@ -48,9 +48,14 @@ export async function acquireSlot(home: string, name: string, slots: number, wai
   for (;;) {
     const held = await tryBindSlot(home, name, slots);
     if (held || Date.now() >= deadline) return held;
-    const jittered = pollMs / 2 + Math.random() * pollMs;
-    await new Promise((r) => setTimeout(r, Math.min(jittered, Math.max(1, deadline - Date.now()))));
+    await pauseJittered(pollMs, deadline);
   }
+}
+
+/** One jittered poll interval (pollMs/2 to 3·pollMs/2), cut short at the deadline. */
+export function pauseJittered(pollMs: number, deadline: number): Promise<void> {
+  const jittered = pollMs / 2 + Math.random() * pollMs;
+  return new Promise((r) => setTimeout(r, Math.min(jittered, Math.max(1, deadline - Date.now()))));
 }
 
 export interface SlotHolder extends LockHolder {
