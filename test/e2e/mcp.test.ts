@@ -1,31 +1,19 @@
 // berth mcp, driven by the MCP SDK's own client over stdio.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { test, type TestContext } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { test } from 'node:test';
 import { CONTRACT } from '../../src/app/contract.ts';
-import { CLI } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
+import { connectMcp, type McpResult as Result } from '../helpers/mcp.ts';
 import { pidsWithArgv } from '../helpers/proc-table.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const SERVICE = fileURLToPath(new URL('../fixtures/service.mjs', import.meta.url));
 const node = process.execPath;
 
-async function connect(t: TestContext, env: NodeJS.ProcessEnv): Promise<Client> {
-  const transport = new StdioClientTransport({ command: node, args: [CLI, 'mcp'], env: env as Record<string, string>, stderr: 'pipe' });
-  const client = new Client({ name: 'berth-test', version: '1.0.0' });
-  await client.connect(transport);
-  t.after(() => client.close());
-  return client;
-}
-
-type Result = { isError?: boolean; structuredContent?: any; _meta?: any; content: Array<{ type: string; text?: string }> };
-
 test('MCP: the tools, called by an agent: run, ps, logs, port, who, stop, and errors', async (t) => {
   const { env } = daemonHome(t);
-  const client = await connect(t, env);
+  const client = await connectMcp(t, env);
   const { tools } = await client.listTools();
   const names = tools.map((x) => x.name).sort();
   assert.deepEqual(names, ['adopt', 'daemon_status', 'doctor', 'down', 'events', 'free', 'gc', 'lock', 'locks', 'logs', 'orphans', 'port', 'ports', 'ps', 'rate_take', 'restart', 'rm', 'run', 'schema', 'slots', 'stop', 'up', 'who']);
@@ -75,7 +63,7 @@ test('MCP: the tools, called by an agent: run, ps, logs, port, who, stop, and er
 
 test('MCP: two clients running the same name at once get one process', async (t) => {
   const { env } = daemonHome(t);
-  const [a, b] = await Promise.all([connect(t, env), connect(t, env)]);
+  const [a, b] = await Promise.all([connectMcp(t, env), connectMcp(t, env)]);
   const args = { name: 'once', command: [node, SERVICE, '--http', '--once'], port: 'auto' as const };
   const [ra, rb] = (await Promise.all([a.callTool({ name: 'run', arguments: args }), b.callTool({ name: 'run', arguments: args })])) as Result[];
   assert.ok(!ra!.isError && !rb!.isError, JSON.stringify([ra, rb]));
@@ -86,7 +74,7 @@ test('MCP: two clients running the same name at once get one process', async (t)
 
 test('MCP run: watchdog as a duration string, like --watchdog; a service that never beats is stopped as hung', async (t) => {
   const { env } = daemonHome(t);
-  const client = await connect(t, env);
+  const client = await connectMcp(t, env);
   const run = (await client.listTools()).tools.find((x) => x.name === 'run')!;
   const props = run.inputSchema.properties as Record<string, { description?: string }>;
   assert.match(props['health']!.description!, /notify: ready when a process of it sends READY=1/);

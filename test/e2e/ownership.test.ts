@@ -8,10 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { berth, CLI, type CliResult, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
+import { connectMcp, type McpResult as Result } from '../helpers/mcp.ts';
 import { tempDir } from '../helpers/home.ts';
 import { isRunning, start } from '../helpers/procs.ts';
 
@@ -133,11 +132,7 @@ test('MCP: the same refusal, and force', async (t) => {
   const env: NodeJS.ProcessEnv = { ...daemonHome(t).env, BERTH_PROJECT: 'p' };
   const api = await agentService(t, env, 'api');
   const owner = api.owner!.session;
-  const transport = new StdioClientTransport({ command: node, args: [CLI, 'mcp'], env: env as Record<string, string>, stderr: 'pipe' });
-  const client = new Client({ name: 'berth-test', version: '1.0.0' });
-  await client.connect(transport);
-  t.after(() => client.close());
-  type Result = { isError?: boolean; structuredContent?: any; _meta?: any; content: Array<{ type: string; text?: string }> };
+  const client = await connectMcp(t, env);
 
   const no = (await client.callTool({ name: 'stop', arguments: { name: 'api' } })) as Result;
   assert.equal(no.isError, true, JSON.stringify(no));

@@ -5,26 +5,15 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test, type TestContext } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { test } from 'node:test';
 import { CONTRACT, type ContractName } from '../../src/app/contract.ts';
-import { berth, CLI } from '../helpers/cli.ts';
+import { berth } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
+import { connectMcp, type McpResult as Result } from '../helpers/mcp.ts';
 import { tempDir } from '../helpers/home.ts';
 
 const SERVICE = fileURLToPath(new URL('../fixtures/service.mjs', import.meta.url));
 const node = process.execPath;
-
-type Result = { isError?: boolean; structuredContent?: any; _meta?: any; content: Array<{ type: string; text?: string }> };
-
-async function connect(t: TestContext, env: NodeJS.ProcessEnv, cwd: string): Promise<Client> {
-  const transport = new StdioClientTransport({ command: node, args: [CLI, 'mcp'], env: env as Record<string, string>, cwd, stderr: 'pipe' });
-  const client = new Client({ name: 'berth-parity', version: '1.0.0' });
-  await client.connect(transport);
-  t.after(() => client.close());
-  return client;
-}
 
 // times, and what depends on the process that asked or on when it asked
 const VOLATILE = new Set(['at', 'createdAt', 'renewedAt', 'expiresAt', 'startedAt', 'acquiredAt', 'uptimeMs', 'readyMs', 'rssBytes']);
@@ -45,7 +34,7 @@ test('every verb gives the same document and the same error code through the CLI
   const dir = tempDir(t);
   writeFileSync(join(dir, 'berth.yaml'), `services:\n  api:\n    run: [${node}, ${SERVICE}, --http]\n    port: auto\n`);
   writeFileSync(join(dir, 'data.txt'), 'x');
-  const mcp = await connect(t, env, dir);
+  const mcp = await connectMcp(t, env, { cwd: dir });
 
   // every tool has an outputSchema; the SDK client checks each result against it
   const { tools } = await mcp.listTools();

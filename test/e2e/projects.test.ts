@@ -2,13 +2,13 @@
 // (one a git worktree of the other) each declare `web`; both run, each with its own leased
 // port, and a bare name means the caller's project's service, or is refused as ambiguous.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { berth, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
+import { git } from '../helpers/git.ts';
 import { tempDir } from '../helpers/home.ts';
 import { isAlive } from '../../src/core/identity.ts';
 
@@ -24,21 +24,17 @@ interface Svc {
   identity: { pid: number; startTicks: number; bootId: string } | null;
 }
 
-function git(cwd: string, ...args: string[]): void {
-  execFileSync('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...args], { cwd, stdio: 'pipe' });
-}
-
 test('two worktrees each declaring web: both run on their own ports; a bare name is the caller\'s project\'s; ambiguous from / is exit 2', async (t) => {
   const { env } = daemonHome(t);
   const root = tempDir(t);
   const main = join(root, 'shop');
   mkdirSync(main);
   writeFileSync(join(main, 'berth.yaml'), `services:\n  web:\n    run: ["${process.execPath}", "${LISTEN}", "--port", "$PORT"]\n    port: auto\n`);
-  git(main, 'init', '-q');
-  git(main, 'add', 'berth.yaml');
-  git(main, 'commit', '-q', '-m', 'init');
+  git(main, ['init', '-q']);
+  git(main, ['add', 'berth.yaml']);
+  git(main, ['commit', '-q', '-m', 'init']);
   const other = join(root, 'shop-b');
-  git(main, 'worktree', 'add', '-q', other);
+  git(main, ['worktree', 'add', '-q', other]);
 
   const upA = ok(await berth(['up', '--json'], { env, cwd: main })).json();
   const upB = ok(await berth(['up', '--json'], { env, cwd: other })).json();

@@ -7,14 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { CONTRACT } from '../../src/app/contract.ts';
 import { berth, ok } from '../helpers/cli.ts';
-import { connectMcp } from '../helpers/mcp.ts';
+import { connectMcp, type McpResult as Result } from '../helpers/mcp.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { freePort } from '../helpers/ports.ts';
 import { isRunning, start } from '../helpers/procs.ts';
 
 const node = process.execPath;
 const LISTEN = fileURLToPath(new URL('../fixtures/listen.mjs', import.meta.url));
-type Result = { isError?: boolean; structuredContent?: any; content: Array<{ type: string; text?: string }> };
 
 test('run with a lifetime flag on a running service of another lifetime: a warning, the lifetime unchanged', async (t) => {
   const { env } = daemonHome(t);
