@@ -3,7 +3,7 @@
 // could move the cursor, recolour or rewrite what the user sees (ESC sequences), or hide a
 // column; bidi overrides can reverse a command's text. Such characters are shown escaped
 // (\x1b, \u202e), so what is printed is exactly what is there, and nothing more.
-import { escapeChar } from '../../core/text.ts';
+import { escapeChar } from '../../app/text.ts';
 
 // C0 controls, DEL, C1 controls, and the Unicode bidi embeddings, overrides and isolates
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
