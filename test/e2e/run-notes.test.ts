@@ -39,10 +39,10 @@ test('run with a lifetime flag on a running service of another lifetime: a warni
 
 test('MCP run text: the lifetime note, the evictions, and the warning, as the CLI prints them', async (t) => {
   const { env } = daemonHome(t);
-  // the MCP server's own session (a process of its terminal or agent), not BERTH_SESSION: one whose end berth sees
+  // the MCP server's own session (a session it leads), not BERTH_SESSION: one whose end berth sees
   const mcpEnv = { ...env };
   delete mcpEnv.BERTH_SESSION;
-  const client = await connectMcp(t, mcpEnv);
+  const client = await connectMcp(t, mcpEnv, { ownSession: true });
   const port = await freePort();
   const stranger = start(t, node, [LISTEN, '--port', String(port)], { env: { ...env, BERTH_SESSION: 'agent-b' } });
   await stranger.line(/listening/);
