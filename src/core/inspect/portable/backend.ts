@@ -33,7 +33,10 @@ import { runTool } from './run.ts';
 const TICKS_PER_SECOND = 100;
 
 export interface PortableOptions {
+  /** the platform whose tools' dialect to read (tests read macOS fixtures on Linux) */
   platform?: NodeJS.Platform;
+  /** runs a tool and returns its stdout (tests answer from recorded output) */
+  run?: (tool: string, args: string[], emptyOk?: number[]) => string;
 }
 
 /** Major and minor of a dev_t as stat returns it: Linux's split, or BSD/macOS's 8:24 bits. */
@@ -42,22 +45,20 @@ function devParts(dev: number, platform: NodeJS.Platform): { major: number; mino
   return { major: (dev >>> 24) & 0xff, minor: dev & 0xffffff };
 }
 
-function lsof(args: string[]): LsofProcess[] {
-  return parseLsof(runTool('lsof', [...LSOF_BASE, ...args]));
-}
-
 export function createPortableBackend(options: PortableOptions = {}): InspectBackend {
   const platform = options.platform ?? process.platform;
+  const run = options.run ?? runTool;
+  const lsof = (args: string[]): LsofProcess[] => parseLsof(run('lsof', [...LSOF_BASE, ...args]));
   let bootSec: number | undefined;
 
   const bootSeconds = (): number => {
     if (bootSec !== undefined) return bootSec;
-    if (platform !== 'linux') bootSec = parseBoottime(runTool('sysctl', ['-n', 'kern.boottime'], []));
+    if (platform !== 'linux') bootSec = parseBoottime(run('sysctl', ['-n', 'kern.boottime'], []));
     bootSec ??= psRows(['-o', STAT_COLUMNS, '-p', '1'])[0]?.startSec ?? 0;
     return bootSec;
   };
 
-  const psRows = (args: string[]): PsRow[] => parsePsRows(runTool('ps', args), platform);
+  const psRows = (args: string[]): PsRow[] => parsePsRows(run('ps', args), platform);
   const toStat = (row: PsRow): ProcStat => ({ ...row.stat, startTicks: (row.startSec - bootSeconds()) * TICKS_PER_SECOND });
   const rowOf = (pid: number): PsRow | undefined => (validPid(pid) ? psRows(['-o', STAT_COLUMNS, '-p', String(pid)]).find((r) => r.stat.pid === pid) : undefined);
 
@@ -65,10 +66,11 @@ export function createPortableBackend(options: PortableOptions = {}): InspectBac
   const commandOf = (pid: number, withEnv: boolean): { state: string; command: string } | undefined => {
     if (!validPid(pid)) return undefined;
     const envFlag = withEnv ? (platform === 'darwin' ? ['-E', '-ww'] : ['eww']) : ['-ww'];
-    const line = runTool('ps', [...envFlag, '-o', 'state=,command=', '-p', String(pid)]).split('\n')[0]?.replace(/^\s+/, '');
+    const line = run('ps', [...envFlag, '-o', 'state=,command=', '-p', String(pid)]).split('\n')[0]?.replace(/^\s+/, '');
     if (line === undefined || line.length === 0) return undefined;
-    const space = line.indexOf(' ');
-    return space < 0 ? { state: line[0]!, command: '' } : { state: line[0]!, command: line.slice(space + 1) };
+    // The state column is padded (macOS: "S+   node …"): the command starts after the run of spaces.
+    const m = /^(\S+) +(.*)$/s.exec(line);
+    return m === null ? { state: line[0]!, command: '' } : { state: m[1]![0]!, command: m[2]! };
   };
 
   /** One process's descriptors (lsof -a -p PID), or undefined when lsof shows no such process. */
@@ -89,7 +91,7 @@ export function createPortableBackend(options: PortableOptions = {}): InspectBac
     name: 'portable',
 
     listPids: () =>
-      runTool('ps', ['-A', '-o', 'pid='])
+      run('ps', ['-A', '-o', 'pid='])
         .split('\n')
         .map((l) => Number(l.trim()))
         .filter(validPid),
@@ -118,7 +120,7 @@ export function createPortableBackend(options: PortableOptions = {}): InspectBac
     // TODO(issue 16, part M): the launchd label of the process on macOS.
     processUnit: () => null,
 
-    readSockets: (filter = {}) => readSockets(filter),
+    readSockets: (filter = {}) => readSockets(lsof, filter),
     socketHolders: (keys) => {
       const wanted = new Set(keys);
       const byInode = new Map<number, number[]>();
@@ -167,7 +169,7 @@ export function createPortableBackend(options: PortableOptions = {}): InspectBac
       return undefined;
     },
 
-    fileUses: (targets) => fileUses(targets, platform, lockFrom),
+    fileUses: (targets) => fileUses(lsof, targets, platform, lockFrom),
     openPathsOf: (pid) => {
       const files = filesOfPid(pid, [], 'ftn');
       if (files === undefined) return undefined;
@@ -200,7 +202,7 @@ function validPort(port: number): boolean {
 }
 
 /** Listening TCP sockets and bound UDP sockets, one entry per socket (its first holder's uid). */
-function readSockets(filter: { port?: number; protocol?: Protocol }): SocketEntry[] {
+function readSockets(lsof: Lsof, filter: { port?: number; protocol?: Protocol }): SocketEntry[] {
   const port = filter.port === undefined ? '' : `:${filter.port}`;
   if (filter.port !== undefined && !validPort(filter.port)) return [];
   // One run for both: -sTCP:LISTEN would drop every UDP socket, so the LISTEN state is read from T.
@@ -219,10 +221,11 @@ function readSockets(filter: { port?: number; protocol?: Protocol }): SocketEntr
   return [...seen.values()];
 }
 
+type Lsof = (args: string[]) => LsofProcess[];
 type LockFrom = (file: LsofFile, pid: number, id: number, dev: { major: number; minor: number }, inode: number) => LockOnFile | undefined;
 
 /** Who has each target open and what locks are on it: one lsof run over all their paths. */
-function fileUses(targets: FileTarget[], platform: NodeJS.Platform, lockFrom: LockFrom): { uses: FileUse[]; unreadable: number } {
+function fileUses(lsof: Lsof, targets: FileTarget[], platform: NodeJS.Platform, lockFrom: LockFrom): { uses: FileUse[]; unreadable: number } {
   const uses: FileUse[] = targets.map(() => ({ opens: [], locks: [] }));
   if (targets.length === 0) return { uses, unreadable: 0 };
   let id = 1;
