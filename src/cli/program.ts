@@ -5,6 +5,7 @@ import './preflight.ts';
 import { Command, CommanderError, Option } from 'commander';
 import { packageVersion } from '../app/input.ts';
 import { errorDocument } from '../app/errors.ts';
+import { assertSupportedPlatform } from '../app/platform.ts';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { Context } from './context.ts';
 import { printableLine } from './format/printable.ts';
@@ -359,6 +360,8 @@ function report(err: unknown, json: boolean): number {
 export async function runProgram(argv: string[]): Promise<number> {
   const program = build();
   try {
+    // on Windows: one clear error (exit 2) before any verb touches the OS
+    assertSupportedPlatform();
     await program.parseAsync(argv, { from: 'user' });
     return verbExitCode;
   } catch (err) {
