@@ -28,7 +28,7 @@ export type { Identity } from './core/identity.ts';
 export type { TakeResult } from './core/rate/bucket.ts';
 
 export interface LibraryOptions {
-  /** the berth home (default: $BERTH_HOME, else $XDG_STATE_HOME/berth, else ~/.local/state/berth) */
+  /** the berth home (default: $BERTH_HOME, else $XDG_STATE_HOME/berth, else ~/.local/state/berth; on macOS ~/Library/Application Support/berth) */
   home?: string;
 }
 

@@ -46,7 +46,7 @@ function build(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => {} })
-    .addHelpText('after', '\nEvery verb takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 conflict refused, 4 not found.\nState lives in $BERTH_HOME (default ~/.local/state/berth). Docs: docs/cli.md');
+    .addHelpText('after', '\nEvery verb takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 conflict refused, 4 not found.\nState lives in $BERTH_HOME (default ~/.local/state/berth; macOS ~/Library/Application Support/berth). Docs: docs/cli.md');
   const json = (): Option => new Option('--json', 'print one JSON document on stdout');
   // the ownership rule (src/core/ownership.ts): another live session's service needs it
   const force = (): Option => new Option('--force', "act on another live session's service too (the override is recorded)");

@@ -10,7 +10,7 @@ import { DEFAULT_LOG_MAX_BYTES, logPath } from './supervisor/logs.ts';
 import { parsePortRange, type PortRange } from './validate.ts';
 
 export interface Settings {
-  /** $BERTH_HOME, else $XDG_STATE_HOME/berth, else ~/.local/state/berth */
+  /** $BERTH_HOME, else $XDG_STATE_HOME/berth, else ~/.local/state/berth (macOS: ~/Library/Application Support/berth) */
   home: string;
   /** the daemon's API socket */
   socketPath: string;
