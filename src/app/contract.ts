@@ -225,7 +225,10 @@ export const CONTRACT = {
   rm: z.strictObject({ removed: service }),
   ps: z.strictObject({ services: z.array(service) }),
   logs: z.strictObject({ name: z.string(), path: z.string(), lines: z.array(z.string()) }),
-  'daemon-status': z.union([z.strictObject({ running: z.literal(true), ...daemonStatusShape }), z.strictObject({ running: z.literal(false), home: z.string() })]),
+  'daemon-status': z.union([
+    z.strictObject({ running: z.literal(true), ...daemonStatusShape, socket: z.string(), socketFallback: z.boolean() }),
+    z.strictObject({ running: z.literal(false), home: z.string(), socket: z.string(), socketFallback: z.boolean() }),
+  ]),
   'daemon-start': z.strictObject({ running: z.literal(true), alreadyRunning: z.boolean(), ...daemonStatusShape }),
   'daemon-stop': z.strictObject({ running: z.literal(false), stopped: nullable(z.number().int()) }),
   up: z.strictObject({ file: z.string(), project: z.string(), services: z.array(runResult), failed: z.string().optional() }),
