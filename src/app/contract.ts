@@ -33,7 +33,7 @@ export const processInfo = z.strictObject({
   cwd: nullable(z.string()),
   startedAt: iso,
   identity,
-  unit: nullable(z.strictObject({ name: z.string(), manager: z.enum(['system', 'user']) })).describe('the systemd service it runs in (from its cgroup); null for none, a scope, or no systemd'),
+  unit: nullable(z.strictObject({ name: z.string(), manager: z.enum(['system', 'user', 'launchd']) })).describe('the systemd service it runs in (from its cgroup), or on macOS the launchd job (its label, manager launchd); null for none, a scope, or no service manager'),
   git: gitInfo,
 });
 export const listener = z.strictObject({
