@@ -3,6 +3,7 @@
 // `berth port`, and the same answers as `berth who --json`, for Node programs that want
 // berth's guarantees in-process. See docs/library.md.
 import { resolveHome } from './core/home.ts';
+import { assertSupportedPlatform } from './core/platform.ts';
 import { BerthError, EXIT } from './core/errors.ts';
 import { readIdentity } from './core/identity.ts';
 import { findLockHolder, forgetLockHolder, type HeldSocket, recordLockHolder, tryBindLock } from './core/locks/named-lock.ts';
@@ -21,12 +22,13 @@ import { Session } from './app/session.ts';
 import { whoHolds as holdersOf, whoListens as listenersOf, type FileAnswer, type PortAnswer } from './core/who.ts';
 
 export { BerthError } from './core/errors.ts';
+export { UnsupportedPlatformError } from './core/platform.ts';
 export type { FileAnswer, PortAnswer } from './core/who.ts';
 export type { Identity } from './core/identity.ts';
 export type { TakeResult } from './core/rate/bucket.ts';
 
 export interface LibraryOptions {
-  /** the berth home (default: $BERTH_HOME, else $XDG_STATE_HOME/berth, else ~/.local/state/berth) */
+  /** the berth home (default: $BERTH_HOME, else $XDG_STATE_HOME/berth, else ~/.local/state/berth; on macOS ~/Library/Application Support/berth) */
   home?: string;
 }
 
@@ -56,7 +58,7 @@ function caller(): Caller {
 }
 
 function withRegistry<T>(opts: LibraryOptions, fn: (r: Registry) => T): T {
-  const registry = Registry.open(opts.home ?? resolveHome());
+  const registry = Registry.open(homeOf(opts));
   try {
     return fn(registry);
   } finally {
@@ -71,7 +73,7 @@ function withRegistry<T>(opts: LibraryOptions, fn: (r: Registry) => T): T {
  */
 export async function singleton(name: string, opts: LibraryOptions = {}): Promise<SingletonHandle> {
   parseName(name, 'lock name');
-  const home = opts.home ?? resolveHome();
+  const home = homeOf(opts);
   const held = await tryBindLock(home, name);
   if (!held) {
     const registry = Registry.openIfExists(home);
@@ -121,7 +123,7 @@ export interface SlotHandle {
 export async function acquireSlot(name: string, slots: number, opts: LibraryOptions & { waitMs?: number } = {}): Promise<SlotHandle> {
   parseName(name, 'lock name');
   parseCount(String(slots), 'slots', { min: 1, max: MAX_SLOTS });
-  const home = opts.home ?? resolveHome();
+  const home = homeOf(opts);
   const taken = await bindSlot(home, name, slots, opts.waitMs ?? 0);
   if (!taken) {
     const registry = Registry.openIfExists(home);
@@ -147,7 +149,7 @@ export async function acquireSlot(name: string, slots: number, opts: LibraryOpti
 export async function takeToken(name: string, limit: string, opts: LibraryOptions & { burst?: number; timeoutMs?: number } = {}): Promise<TakeResult> {
   parseName(name, 'rate limit name');
   const parsed = parseRateLimit(limit, opts.burst);
-  const registry = Registry.open(opts.home ?? resolveHome());
+  const registry = Registry.open(homeOf(opts));
   try {
     return await takeFromBucket(registry, caller(), name, parsed, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
   } finally {
@@ -181,7 +183,7 @@ export function leasePort(name: string, opts: LibraryOptions & { ttlMs?: number;
 
 /** Who listens on a port: the same document as `berth who PORT --json`. */
 export function whoListens(port: number, opts: LibraryOptions = {}): PortAnswer {
-  const registry = Registry.openIfExists(opts.home ?? resolveHome());
+  const registry = Registry.openIfExists(homeOf(opts));
   try {
     return listenersOf(parsePort(port), registry);
   } finally {
@@ -191,7 +193,7 @@ export function whoListens(port: number, opts: LibraryOptions = {}): PortAnswer 
 
 /** Who holds a file open or locked: the same document as `berth who PATH --json`. */
 export function whoHolds(path: string, opts: LibraryOptions = {}): FileAnswer {
-  const registry = Registry.openIfExists(opts.home ?? resolveHome());
+  const registry = Registry.openIfExists(homeOf(opts));
   try {
     return holdersOf(path, registry);
   } finally {
@@ -214,10 +216,17 @@ export async function ready(opts: LibraryOptions & { status?: string } = {}): Pr
 }
 
 async function withSession<T>(opts: LibraryOptions, fn: (session: Session) => Promise<T>): Promise<T> {
+  assertSupportedPlatform();
   const session = new Session({ actor: `library (pid ${process.pid})`, ...(opts.home !== undefined ? { env: { ...process.env, BERTH_HOME: opts.home } } : {}) });
   try {
     return await fn(session);
   } finally {
     session.close();
   }
+}
+
+/** The home a call uses; on a platform berth does not run on (Windows), an UnsupportedPlatformError first. */
+function homeOf(opts: LibraryOptions): string {
+  assertSupportedPlatform();
+  return opts.home ?? resolveHome();
 }

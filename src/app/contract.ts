@@ -33,7 +33,7 @@ export const processInfo = z.strictObject({
   cwd: nullable(z.string()),
   startedAt: iso,
   identity,
-  unit: nullable(z.strictObject({ name: z.string(), manager: z.enum(['system', 'user']) })).describe('the systemd service it runs in (from its cgroup); null for none, a scope, or no systemd'),
+  unit: nullable(z.strictObject({ name: z.string(), manager: z.enum(['system', 'user', 'launchd']) })).describe('the systemd service it runs in (from its cgroup), or on macOS the launchd job (its label, manager launchd); null for none, a scope, or no service manager'),
   git: gitInfo,
 });
 export const listener = z.strictObject({
@@ -225,7 +225,10 @@ export const CONTRACT = {
   rm: z.strictObject({ removed: service }),
   ps: z.strictObject({ services: z.array(service) }),
   logs: z.strictObject({ name: z.string(), path: z.string(), lines: z.array(z.string()) }),
-  'daemon-status': z.union([z.strictObject({ running: z.literal(true), ...daemonStatusShape }), z.strictObject({ running: z.literal(false), home: z.string() })]),
+  'daemon-status': z.union([
+    z.strictObject({ running: z.literal(true), ...daemonStatusShape, socket: z.string(), socketFallback: z.boolean() }),
+    z.strictObject({ running: z.literal(false), home: z.string(), socket: z.string(), socketFallback: z.boolean() }),
+  ]),
   'daemon-start': z.strictObject({ running: z.literal(true), alreadyRunning: z.boolean(), ...daemonStatusShape }),
   'daemon-stop': z.strictObject({ running: z.literal(false), stopped: nullable(z.number().int()) }),
   up: z.strictObject({ file: z.string(), project: z.string(), services: z.array(runResult), failed: z.string().optional() }),

@@ -2,13 +2,25 @@
 // why a verb is slow (the first call starts the daemon).
 import type { DaemonStatus } from '../core/supervisor/api.ts';
 import { UsageError } from '../core/errors.ts';
+import { daemonSocketPlace } from '../core/settings.ts';
 import type { Session } from './session.ts';
 
-export type DaemonStatusResult = ({ running: true } & DaemonStatus) | { running: false; home: string };
+/** Where the daemon's socket is, and whether that is the short fallback (the home's path is too long for one). */
+export interface SocketWhere {
+  socket: string;
+  socketFallback: boolean;
+}
+
+export type DaemonStatusResult = ({ running: true } & DaemonStatus & SocketWhere) | ({ running: false; home: string } & SocketWhere);
 
 export async function daemonStatus(session: Session): Promise<DaemonStatusResult> {
   const status = await (await session.client()).probe();
-  return status ? { running: true, ...status } : { running: false, home: session.home };
+  return status ? { running: true, ...status, ...socketWhere(session.home) } : { running: false, home: session.home, ...socketWhere(session.home) };
+}
+
+function socketWhere(home: string): SocketWhere {
+  const place = daemonSocketPlace(home);
+  return { socket: place.path, socketFallback: place.fallback };
 }
 
 export async function daemonStart(session: Session): Promise<{ running: true; alreadyRunning: boolean } & DaemonStatus> {

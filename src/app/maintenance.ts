@@ -1,6 +1,7 @@
 // free, gc and doctor: the operations that settle or report conflicts, shared by the CLI and MCP.
 // free and gc change state, so the daemon does them when it runs; this process acts itself, with
 // the same core modules, only when no daemon answers.
+import { daemonSocketPlace } from '../core/settings.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findConfig, loadProject } from '../core/config/load.ts';
@@ -78,6 +79,10 @@ export async function runDoctor(session: Session, dir: string): Promise<DoctorRe
   const report = diagnose(session.existingRegistry(), project, daemonRunning, projectName, unitDirs);
   // the orphans section: warnings, so they never change doctor's exit code
   report.findings.push(...orphanFindings(listOrphans(session)));
+  const socket = daemonSocketPlace(session.home);
+  if (socket.fallback) {
+    report.findings.push({ severity: 'info', kind: 'socket_fallback', subject: socket.path, message: `the home's path is too long for a Unix socket: berthd's socket is ${socket.path} (in a 0700 directory of yours)`, fix: null });
+  }
   const order = { error: 0, warning: 1, info: 2 };
   report.findings.sort((a, b) => order[a.severity] - order[b.severity]);
   return report;

@@ -5,6 +5,7 @@ import './preflight.ts';
 import { Command, CommanderError, Option } from 'commander';
 import { packageVersion } from '../app/input.ts';
 import { errorDocument } from '../app/errors.ts';
+import { assertSupportedPlatform } from '../app/platform.ts';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { Context } from './context.ts';
 import { printableLine } from './format/printable.ts';
@@ -45,7 +46,7 @@ function build(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => {} })
-    .addHelpText('after', '\nEvery verb takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 conflict refused, 4 not found.\nState lives in $BERTH_HOME (default ~/.local/state/berth). Docs: docs/cli.md');
+    .addHelpText('after', '\nEvery verb takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 conflict refused, 4 not found.\nState lives in $BERTH_HOME (default ~/.local/state/berth; macOS ~/Library/Application Support/berth). Docs: docs/cli.md');
   const json = (): Option => new Option('--json', 'print one JSON document on stdout');
   // the ownership rule (src/core/ownership.ts): another live session's service needs it
   const force = (): Option => new Option('--force', "act on another live session's service too (the override is recorded)");
@@ -359,6 +360,8 @@ function report(err: unknown, json: boolean): number {
 export async function runProgram(argv: string[]): Promise<number> {
   const program = build();
   try {
+    // on Windows: one clear error (exit 2) before any verb touches the OS
+    assertSupportedPlatform();
     await program.parseAsync(argv, { from: 'user' });
     return verbExitCode;
   } catch (err) {

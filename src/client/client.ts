@@ -11,7 +11,8 @@ import type { FreeResult } from '../core/free.ts';
 import type { GcAction } from '../core/gc.ts';
 import type { OrphanGcResult } from '../core/orphans-gc.ts';
 import { ensureHome } from '../core/home.ts';
-import { DAEMON_LOG_FILE, socketPathOf } from '../core/settings.ts';
+import { DAEMON_LOG_FILE, daemonSocketPlace, socketPathOf } from '../core/settings.ts';
+import { checkSocketDir, type SocketPlace } from '../core/socket-path.ts';
 import { logPath, openLogFile, tailLinesQuietly } from '../core/supervisor/logs.ts';
 import type {
   AdoptRequest,
@@ -87,9 +88,13 @@ export class DaemonClient implements SupervisorApi {
   /** the build of the daemon that answered last */
   private lastBuild: string | undefined;
 
+  /** where the socket is: in the home, or the short fallback path (checked before each connect) */
+  private readonly place: SocketPlace;
+
   constructor(home: string) {
     this.home = home;
-    this.socket = socketPathOf(home);
+    this.place = daemonSocketPlace(home);
+    this.socket = this.place.path;
   }
 
   /** Frees a port or a file in the daemon (the single writer of evictions). */
@@ -214,6 +219,8 @@ export class DaemonClient implements SupervisorApi {
   }
 
   private send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    // a fallback socket under /tmp is talked to only in berth's own directory (StateUnsafeError)
+    checkSocketDir(this.place);
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(

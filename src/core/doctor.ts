@@ -46,7 +46,8 @@ export interface Finding {
     | 'sqlite_rollback'
     | 'write_intents'
     | 'orphan'
-    | 'unit_start_limit';
+    | 'unit_start_limit'
+    | 'socket_fallback';
   subject: string;
   message: string;
   fix: string | null;

@@ -1,4 +1,7 @@
-// Where berth keeps its state: $BERTH_HOME, else $XDG_STATE_HOME/berth, else ~/.local/state/berth.
+// Where berth keeps its state: $BERTH_HOME, else $XDG_STATE_HOME/berth, else the platform's
+// place for a program's own state: ~/.local/state/berth (the XDG default; Linux and other Unixes)
+// and on macOS ~/Library/Application Support/berth, unless a ~/.local/state/berth is already
+// there (a home is never moved: services, leases and logs live in it). Decision 0029.
 // The home is private: berth creates it (and any missing parent, as the XDG spec asks) with
 // mode 0700, and refuses an existing one that is not a directory of the current user that only
 // that user can write, or a symlink to such a thing. It never changes the mode of a directory
@@ -10,10 +13,23 @@ import { dirname, join, resolve } from 'node:path';
 import { HomeUnsafeError, HomeUnwritableError, isErrno } from './errors.ts';
 import { currentUid, ensurePrivateDir, unsafeDirReason } from './private-fs.ts';
 
-export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
+export function resolveHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   if (env.BERTH_HOME) return resolve(env.BERTH_HOME);
-  const state = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return resolve(state, 'berth');
+  if (env.XDG_STATE_HOME) return resolve(env.XDG_STATE_HOME, 'berth');
+  const user = env.HOME || homedir();
+  const xdg = join(user, '.local', 'state', 'berth');
+  if (platform !== 'darwin' || isThere(xdg)) return xdg;
+  return join(user, 'Library', 'Application Support', 'berth');
+}
+
+/** Whether anything is at path (a link included); checkHome judges what it is. */
+function isThere(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

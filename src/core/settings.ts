@@ -4,13 +4,13 @@
 // built twice and the daemon log path three times, so two parts of one process (or the CLI and
 // the daemon) could disagree. Nothing here touches the disk: resolving settings creates no state.
 // Which range wins between the CLI and the daemon: docs/decisions/0012-settings.md.
-import { join } from 'node:path';
 import { resolveHome } from './home.ts';
+import { socketPlace, type SocketPlace } from './socket-path.ts';
 import { DEFAULT_LOG_MAX_BYTES, logPath } from './supervisor/logs.ts';
 import { parsePortRange, type PortRange } from './validate.ts';
 
 export interface Settings {
-  /** $BERTH_HOME, else $XDG_STATE_HOME/berth, else ~/.local/state/berth */
+  /** $BERTH_HOME, else $XDG_STATE_HOME/berth, else ~/.local/state/berth (macOS: ~/Library/Application Support/berth) */
   home: string;
   /** the daemon's API socket */
   socketPath: string;
@@ -38,9 +38,14 @@ export function resolveSettings(env: NodeJS.ProcessEnv = process.env): Settings 
   };
 }
 
-/** The daemon's socket in a home. */
+/** The daemon's socket of a home: in the home, or a short path when the home's is too long (socket-path.ts). */
 export function socketPathOf(home: string): string {
-  return join(home, 'berthd.sock');
+  return daemonSocketPlace(home).path;
+}
+
+/** The daemon's socket of a home, and whether it is the short fallback outside the home. */
+export function daemonSocketPlace(home: string): SocketPlace {
+  return socketPlace(home, 'berthd.sock');
 }
 
 /** A service's log file under the settings' home. */

@@ -2,7 +2,8 @@
 // berthd: the one daemon of a berth home. It is the composition root: it takes the home's
 // singleton lock (an abstract socket the kernel releases when the daemon dies), opens the
 // registry, adopts the services a previous daemon left running, and serves the API on
-// $BERTH_HOME/berthd.sock (0600, in a 0700 directory).
+// $BERTH_HOME/berthd.sock (0600, in a 0700 directory; /tmp/berth-UID/HASH.berthd.sock when the
+// home's path is too long for a Unix socket).
 import '../core/node-warnings.ts';
 import { chmodSync, rmSync } from 'node:fs';
 import { buildId, packageVersion } from '../core/package.ts';
@@ -10,10 +11,10 @@ import { ensureHome, registryPath as registryPathOf } from '../core/home.ts';
 import { abstractHolders, daemonAddress, tryBindAddress } from '../core/locks/named-lock.ts';
 import { Registry } from '../core/registry/registry.ts';
 import { Supervisor } from '../core/supervisor/supervisor.ts';
-import { resolveSettings } from '../core/settings.ts';
+import { daemonSocketPlace, resolveSettings } from '../core/settings.ts';
 import { createApiServer } from './server.ts';
-import { notifyAddress, SUN_PATH_MAX } from '../core/supervisor/notify.ts';
-import { UsageError } from '../core/errors.ts';
+import { notifyAddress } from '../core/supervisor/notify.ts';
+import { ensureSocketDir } from '../core/socket-path.ts';
 import { openNotifySocket } from './notify-socket.ts';
 import { declareDaemonProcess } from '../core/signal.ts';
 import { dashboardDoor } from './dashboard-route.ts';
@@ -25,17 +26,12 @@ async function main(): Promise<number> {
   // resolved once, here, and passed down: the socket, the logs, the lease range, the log cap
   const settings = resolveSettings();
   const { home } = settings;
-  // A socket path longer than sun_path would be bound truncated (a stray socket beside the
-  // home, then a chmod of a path that does not exist): refused up front, saying why.
-  if (Buffer.byteLength(settings.socketPath) > SUN_PATH_MAX) {
-    throw new UsageError(
-      `BERTH_HOME is too long for a Unix socket: ${settings.socketPath} is ${Buffer.byteLength(settings.socketPath)} bytes, at most ${SUN_PATH_MAX} fit`,
-      'set BERTH_HOME to a shorter path',
-      'home_unwritable',
-    );
-  }
   // Created 0700 if missing; an existing home is checked, never chmod'ed (it may be shared).
   ensureHome(home);
+  // A home too long for sun_path binds its sockets under /tmp/berth-UID (0700, ours, no symlink):
+  // Node would bind a longer path truncated, a stray socket beside the home (socket-path.ts).
+  const sockPlace = daemonSocketPlace(home);
+  ensureSocketDir(sockPlace);
   const address = daemonAddress(home);
   const held = await tryBindAddress(address);
   if (!held) {
@@ -49,8 +45,9 @@ async function main(): Promise<number> {
   // the supervisor) only from a process of the service's own instance tree
   let supervisor: Supervisor | null = null;
   const uid = process.getuid?.() ?? -1;
-  const notifyPath = notifyAddress(home);
-  const notify = notifyPath === null ? null : openNotifySocket(notifyPath, (batch) => {
+  const notifyPlace = notifyAddress(home);
+  ensureSocketDir(notifyPlace);
+  const notify = openNotifySocket(notifyPlace.path, (batch) => {
     if (supervisor === null) return;
     const ours = batch.filter((d) => d.sender.uid === uid).map((d) => ({ pid: d.sender.pid, text: d.text }));
     if (ours.length > 0) void supervisor.notifyBatch(ours).catch(() => {});

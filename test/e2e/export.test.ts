@@ -97,7 +97,11 @@ test('export launchd: plists with KeepAlive SuccessfulExit=false, ThrottleInterv
   assert.equal(hook.StandardOutPath, join(home, 'logs', p, 'webhook.log'), 'the log berth logs reads');
   assert.equal(hook.EnvironmentVariables.BERTH_SERVICE, `${p}/webhook`);
   assert.equal(hook.ProgramArguments[0], '/bin/sh', 'evict: berth free runs first');
-  assert.match(hook.ProgramArguments[2], new RegExp(`free ${hookPort} --force --quiet; exec .*server\\.js --port ${hookPort}$`));
+  // the script is a constant; the berth CLI (absolute node and script), the port and the argv are its parameters
+  assert.equal(hook.ProgramArguments[2], '"${1}" "${2}" free "${3}" --force --quiet || exit $?; shift 3; exec "$@"');
+  assert.ok(hook.ProgramArguments[4].startsWith('/') && hook.ProgramArguments[5].startsWith('/'), 'absolute node and berth paths');
+  assert.equal(hook.ProgramArguments[6], String(hookPort));
+  assert.match(hook.ProgramArguments.slice(7).join(' '), new RegExp(`server\\.js --port ${hookPort}$`));
   const worker = parse(`com.berth.${p}.worker.plist`);
   assert.equal(worker.KeepAlive, false, 'restart: never');
   assert.deepEqual(worker.ProgramArguments.slice(1), ['-c', 'echo "a b" && sleep 100']);

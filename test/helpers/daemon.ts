@@ -24,9 +24,10 @@ export function pidsWithEnv(entry: string): number[] {
   return out;
 }
 
-export function daemonHome(t: TestContext): { home: string; env: NodeJS.ProcessEnv } {
+/** homeName: the home's directory in the temp dir (a long one makes a home too long for a Unix socket). */
+export function daemonHome(t: TestContext, homeName = 'home'): { home: string; env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), 'berth-test-'));
-  const home = join(dir, 'home');
+  const home = join(dir, homeName);
   const env = { ...process.env, BERTH_HOME: home, BERTH_SESSION: `test-${process.pid}` };
   t.after(async () => {
     const ps = await berth(['ps', '--all', '--json'], { env, timeoutMs: 20_000 }).catch(() => undefined);

@@ -15,8 +15,11 @@ export async function run(ctx: Context, actionArg: string): Promise<number> {
   } else {
     const doc = await daemonStatus(ctx);
     if (ctx.json) ctx.out.json(doc);
-    else if (doc.running) ctx.out.line(`berthd ${doc.version} running (pid ${doc.pid}) since ${doc.startedAt}: ${doc.servicesRunning} running, ${doc.services} recorded services, RSS ${(doc.rssBytes / 1048576).toFixed(1)} MiB`);
-    else ctx.out.line(`berthd is not running for ${doc.home} (it starts on demand)`);
+    else {
+      if (doc.running) ctx.out.line(`berthd ${doc.version} running (pid ${doc.pid}) since ${doc.startedAt}: ${doc.servicesRunning} running, ${doc.services} recorded services, RSS ${(doc.rssBytes / 1048576).toFixed(1)} MiB`);
+      else ctx.out.line(`berthd is not running for ${doc.home} (it starts on demand)`);
+      if (doc.socketFallback) ctx.out.line(`socket: ${doc.socket} (the home's path is too long for a Unix socket)`);
+    }
   }
   return 0;
 }

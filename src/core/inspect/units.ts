@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { readBoundedText } from '../bounded-read.ts';
 import { PROC } from './procfs.ts';
 
-/** The systemd service a process runs in: its unit name and which manager runs it. */
+/** The service a process runs in: a systemd unit (Linux) or a launchd job (macOS, launchd.ts), and which manager runs it. */
 export interface SystemdUnit {
+  /** the unit's name (sms-webhook.service), or the launchd job's label (com.example.webhook) */
   name: string;
-  /** system: PID 1's manager (systemctl); user: a user's manager (systemctl --user) */
-  manager: 'system' | 'user';
+  /** system: PID 1's manager (systemctl); user: a user's manager (systemctl --user); launchd: a job of `launchctl list` */
+  manager: 'system' | 'user' | 'launchd';
 }
 
 /** The most berth reads of /proc/PID/cgroup (a few lines, even with every v1 controller). */
@@ -65,7 +66,7 @@ export function readProcessUnit(pid: number, procRoot: string = PROC): SystemdUn
   }
 }
 
-/** "sms-webhook.service (system)" */
+/** "sms-webhook.service (system)", "com.example.webhook (launchd)" */
 export function unitLabel(unit: SystemdUnit): string {
   return `${unit.name} (${unit.manager})`;
 }

@@ -3,14 +3,12 @@
 // to systemd. Parsing is pure and bounded here; who may send (the instance tree, checked by
 // the sender's kernel credentials) is the shell's part, the socket the daemon's
 // (src/daemon/notify-socket.ts). See docs/decisions/0024-notify-socket.md.
-import { join } from 'node:path';
+import { socketPlace, type SocketPlace } from '../socket-path.ts';
 
 /** STATUS= is shown in ps: one line, at most this many characters. */
 export const STATUS_MAX_CHARS = 200;
 /** A datagram larger than this is not a notification (systemd takes at most a page too). */
 export const NOTIFY_MAX_BYTES = 4096;
-/** sun_path holds 108 bytes with its NUL: a path longer than this cannot be bound. */
-export const SUN_PATH_MAX = 107;
 
 export interface NotifyMessage {
   ready: boolean;
@@ -48,11 +46,10 @@ export function oneLine(text: string): string {
 }
 
 /**
- * Where the daemon receives notifications: $BERTH_HOME/notify.sock (the home is 0700), or null
- * when that path does not fit in sun_path: then no service gets a NOTIFY_SOCKET (`berth beat`
- * still works). No abstract-name fallback: any user could bind that name first (decision 0024).
+ * Where the daemon receives notifications: $BERTH_HOME/notify.sock (the home is 0700), or, when
+ * that path does not fit in sun_path, the short path in berth's own /tmp/berth-UID (0700,
+ * checked like the home). Never an abstract name: any user could bind that first (decision 0024).
  */
-export function notifyAddress(home: string): string | null {
-  const path = join(home, 'notify.sock');
-  return Buffer.byteLength(path) <= SUN_PATH_MAX ? path : null;
+export function notifyAddress(home: string): SocketPlace {
+  return socketPlace(home, 'notify.sock');
 }
