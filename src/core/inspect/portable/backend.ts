@@ -7,6 +7,7 @@
 // start times have whole seconds, a lock's byte range is unknown (start 0, end null) and its
 // kind is UNKNOWN (lsof tells neither flock from fcntl nor the range), `unreadable` is 0
 // (lsof silently skips what it may not read).
+import { launchdUnitOf } from '../launchd.ts';
 import type { FileLock } from '../file-locks.ts';
 import { splitDev } from '../file-locks.ts';
 import type { FileTarget, FileUse, InspectBackend, LockOnFile, ProcStat, SocketEntry } from '../backend.ts';
@@ -117,8 +118,8 @@ export function createPortableBackend(options: PortableOptions = {}): InspectBac
     },
     bootId: () => bootIdOf(bootSeconds()),
     bootTimeMs: () => bootSeconds() * 1000,
-    // TODO(issue 16, part M): the launchd label of the process on macOS.
-    processUnit: () => null,
+    // The launchd job the process (or an ancestor) runs as, on macOS only (../launchd.ts).
+    processUnit: (pid) => launchdUnitOf(pid, { platform, parentOf: (p) => rowOf(p)?.stat.ppid }),
 
     readSockets: (filter = {}) => readSockets(lsof, filter),
     socketHolders: (keys) => {
