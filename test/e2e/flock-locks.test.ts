@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { escapeLockName, lockFilePath, locksDir, tryFlock, unescapeLockFile } from '../../src/core/locks/flock.ts';
+import { daemonEnvironment } from '../../src/client/daemon-launch.ts';
 import { daemonLockPath } from '../../src/core/locks/daemon-lock.ts';
 import { daemonAddress, tryBindAddress } from '../../src/core/locks/named-lock.ts';
 import { CLI, berth, ok } from '../helpers/cli.ts';
@@ -32,6 +33,10 @@ test('lock names escape to file names that stay in locks/ and read back', () => 
   assert.equal(escapeLockName('gpu#3'), 'gpu%233');
   assert.equal(escapeLockName('..'), '%2E.');
   assert.equal(unescapeLockFile('berthd.sock'), undefined);
+});
+
+test('a daemon started on demand gets the caller\'s BERTH_LOCKS (its service slots are of the same kind)', () => {
+  assert.equal(daemonEnvironment({ BERTH_LOCKS: 'flock', BERTH_SERVICE: 'p/x' }, '/h').BERTH_LOCKS, 'flock');
 });
 
 test('BERTH_LOCKS other than abstract or flock is a usage error (exit 2)', async (t) => {
