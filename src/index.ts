@@ -6,7 +6,7 @@ import { resolveHome } from './core/home.ts';
 import { assertSupportedPlatform } from './core/platform.ts';
 import { BerthError, EXIT } from './core/errors.ts';
 import { readIdentity } from './core/identity.ts';
-import { findLockHolder, forgetLockHolder, type HeldSocket, recordLockHolder, tryBindLock } from './core/locks/named-lock.ts';
+import { findLockHolder, forgetLockHolder, type HeldLock, recordLockHolder, tryBindLock } from './core/locks/named-lock.ts';
 import { acquireSlot as bindSlot, findSlotHolders, MAX_SLOTS, slotLockName } from './core/locks/slots.ts';
 import { type Caller, detectOwner } from './core/owner.ts';
 import { parseRateLimit } from './core/rate/limit.ts';
@@ -92,8 +92,8 @@ export async function singleton(name: string, opts: LibraryOptions = {}): Promis
  * returns its release: close the socket and forget the record, once. The socket is unref'd: a
  * lock must not keep the program alive on its own.
  */
-function holdAsThisProcess(home: string, held: HeldSocket, lockName: string): () => Promise<void> {
-  held.server.unref();
+function holdAsThisProcess(home: string, held: HeldLock, lockName: string): () => Promise<void> {
+  held.unref();
   const me = readIdentity(process.pid)!;
   const who = caller();
   withRegistry({ home }, (r) => recordLockHolder(r, who, lockName, me, process.argv.join(' ')));

@@ -8,6 +8,7 @@ import { SignalRefusedError } from './errors.ts';
 import { registryPath } from './home.ts';
 import { readFdLinks, readProcFile } from './inspect/procfs.ts';
 import { daemonAddress } from './locks/named-lock.ts';
+import { daemonLockPath } from './locks/daemon-lock.ts';
 import { assertSignallable } from './signal.ts';
 import type { Guard } from './supervisor/process-tree.ts';
 
@@ -59,10 +60,10 @@ export function berthProcessCheck(home: string | undefined): BerthCheck {
   };
 }
 
-/** fd link texts ("socket:[inode]") of the daemon's singleton abstract socket. */
+/** fd link texts of the daemon's singleton locks: its abstract socket ("socket:[inode]") and its lock file. */
 function daemonSocketLinks(home: string): Set<string> {
   const path = `@${daemonAddress(home).slice(1)}`;
-  const out = new Set<string>();
+  const out = new Set<string>([daemonLockPath(home)]);
   for (const line of readProcFile('net/unix').split('\n')) {
     const cols = line.trim().split(/\s+/);
     if (cols[7] === path) out.add(`socket:[${cols[6]}]`);

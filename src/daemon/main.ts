@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // berthd: the one daemon of a berth home. It is the composition root: it takes the home's
-// singleton lock (an abstract socket the kernel releases when the daemon dies), opens the
+// singleton lock (a flock on berthd.lock, and on Linux an abstract socket too: the kernel
+// releases both when the daemon dies; src/core/locks/daemon-lock.ts), opens the
 // registry, adopts the services a previous daemon left running, and serves the API on
 // $BERTH_HOME/berthd.sock (0600, in a 0700 directory; /tmp/berth-UID/HASH.berthd.sock when the
 // home's path is too long for a Unix socket).
@@ -8,7 +9,7 @@ import '../core/node-warnings.ts';
 import { chmodSync, rmSync } from 'node:fs';
 import { buildId, packageVersion } from '../core/package.ts';
 import { ensureHome, registryPath as registryPathOf } from '../core/home.ts';
-import { abstractHolders, daemonAddress, tryBindAddress } from '../core/locks/named-lock.ts';
+import { daemonLockHolder, takeDaemonLock } from '../core/locks/daemon-lock.ts';
 import { Registry } from '../core/registry/registry.ts';
 import { Supervisor } from '../core/supervisor/supervisor.ts';
 import { daemonSocketPlace, resolveSettings } from '../core/settings.ts';
@@ -32,10 +33,9 @@ async function main(): Promise<number> {
   // Node would bind a longer path truncated, a stray socket beside the home (socket-path.ts).
   const sockPlace = daemonSocketPlace(home);
   ensureSocketDir(sockPlace);
-  const address = daemonAddress(home);
-  const held = await tryBindAddress(address);
+  const held = await takeDaemonLock(home);
   if (!held) {
-    const pid = abstractHolders(address)[0];
+    const pid = daemonLockHolder(home);
     process.stdout.write(`berthd already running${pid ? ` (pid ${pid})` : ''} for ${home}\n`);
     return 0;
   }

@@ -4,10 +4,16 @@
 // a name, the binding has no file to go stale, and it disappears the instant the last process
 // holding the socket's fd exits, however it exits (kill -9 included). Handing the fd to a child
 // makes the child the holder, so the lock lives exactly as long as the command it guards.
-// See docs/decisions/0003-locks-abstract-sockets.md.
+// See docs/decisions/0003-locks-abstract-sockets.md. Where there is no abstract namespace
+// (macOS), or with BERTH_LOCKS=flock, a lock is a flock on a file of the home instead
+// (flock.ts); on Linux a taker of either kind checks, after taking its own, that the other kind
+// is free, so clients that disagree on BERTH_LOCKS never both hold one name
+// (docs/decisions/0028-flock-locks.md).
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { type Identity, isAlive } from '../identity.ts';
+import { flockHolderPids, flockHolders, type HeldLock, isFlocked, lockFilePath, tryFlock } from './flock.ts';
+import { hasAbstractNamespace, lockKind } from './lock-kind.ts';
 import { socketHolders } from '../inspect/fds.ts';
 import { describeProcess } from '../inspect/process.ts';
 import { readProcFile } from '../inspect/procfs.ts';
@@ -43,11 +49,11 @@ function lockPrefix(home: string): string {
   return `berth-lock:${createHash('sha256').update(home).digest('hex').slice(0, 16)}:`;
 }
 
-export interface HeldSocket {
+export type { HeldLock } from './flock.ts';
+
+/** A bound abstract socket: a lock whose fd is the socket's. */
+export interface HeldSocket extends HeldLock {
   server: Server;
-  /** the socket's file descriptor, to hand to a child process */
-  fd: number;
-  close(): Promise<void>;
 }
 
 /** The abstract socket whose binding makes a process the one daemon of a berth home. */
@@ -55,9 +61,36 @@ export function daemonAddress(home: string): string {
   return `\0berth-daemon:${createHash('sha256').update(home).digest('hex').slice(0, 16)}`;
 }
 
-/** Tries once to take the lock; undefined if someone holds it. */
-export function tryBindLock(home: string, name: string): Promise<HeldSocket | undefined> {
-  return tryBindAddress(lockAddress(home, name));
+/**
+ * Tries once to take the lock, of the kind BERTH_LOCKS says (UsageError on a bad value);
+ * undefined if someone holds it, of either kind.
+ */
+export async function tryBindLock(home: string, name: string): Promise<HeldLock | undefined> {
+  const path = lockFilePath(home, name);
+  const address = lockAddress(home, name);
+  if (lockKind() === 'flock') {
+    const held = await tryFlock(home, path);
+    // a Linux client with the default kind may hold the same name as a socket
+    if (held && hasAbstractNamespace() && abstractBound(address)) {
+      await held.close();
+      return undefined;
+    }
+    return held;
+  }
+  const held = await tryBindAddress(address);
+  if (held && isFlocked(path) === true) {
+    await held.close();
+    return undefined;
+  }
+  return held;
+}
+
+/** True if a socket is bound to the abstract address (read from /proc/net/unix; false where there is none). */
+export function abstractBound(address: string): boolean {
+  const path = `@${address.slice(1)}`;
+  return readProcFile('net/unix')
+    .split('\n')
+    .some((line) => line.trim().split(/\s+/)[7] === path);
 }
 
 /** Binds an abstract socket address once; undefined if another socket is bound to it. */
@@ -75,13 +108,14 @@ export function tryBindAddress(address: string): Promise<HeldSocket | undefined>
         server,
         fd,
         close: () => new Promise<void>((done) => server.close(() => done())),
+        unref: () => void server.unref(),
       });
     });
   });
 }
 
 /** Takes the lock, polling until waitMs has passed. Undefined if it is still held then. */
-export async function acquireLock(home: string, name: string, waitMs = 0, pollMs = 25): Promise<HeldSocket | undefined> {
+export async function acquireLock(home: string, name: string, waitMs = 0, pollMs = 25): Promise<HeldLock | undefined> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const held = await tryBindLock(home, name);
@@ -90,9 +124,22 @@ export async function acquireLock(home: string, name: string, waitMs = 0, pollMs
   }
 }
 
-/** The pids holding each bound lock of this home, from /proc/net/unix and the fd tables. */
+/**
+ * The pids holding each held lock of this home, of both kinds: abstract sockets (from
+ * /proc/net/unix and the fd tables) and lock files (their open-file holders).
+ */
 export function boundLocks(home: string): Map<string, number[]> {
-  return boundAbstract(lockPrefix(home));
+  const out = boundAbstract(lockPrefix(home));
+  for (const [name, pids] of flockHolders(home)) out.set(name, [...new Set([...(out.get(name) ?? []), ...pids])]);
+  return out;
+}
+
+/** The pids holding one lock, of either kind. */
+function lockHolderPids(home: string, name: string): number[] {
+  const pids = abstractHolders(lockAddress(home, name));
+  const path = lockFilePath(home, name);
+  if (isFlocked(path) !== false) pids.push(...flockHolderPids(path));
+  return [...new Set(pids)];
 }
 
 /** The pids holding an abstract socket address (the daemon's, for instance). */
@@ -152,7 +199,7 @@ export async function findLockHolder(home: string, registry: Registry | undefine
   for (;;) {
     row = registry?.get<LockRow>('SELECT * FROM locks WHERE name = ?', name);
     if (row && isAlive({ pid: row.pid, startTicks: row.start_ticks, bootId: row.boot_id })) return fromRow(row);
-    const pids = boundLocks(home).get(name) ?? [];
+    const pids = lockHolderPids(home, name);
     if (pids.length === 0) return undefined; // released meanwhile
     if (Date.now() >= deadline) return holderFromPids(name, pids, row);
     await new Promise((r) => setTimeout(r, 10));

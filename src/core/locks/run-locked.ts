@@ -3,7 +3,7 @@
 import { constants } from 'node:os';
 import type { Caller } from '../owner.ts';
 import type { Registry } from '../registry/registry.ts';
-import { acquireLock, findLockHolder, forgetLockHolder, type HeldSocket, type LockHolder, recordLockHolder } from './named-lock.ts';
+import { acquireLock, findLockHolder, forgetLockHolder, type HeldLock, type LockHolder, recordLockHolder } from './named-lock.ts';
 import { startGuarded } from './run-child.ts';
 import { acquireSlot, findSlotHolders, type SlotHolder, slotLockName } from './slots.ts';
 
@@ -27,7 +27,7 @@ export type RunLockedResult =
   | { acquired: true; name: string; slots: number; slot: number; pid: number; exitCode: number | null; signal: string | null };
 
 export async function runLocked(opts: RunLockedOptions): Promise<RunLockedResult> {
-  let held: HeldSocket;
+  let held: HeldLock;
   let lockName: string;
   let slot: { slots: number; slot: number } | undefined;
   if (opts.slots === undefined) {

@@ -6,7 +6,7 @@
 // that disagree on N share the low slots (a taker with --slots 2 never takes NAME#3).
 // See docs/decisions/0021-slots-and-rate-limits.md (fairness: waiters poll with jitter, no queue).
 import type { Registry } from '../registry/registry.ts';
-import { findLockHolder, type HeldSocket, type LockHolder, listHeldLocks, tryBindLock } from './named-lock.ts';
+import { findLockHolder, type HeldLock, type LockHolder, listHeldLocks, tryBindLock } from './named-lock.ts';
 
 /** The most slots one name can have: each is a socket name to try, so keep the scan short. */
 export const MAX_SLOTS = 1024;
@@ -25,7 +25,7 @@ export function parseSlotLockName(lockName: string): { name: string; slot: numbe
 }
 
 export interface HeldSlot {
-  held: HeldSocket;
+  held: HeldLock;
   slot: number;
 }
 
