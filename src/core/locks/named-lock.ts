@@ -8,9 +8,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { type Identity, isAlive } from '../identity.ts';
-import { socketHolders } from '../inspect/fds.ts';
 import { describeProcess } from '../inspect/process.ts';
-import { readProcFile } from '../inspect/procfs.ts';
+import { inspect } from '../inspect/select.ts';
 import { type Caller, type Owner, parseOwner } from '../owner.ts';
 import { recordEvent } from '../registry/events.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -90,7 +89,7 @@ export async function acquireLock(home: string, name: string, waitMs = 0, pollMs
   }
 }
 
-/** The pids holding each bound lock of this home, from /proc/net/unix and the fd tables. */
+/** The pids holding each bound lock of this home (the inspection backend's bound Unix sockets). */
 export function boundLocks(home: string): Map<string, number[]> {
   return boundAbstract(lockPrefix(home));
 }
@@ -101,17 +100,7 @@ export function abstractHolders(address: string): number[] {
 }
 
 function boundAbstract(addressPrefix: string): Map<string, number[]> {
-  const prefix = `@${addressPrefix}`;
-  const inodes = new Map<number, string>();
-  for (const line of readProcFile('net/unix').split('\n')) {
-    const cols = line.trim().split(/\s+/);
-    const path = cols[7];
-    if (path?.startsWith(prefix)) inodes.set(Number(cols[6]), path.slice(prefix.length));
-  }
-  const { byInode } = socketHolders(inodes.keys());
-  const out = new Map<string, number[]>();
-  for (const [inode, name] of inodes) out.set(name, [...(out.get(name) ?? []), ...(byInode.get(inode) ?? [])]);
-  return out;
+  return inspect().boundUnixSockets(`@${addressPrefix}`);
 }
 
 /** Records who holds a lock (the process running the guarded command). */
