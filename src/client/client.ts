@@ -10,7 +10,9 @@ import { BerthError, EXIT, type ExitCode, isErrno, toErrorCode } from '../core/e
 import type { FreeResult } from '../core/free.ts';
 import type { GcAction } from '../core/gc.ts';
 import type { OrphanGcResult } from '../core/orphans-gc.ts';
-import { ensureHome } from '../core/home.ts';
+import { checkHome, ensureHome, registryPath } from '../core/home.ts';
+import { checkHomeBackend } from '../core/inspect/home-backend.ts';
+import { lstatOrUndefined } from '../core/private-fs.ts';
 import { DAEMON_LOG_FILE, socketPathOf } from '../core/settings.ts';
 import { logPath, openLogFile, tailLinesQuietly } from '../core/supervisor/logs.ts';
 import type {
@@ -90,6 +92,8 @@ export class DaemonClient implements SupervisorApi {
   constructor(home: string) {
     this.home = home;
     this.socket = socketPathOf(home);
+    // the client sends identities its own backend read; the home's (and so its daemon's) must be the same
+    if (checkHome(home) === 'ok') checkHomeBackend(home, (lstatOrUndefined(registryPath(home))?.size ?? 0) > 0);
   }
 
   /** Frees a port or a file in the daemon (the single writer of evictions). */

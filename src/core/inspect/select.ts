@@ -32,11 +32,18 @@ export function chooseBackend(env: NodeJS.ProcessEnv = process.env): BackendName
   return requestedBackend(env) ?? (platform === 'linux' && procMounted() ? 'proc' : 'portable');
 }
 
+let chosenName: BackendName | undefined;
 let chosen: InspectBackend | undefined;
+
+/** The name of this process's backend, chosen once (without making the backend). */
+export function backendName(): BackendName {
+  chosenName ??= chooseBackend();
+  return chosenName;
+}
 
 /** The inspection backend of this process (made on first use, the same one after). */
 export function inspect(): InspectBackend {
-  chosen ??= chooseBackend() === 'proc' ? createProcBackend() : createPortableBackend();
+  chosen ??= backendName() === 'proc' ? createProcBackend() : createPortableBackend();
   return chosen;
 }
 
@@ -62,5 +69,5 @@ export function readUid(pid: number): number | undefined {
  * Node has no fcntl; on macOS libuv spawns children with posix_spawn).
  */
 export function strayFdCloser(): string {
-  return inspect().name === 'proc' ? CLOSE_STRAY_FDS : '';
+  return backendName() === 'proc' ? CLOSE_STRAY_FDS : '';
 }
