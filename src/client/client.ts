@@ -10,7 +10,9 @@ import { BerthError, EXIT, type ExitCode, isErrno, toErrorCode } from '../core/e
 import type { FreeResult } from '../core/free.ts';
 import type { GcAction } from '../core/gc.ts';
 import type { OrphanGcResult } from '../core/orphans-gc.ts';
-import { ensureHome } from '../core/home.ts';
+import { checkHome, ensureHome, registryPath } from '../core/home.ts';
+import { checkHomeBackend } from '../core/inspect/home-backend.ts';
+import { lstatOrUndefined } from '../core/private-fs.ts';
 import { DAEMON_LOG_FILE, daemonSocketPlace, socketPathOf } from '../core/settings.ts';
 import { checkSocketDir, type SocketPlace } from '../core/socket-path.ts';
 import { logPath, openLogFile, tailLinesQuietly } from '../core/supervisor/logs.ts';
@@ -95,6 +97,8 @@ export class DaemonClient implements SupervisorApi {
     this.home = home;
     this.place = daemonSocketPlace(home);
     this.socket = this.place.path;
+    // the client sends identities its own backend read; the home's (and so its daemon's) must be the same
+    if (checkHome(home) === 'ok') checkHomeBackend(home, (lstatOrUndefined(registryPath(home))?.size ?? 0) > 0);
   }
 
   /** Frees a port or a file in the daemon (the single writer of evictions). */

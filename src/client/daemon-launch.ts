@@ -9,14 +9,20 @@
 // pipe): libuv passes those on to every child, and the daemon would hand them to every service.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join, sep } from 'node:path';
+import { chooseBackend, strayFdCloser } from '../core/inspect/select.ts';
 import { INSTANCE_ENV } from '../core/supervisor/process-tree.ts';
 
 /** The variables berth gives a service that must not reach a daemon started from inside one. */
 const SERVICE_VARIABLES = [INSTANCE_ENV, 'BERTH_SERVICE', 'NOTIFY_SOCKET'];
 
-/** The caller's environment for the daemon: BERTH_HOME set, a service's own variables removed. */
+/**
+ * The caller's environment for the daemon: BERTH_HOME set, a service's own variables removed,
+ * and the inspection backend the caller uses (BERTH_INSPECT) named, so that the daemon judges
+ * processes as its clients do (docs/decisions/0027-inspection-backends.md). BERTH_LOCKS passes
+ * through with the rest of the environment.
+ */
 export function daemonEnvironment(env: NodeJS.ProcessEnv, home: string): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...env, BERTH_HOME: home };
+  const out: NodeJS.ProcessEnv = { ...env, BERTH_HOME: home, BERTH_INSPECT: chooseBackend(env) };
   for (const name of SERVICE_VARIABLES) delete out[name];
   // the private TMPDIR berth made for a service (tmpdir.ts) is removed when that service stops
   const tmp = out['TMPDIR'];
@@ -24,22 +30,13 @@ export function daemonEnvironment(env: NodeJS.ProcessEnv, home: string): NodeJS.
   return out;
 }
 
-// The intermediate (CommonJS, run by `node -e`; argv[1] is the daemon's entry). O_CLOEXEC is
-// 02000000 in /proc/self/fdinfo's octal flags; node's own descriptors all have it. It prints the
-// daemon's pid on its stdout (a pipe to the caller) and exits.
-const INTERMEDIATE = `
+// The intermediate (CommonJS, run by `node -e`; argv[1] is the daemon's entry). It closes the
+// stray descriptors where the inspection backend can tell them (strayFdCloser: /proc on Linux),
+// prints the daemon's pid on its stdout (a pipe to the caller) and exits.
+const intermediate = (): string => `
 const fs = require('node:fs');
 const { spawn } = require('node:child_process');
-try {
-  for (const name of fs.readdirSync('/proc/self/fd')) {
-    const fd = Number(name);
-    if (!(fd > 2)) continue;
-    try {
-      const m = /flags:\\s*([0-7]+)/.exec(fs.readFileSync('/proc/self/fdinfo/' + fd, 'utf8'));
-      if (m && (parseInt(m[1], 8) & 0o2000000) === 0) fs.closeSync(fd);
-    } catch {}
-  }
-} catch {}
+${strayFdCloser()}
 const child = spawn(process.execPath, [process.argv[1]], { detached: true, stdio: ['ignore', 2, 2] });
 child.on('error', () => process.exit(1));
 if (child.pid !== undefined) {
@@ -56,7 +53,7 @@ export function launchDaemon(daemonMain: string, home: string, logFd: number): P
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, ['-e', INTERMEDIATE, daemonMain], {
+      child = spawn(process.execPath, ['-e', intermediate(), daemonMain], {
         detached: true,
         stdio: ['ignore', 'pipe', logFd],
         cwd: home,

@@ -23,7 +23,7 @@ export const ERROR_CODES = [
   'invalid_on_conflict', 'invalid_lock', 'invalid_lifetime', 'invalid_rate', 'invalid_format', 'invalid_agent', 'invalid_payload', 'empty_command', 'command_not_split', 'invalid_pidfile',
   'pid_without_orphans',
   'ambiguous_name', 'config_invalid', 'config_not_found', 'file_unreadable', 'path_not_found', 'home_unwritable', 'home_unsafe', 'state_unsafe',
-  'invalid_watchdog', 'no_service', 'not_in_tree', 'unsupported_platform',
+  'invalid_watchdog', 'no_service', 'not_in_tree', 'unsupported_platform', 'invalid_inspect_backend', 'inspect_backend_mismatch',
   // conflicts (exit 3)
   'port_taken', 'port_held', 'lock_held', 'already_running', 'free_refused', 'owned_elsewhere', 'signal_refused', 'still_held', 'adopt_refused', 'name_taken', 'slot_busy',
   // not found (exit 4)

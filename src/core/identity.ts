@@ -1,6 +1,6 @@
 // A process is (pid, start time in clock ticks since boot, boot id). A pid alone is a lie
 // waiting to happen: after the process ends the kernel hands the number to someone else.
-import { readBootId, readStat } from './inspect/procfs.ts';
+import { inspect } from './inspect/select.ts';
 
 export interface Identity {
   pid: number;
@@ -11,9 +11,10 @@ export interface Identity {
 /** The identity of a live process, or undefined if no such process exists. */
 export function readIdentity(pid: number): Identity | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  const stat = readStat(pid);
+  const backend = inspect();
+  const stat = backend.readStat(pid);
   if (stat === undefined || stat.state === 'Z') return undefined;
-  return { pid, startTicks: stat.startTicks, bootId: readBootId() };
+  return { pid, startTicks: stat.startTicks, bootId: backend.bootId() };
 }
 
 /** True only when the pid is alive, started at the recorded tick, in the current boot. */

@@ -2,7 +2,9 @@
 // Recorded on every lease, lock, service and event, so "who started this?" has an answer.
 import { basename } from 'node:path';
 import { type Identity, isAlive, readIdentity } from './identity.ts';
-import { type ProcStat, readArgv, readEnvVar, readStat, readUid, userName } from './inspect/procfs.ts';
+import type { ProcStat } from './inspect/backend.ts';
+import { inspect, readEnvVar, readUid } from './inspect/select.ts';
+import { userName } from './inspect/users.ts';
 
 export interface Owner {
   /** a stable id for the session: BERTH_SESSION, or "<agent>:<pid>:<start>" of the agent process */
@@ -39,10 +41,14 @@ export const AGENT_ENV_MARKERS: ReadonlyArray<{ variable: string; agent: string 
   { variable: 'AGENT', agent: null },
 ];
 
+function readStat(pid: number): ProcStat | undefined {
+  return inspect().readStat(pid);
+}
+
 /** The agent CLI this process is (by its comm or argv), if it is one. */
 export function agentNameOf(pid: number): string | undefined {
   const stat = readStat(pid);
-  const argv = readArgv(pid) ?? [];
+  const argv = inspect().readArgv(pid) ?? [];
   const candidates = [stat?.comm ?? '', basename(argv[0] ?? '')];
   // node-based CLIs run as `node /path/to/claude …`
   if (/^(node|bun|deno|python3?)$/.test(candidates[1]!) && argv[1]) candidates.push(basename(argv[1]).replace(/\.(c?js|mjs|py)$/, ''));

@@ -6,7 +6,7 @@
 // so that `berth free $BERTH_HOME/logs/berthd.log` cannot take berth down.
 import { SignalRefusedError } from './errors.ts';
 import { registryPath } from './home.ts';
-import { readFdLinks, readProcFile } from './inspect/procfs.ts';
+import { inspect } from './inspect/select.ts';
 import { daemonAddress } from './locks/named-lock.ts';
 import { daemonLockPath } from './locks/daemon-lock.ts';
 import { assertSignallable } from './signal.ts';
@@ -51,22 +51,19 @@ export function berthProcessCheck(home: string | undefined): BerthCheck {
   if (home === undefined) return () => undefined;
   const db = registryPath(home);
   const files = new Set([db, `${db}-wal`, `${db}-shm`, `${db}-journal`]);
-  let daemonSockets: Set<string> | undefined;
+  const lockFile = daemonLockPath(home);
+  let daemonPids: number[] | undefined;
   return (pid) => {
-    daemonSockets ??= daemonSocketLinks(home);
-    const links = (readFdLinks(pid) ?? []).map(([, link]) => link);
-    if (links.some((link) => daemonSockets!.has(link))) return 'daemon';
-    return links.some((link) => files.has(link)) ? 'registry' : undefined;
+    daemonPids ??= daemonHolders(home);
+    if (daemonPids.includes(pid)) return 'daemon';
+    const paths = inspect().openPathsOf(pid) ?? [];
+    // the daemon's singleton lock file (held on every platform: locks/daemon-lock.ts)
+    if (paths.includes(lockFile)) return 'daemon';
+    return paths.some((path) => files.has(path)) ? 'registry' : undefined;
   };
 }
 
-/** fd link texts of the daemon's singleton locks: its abstract socket ("socket:[inode]") and its lock file. */
-function daemonSocketLinks(home: string): Set<string> {
-  const path = `@${daemonAddress(home).slice(1)}`;
-  const out = new Set<string>([daemonLockPath(home)]);
-  for (const line of readProcFile('net/unix').split('\n')) {
-    const cols = line.trim().split(/\s+/);
-    if (cols[7] === path) out.add(`socket:[${cols[6]}]`);
-  }
-  return out;
+/** The pids holding the daemon's singleton abstract socket (its exact name, not a prefix of it). */
+function daemonHolders(home: string): number[] {
+  return inspect().boundUnixSockets(`@${daemonAddress(home).slice(1)}`).get('') ?? [];
 }

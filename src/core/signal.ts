@@ -3,7 +3,7 @@
 // refuses the processes berth must never touch.
 import { ProcessGoneError, SignalRefusedError } from './errors.ts';
 import { type Identity, readIdentity, sameIdentity } from './identity.ts';
-import { readStat, readUids } from './inspect/procfs.ts';
+import { inspect } from './inspect/select.ts';
 import { ancestorsOf } from './inspect/tree.ts';
 
 export type SignalName = 'SIGTERM' | 'SIGKILL' | 'SIGINT' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2' | 0;
@@ -25,7 +25,7 @@ export function signalProcess(identity: Identity, signal: SignalName, opts: Sign
   if (now === undefined) throw new ProcessGoneError(pid, 'no such process');
   if (!sameIdentity(now, identity)) throw new ProcessGoneError(pid, 'the pid now belongs to another process (pid reuse)');
   if (opts.group) {
-    const stat = readStat(pid);
+    const stat = inspect().readStat(pid);
     if (stat === undefined || stat.pgid !== pid) throw new ProcessGoneError(pid, 'it no longer leads its process group');
     // A race remains between this check and kill(2); Node has no pidfd_send_signal to close it,
     // and the window is microseconds against pid reuse that takes a full pid-space cycle.
@@ -53,7 +53,7 @@ export function assertSignallable(pid: number): void {
   if (pid === process.pid) throw new SignalRefusedError(pid, 'self', 'it is berth itself');
   if (ancestorsOf(process.pid).includes(pid)) throw new SignalRefusedError(pid, 'ancestor', `it is an ancestor of ${selfName}`);
   // Every uid of it must be ours: a setuid program started by this user runs as someone else.
-  const uids = readUids(pid);
+  const uids = inspect().readUids(pid);
   const me = process.getuid?.() ?? -1;
   const other = uids?.find((u) => u !== me);
   if (other !== undefined) throw new SignalRefusedError(pid, 'other_user', `it belongs to uid ${other}, not ${me}`);

@@ -16,7 +16,7 @@ import { ConfigError, loadProcfile, loadYaml } from '../../src/core/config/load.
 import { BerthError, UsageError } from '../../src/core/errors.ts';
 import { judgeCommand } from '../../src/core/guard.ts';
 import { parseLockLine } from '../../src/core/inspect/file-locks.ts';
-import { parseFdInfo, parseStat } from '../../src/core/inspect/procfs.ts';
+import { parseFdInfo, parseStat } from '../../src/core/inspect/proc/procfs.ts';
 import { parseNetTable } from '../../src/core/inspect/sockets.ts';
 import { parseEnvPairs, parseOnConflict, parseRestart } from '../../src/core/supervisor/spec.ts';
 import { MAX_DURATION_MS, parseCount, parseDuration, parseName, parsePort, parsePortRange, parseTarget } from '../../src/core/validate.ts';

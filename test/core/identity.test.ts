@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { ProcessGoneError, SignalRefusedError } from '../../src/core/errors.ts';
 import { isAlive, readIdentity } from '../../src/core/identity.ts';
-import { parseStat } from '../../src/core/inspect/procfs.ts';
+import { parseStat } from '../../src/core/inspect/proc/procfs.ts';
 import { signalProcess } from '../../src/core/signal.ts';
 import { start } from '../helpers/procs.ts';
 

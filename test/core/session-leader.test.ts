@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { readStat, type ProcStat } from '../../src/core/inspect/procfs.ts';
+import { readStat, type ProcStat } from '../../src/core/inspect/proc/procfs.ts';
 import { isSessionLeader } from '../../src/core/owner.ts';
 import { stopPid } from '../helpers/procs.ts';
 import { waitFor } from '../helpers/wait.ts';

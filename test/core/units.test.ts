@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { givesUp, listenPorts, listUnitFiles, parseCgroupUnit, parseTimeSpanMs, readProcessUnit, unitDirsFromEnv } from '../../src/core/inspect/units.ts';
+import { readProcessUnit } from '../../src/core/inspect/proc/cgroup.ts';
+import { givesUp, listenPorts, listUnitFiles, parseCgroupUnit, parseTimeSpanMs, unitDirsFromEnv } from '../../src/core/inspect/units.ts';
 
 function fixtureDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-units-'));

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readFileLocks } from '../../src/core/inspect/file-locks.ts';
-import { readArgv, readBootTimeMs, readCwd, readEnviron, readStat, readUids } from '../../src/core/inspect/procfs.ts';
+import { readFileLocks } from '../../src/core/inspect/proc/files.ts';
+import { readArgv, readBootTimeMs, readCwd, readEnviron, readStat, readUids } from '../../src/core/inspect/proc/procfs.ts';
 import { createPortableBackend } from '../../src/core/inspect/portable/backend.ts';
 import { start } from '../helpers/procs.ts';
 

@@ -13,7 +13,7 @@ import { readBoundedFile, UnreadableFileError } from '../bounded-read.ts';
 import { BerthError, EXIT } from '../errors.ts';
 import { type Identity, readIdentity } from '../identity.ts';
 import { findListeners } from '../inspect/listeners.ts';
-import { ticksToEpochMs } from '../inspect/procfs.ts';
+import { ticksToEpochMs } from '../inspect/select.ts';
 import { InvalidPidfileError, NoListenerError, PidfileStaleError } from './errors.ts';
 
 /** The most berth reads of a pidfile. */

@@ -1,7 +1,7 @@
-// File locks as the kernel lists them in /proc/locks (and per fd in /proc/<pid>/fdinfo).
+// File locks as the kernel lists them in /proc/locks (and per fd in /proc/<pid>/fdinfo): the
+// type every backend answers with, and the parser of Linux's line (read by ./proc/locks.ts).
 //   1: POSIX  ADVISORY  WRITE 2251 fe:00:2146370 0 EOF
 //   2: -> FLOCK ADVISORY WRITE 99 fe:00:12 0 EOF      (a waiter blocked on lock 2)
-import { readProcFile } from './procfs.ts';
 import { type LockPlace, sqliteLockMeanings } from './sqlite.ts';
 
 export type LockKind = 'POSIX' | 'FLOCK' | 'OFD' | 'LEASE' | 'DELEG' | 'UNKNOWN';
@@ -43,13 +43,6 @@ export function parseLockLine(line: string): FileLock | undefined {
     start: Number(m[10]),
     end: m[11] === 'EOF' ? null : Number(m[11]),
   };
-}
-
-export function readFileLocks(): FileLock[] {
-  return readProcFile('locks')
-    .split('\n')
-    .map(parseLockLine)
-    .filter((l): l is FileLock => l !== undefined);
 }
 
 /** Splits a Linux dev_t (as stat returns it) into major and minor numbers. */

@@ -4,13 +4,13 @@
 // holders, each with its role (./sqlite.ts), and asking about app.db-wal answers for app.db.
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
-import { scanFds } from './fds.ts';
-import { describeLock, parseLockLine, readFileLocks, splitDev, type FileLock } from './file-locks.ts';
+import type { LockOnFile, OpenMode } from './backend.ts';
+import { describeLock, splitDev, type FileLock } from './file-locks.ts';
 import { describeProcess, type ProcessInfo } from './process.ts';
-import { readFdInfo } from './procfs.ts';
+import { inspect } from './select.ts';
 import { holderRole, type HolderRole, type JournalMode, type LockPlace, readJournalMode } from './sqlite.ts';
 
-export type OpenMode = 'read' | 'write' | 'read-write';
+export type { OpenMode };
 export type Companion = '-wal' | '-shm' | '-journal';
 
 export interface HeldLock extends FileLock {
@@ -73,21 +73,24 @@ export function findFileHolders(path: string): HoldersReport {
   const paths = places.map((p) => (p === 'main' ? real : real + p));
   const targets = paths.map((p) => {
     const st = statSync(p);
-    return { path: p, ...splitDev(st.dev), inode: st.ino };
+    return { path: p, dev: st.dev, ino: st.ino, ...splitDev(st.dev) };
   });
-  const allLocks = readFileLocks();
-  const scan = scanFds((link) => {
-    const clean = link.endsWith(' (deleted)') ? link.slice(0, -10) : link;
-    const index = paths.indexOf(clean);
-    return index < 0 ? undefined : index;
-  });
+  const scan = inspect().fileUses(targets);
 
   const reports = targets.map((t, index): FileReport => {
     const place = places[index]!;
     const companion = place === 'main' ? {} : { companion: place };
-    const locks: HeldLock[] = allLocks
-      .filter((l) => l.major === t.major && l.minor === t.minor && l.inode === t.inode)
-      .map((l) => ({ ...l, description: describeLock(l, place), ...companion }));
+    const use = scan.uses[index]!;
+    // one entry per lock (the backend lists a lock once per holder it found)
+    const locks: HeldLock[] = [];
+    const heldAs = new Map<LockOnFile, HeldLock>();
+    for (const found of use.locks) {
+      const { holder: _holder, fd: _fd, ...lock } = found;
+      const known = locks.find((l) => sameLock(l, lock) && l.id === lock.id);
+      const held = known ?? { ...lock, description: describeLock(lock, place), ...companion };
+      if (known === undefined) locks.push(held);
+      heldAs.set(found, held);
+    }
     const holders = new Map<number, FileHolder>();
     const holderFor = (pid: number): FileHolder | undefined => {
       let h = holders.get(pid);
@@ -99,33 +102,22 @@ export function findFileHolders(path: string): HoldersReport {
       }
       return h;
     };
-    for (const [pid, fds] of scan.matches) {
-      for (const { fd, key } of fds) {
-        if (key !== index) continue;
-        const info = readFdInfo(pid, fd);
-        const holder = holderFor(pid);
-        if (holder === undefined || info === undefined) continue;
-        holder.fds.push({ fd, mode: openMode(info.flags), ...companion });
-        // flock and OFD locks belong to the open file description: fdinfo lists them per fd.
-        // Its line's ordinal counts that fd's locks only (it is 1 where /proc/locks says 7), so
-        // the lock is found by what it is, not by its number.
-        for (const line of info.lockLines) {
-          const parsed = parseLockLine(line);
-          const lock = parsed && locks.find((l) => sameLock(l, parsed));
-          if (lock && !holder.locks.includes(lock)) holder.locks.push(lock);
-        }
-      }
+    for (const { pid, fd, mode } of use.opens) {
+      const holder = holderFor(pid);
+      if (holder !== undefined) holder.fds.push({ fd, mode, ...companion });
     }
-    // POSIX locks belong to the process the kernel names.
-    for (const lock of locks) {
-      if (lock.kind !== 'POSIX' || lock.pid <= 0) continue;
-      const holder = holderFor(lock.pid);
+    // flock and OFD locks belong to the open file description (the backend finds their holder
+    // through the descriptors open on the file); POSIX locks to the process the kernel names.
+    for (const found of use.locks) {
+      if (found.holder === null) continue;
+      const holder = holderFor(found.holder);
+      const lock = heldAs.get(found)!;
       if (holder && !holder.locks.includes(lock)) holder.locks.push(lock);
     }
     return {
       path: t.path,
       device: `${t.major}:${t.minor}`,
-      inode: t.inode,
+      inode: t.ino,
       holders: [...holders.values()].sort((a, b) => a.process.pid - b.process.pid),
       locks,
     };
@@ -160,44 +152,16 @@ function sameLock(a: FileLock, b: FileLock): boolean {
   return a.kind === b.kind && a.access === b.access && a.waiting === b.waiting && a.pid === b.pid && a.start === b.start && a.end === b.end;
 }
 
-function openMode(flags: number): OpenMode {
-  const access = flags & 3; // O_ACCMODE
-  return access === 0 ? 'read' : access === 1 ? 'write' : 'read-write';
-}
-
 /** Every file lock on the host, grouped by the process that holds it (for `berth locks`). */
 export function findAllFileLocks(): Array<HeldLock & { process: ProcessInfo | null; path: string | null }> {
-  const locks = readFileLocks().filter((l) => !l.waiting);
-  const wanted = new Map<string, FileLock[]>();
-  for (const l of locks) {
-    const key = `${l.major}:${l.minor}:${l.inode}`;
-    wanted.set(key, [...(wanted.get(key) ?? []), l]);
-  }
-  // Name each locked file by reading the link of an fd its holder has open on it.
-  const paths = new Map<string, string>();
-  const pids = new Set(locks.map((l) => l.pid).filter((p) => p > 0));
-  if (pids.size > 0) {
-    const scan = scanFds((link) => (link.startsWith('/') ? link : undefined));
-    for (const [pid, fds] of scan.matches) {
-      if (!pids.has(pid)) continue;
-      for (const { key } of fds) {
-        try {
-          const st = statSync(key);
-          const { major, minor } = splitDev(st.dev);
-          const k = `${major}:${minor}:${st.ino}`;
-          if (wanted.has(k) && !paths.has(k)) paths.set(k, key);
-        } catch {
-          // deleted or unreachable
-        }
-      }
-    }
-  }
-  return locks.map((l) => ({
-    ...l,
-    description: describeLock(l, placeOf(paths.get(`${l.major}:${l.minor}:${l.inode}`))),
-    process: l.pid > 0 ? (describeProcess(l.pid) ?? null) : null,
-    path: paths.get(`${l.major}:${l.minor}:${l.inode}`) ?? null,
-  }));
+  return inspect()
+    .allLocks()
+    .map(({ holder, fd: _fd, path, ...l }) => ({
+      ...l,
+      description: describeLock(l, placeOf(path ?? undefined)),
+      process: holder !== null ? (describeProcess(holder) ?? null) : null,
+      path,
+    }));
 }
 
 /** Where a lock found by its path sits: a -shm file's locks are read as SQLite's WAL lock bytes. */

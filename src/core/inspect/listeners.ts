@@ -1,8 +1,8 @@
-// Who listens on a port: sockets from /proc/net joined with the processes that hold them.
-import { socketHolders } from './fds.ts';
+// Who listens on a port: the backend's sockets joined with the processes that hold them.
 import { describeProcess, type ProcessInfo } from './process.ts';
-import { readSockets, type SocketEntry } from './sockets.ts';
-import { userName } from './procfs.ts';
+import { inspect } from './select.ts';
+import type { SocketEntry } from './sockets.ts';
+import { userName } from './users.ts';
 
 export interface Listener extends SocketEntry {
   /** uid that created the socket */
@@ -19,8 +19,9 @@ export interface ListenerReport {
 
 /** Every listening TCP and bound UDP socket, or only those on one port, with their processes. */
 export function findListeners(filter: { port?: number } = {}): ListenerReport {
-  const sockets = readSockets(filter);
-  const { byInode, unreadable } = socketHolders(sockets.map((s) => s.inode));
+  const backend = inspect();
+  const sockets = backend.readSockets(filter);
+  const { byInode, unreadable } = backend.socketHolders(sockets.map((s) => s.inode));
   const described = new Map<number, ProcessInfo | undefined>();
   const describe = (pid: number): ProcessInfo | undefined => {
     if (!described.has(pid)) described.set(pid, describeProcess(pid));

@@ -2,8 +2,9 @@
 // git worktree and branch that is in), since when.
 import type { Identity } from '../identity.ts';
 import { type GitInfo, readGitInfo } from './git.ts';
-import { readProcessUnit, type SystemdUnit } from './units.ts';
-import { readArgv, readBootId, readCwd, readStat, readUid, ticksToEpochMs, userName } from './procfs.ts';
+import { inspect, ticksToEpochMs } from './select.ts';
+import type { SystemdUnit } from './units.ts';
+import { userName } from './users.ts';
 
 export interface ProcessInfo {
   pid: number;
@@ -24,11 +25,12 @@ export interface ProcessInfo {
 
 /** Reads a process's description; undefined if it has exited. */
 export function describeProcess(pid: number): ProcessInfo | undefined {
-  const stat = readStat(pid);
+  const backend = inspect();
+  const stat = backend.readStat(pid);
   if (stat === undefined) return undefined;
-  const argv = readArgv(pid) ?? [];
-  const uid = readUid(pid) ?? -1;
-  const cwd = readCwd(pid) ?? null;
+  const argv = backend.readArgv(pid) ?? [];
+  const uid = backend.readUids(pid)?.[0] ?? -1;
+  const cwd = backend.readCwd(pid) ?? null;
   return {
     pid,
     ppid: stat.ppid,
@@ -39,8 +41,8 @@ export function describeProcess(pid: number): ProcessInfo | undefined {
     command: argv.length > 0 ? argv.join(' ') : `[${stat.comm}]`,
     cwd,
     startedAt: new Date(ticksToEpochMs(stat.startTicks)).toISOString(),
-    identity: { pid, startTicks: stat.startTicks, bootId: readBootId() },
-    unit: readProcessUnit(pid),
+    identity: { pid, startTicks: stat.startTicks, bootId: backend.bootId() },
+    unit: backend.processUnit(pid),
     git: readGitInfo(cwd),
   };
 }

@@ -1,35 +1,18 @@
-// Listening TCP sockets and bound UDP sockets, read from /proc/net/{tcp,tcp6,udp,udp6}.
-import { readProcFile } from './procfs.ts';
+// Listening TCP sockets and bound UDP sockets: their types, the parsers of Linux's
+// /proc/net/{tcp,tcp6,udp,udp6} tables (the proc backend reads them: ./proc/net.ts), and the
+// questions the core asks of them through the inspection backend (./select.ts).
+import type { SocketEntry } from './backend.ts';
+import { inspect } from './select.ts';
 
 export type Protocol = 'tcp' | 'udp';
 export type Family = 'ipv4' | 'ipv6';
 
-export interface SocketEntry {
-  protocol: Protocol;
-  family: Family;
-  address: string;
-  port: number;
-  uid: number;
-  inode: number;
-}
+export type { SocketEntry };
 
 const TCP_LISTEN = '0A';
-const SOURCES: Array<[string, Protocol, Family]> = [
-  ['net/tcp', 'tcp', 'ipv4'],
-  ['net/tcp6', 'tcp', 'ipv6'],
-  ['net/udp', 'udp', 'ipv4'],
-  ['net/udp6', 'udp', 'ipv6'],
-];
-
-/** Every listening TCP socket and every bound UDP socket in this network namespace. */
+/** Every listening TCP socket and every bound UDP socket, or those on one port / of one protocol. */
 export function readSockets(filter: { port?: number; protocol?: Protocol } = {}): SocketEntry[] {
-  const out: SocketEntry[] = [];
-  for (const [file, protocol, family] of SOURCES) {
-    // Reading a /proc/net table costs milliseconds of kernel time on some hosts: skip unasked ones.
-    if (filter.protocol !== undefined && protocol !== filter.protocol) continue;
-    out.push(...parseNetTable(readProcFile(file), protocol, family, filter.port));
-  }
-  return out;
+  return inspect().readSockets(filter);
 }
 
 export function parseNetTable(text: string, protocol: Protocol, family: Family, onlyPort?: number): SocketEntry[] {
@@ -95,19 +78,18 @@ export function busyPorts(): Set<number> {
 
 /**
  * The uid of the process that holds the client end of a loopback TCP connection to serverPort
- * from clientPort (the connection's remote port, as the server sees it): the row of
- * /proc/net/tcp{,6} whose local port is clientPort and remote port serverPort. Undefined when
- * there is no such row or it belongs to no process any more (orphaned, inode 0): the caller
- * refuses then. The dashboard uses it to serve its own user only (docs/security.md).
+ * from clientPort (the connection's remote port, as the server sees it). Undefined when there is
+ * no such connection or it belongs to no process any more: the caller refuses then. The
+ * dashboard uses it to serve its own user only (docs/security.md).
  */
 export function tcpClientUid(clientPort: number, serverPort: number): number | undefined {
-  for (const file of ['net/tcp', 'net/tcp6']) {
-    const uid = findClientUid(readProcFile(file), clientPort, serverPort);
-    if (uid !== undefined) return uid;
-  }
-  return undefined;
+  return inspect().tcpClientUid(clientPort, serverPort);
 }
 
+/**
+ * In the text of a /proc/net/tcp{,6} table, the uid of the row whose local port is clientPort
+ * and remote port serverPort; undefined when there is none or it is orphaned (inode 0).
+ */
 export function findClientUid(text: string, clientPort: number, serverPort: number): number | undefined {
   const lines = text.split('\n');
   for (let i = 1; i < lines.length; i++) {

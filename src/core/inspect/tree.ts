@@ -1,17 +1,13 @@
-// Process trees and groups, from one pass over /proc/<pid>/stat.
-import { listPids, readStat, type ProcStat } from './procfs.ts';
+// Process trees and groups, from one pass over the process table (the inspection backend's).
+import type { ProcStat } from './backend.ts';
+import { inspect } from './select.ts';
 
 export interface ProcessTable {
   stats: Map<number, ProcStat>;
 }
 
 export function readProcessTable(): ProcessTable {
-  const stats = new Map<number, ProcStat>();
-  for (const pid of listPids()) {
-    const stat = readStat(pid);
-    if (stat !== undefined) stats.set(pid, stat);
-  }
-  return { stats };
+  return { stats: inspect().readAllStats() };
 }
 
 /** Every descendant of pid (children, grandchildren, …), not including pid itself. */
@@ -36,10 +32,11 @@ export function descendantsOf(pid: number, table: ProcessTable = readProcessTabl
 /** The chain of ancestors of pid, nearest first, ending at pid 1. */
 export function ancestorsOf(pid: number): number[] {
   const out: number[] = [];
-  let current = readStat(pid)?.ppid ?? 0;
+  const backend = inspect();
+  let current = backend.readStat(pid)?.ppid ?? 0;
   while (current > 0 && !out.includes(current)) {
     out.push(current);
-    current = readStat(current)?.ppid ?? 0;
+    current = backend.readStat(current)?.ppid ?? 0;
   }
   return out;
 }

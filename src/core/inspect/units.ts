@@ -12,7 +12,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readBoundedText } from '../bounded-read.ts';
-import { PROC } from './procfs.ts';
+import { inspect } from './select.ts';
 
 /** The service a process runs in: a systemd unit (Linux) or a launchd job (macOS, launchd.ts), and which manager runs it. */
 export interface SystemdUnit {
@@ -22,8 +22,6 @@ export interface SystemdUnit {
   manager: 'system' | 'user' | 'launchd';
 }
 
-/** The most berth reads of /proc/PID/cgroup (a few lines, even with every v1 controller). */
-const MAX_CGROUP_BYTES = 16 * 1024;
 /** The most berth reads of one unit file or drop-in. */
 const MAX_UNIT_FILE_BYTES = 64 * 1024;
 /** The most unit files berth reads per directory: a bound on doctor's cost on a crowded /etc. */
@@ -57,13 +55,9 @@ export function parseCgroupUnit(text: string): SystemdUnit | null {
   return null;
 }
 
-/** The service a process runs in (one small read per holder), or null. procRoot is /proc, or a fixture tree in tests. */
-export function readProcessUnit(pid: number, procRoot: string = PROC): SystemdUnit | null {
-  try {
-    return parseCgroupUnit(readBoundedText(`${procRoot}/${pid}/cgroup`, MAX_CGROUP_BYTES));
-  } catch {
-    return null;
-  }
+/** The service a process runs in (one small read per holder, by the inspection backend), or null. */
+export function readProcessUnit(pid: number): SystemdUnit | null {
+  return inspect().processUnit(pid);
 }
 
 /** "sms-webhook.service (system)", "com.example.webhook (launchd)" */

@@ -17,8 +17,8 @@ import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { ensureHome } from '../home.ts';
-import { findFileHolders } from '../inspect/holders.ts';
-import { splitDev, readFileLocks } from '../inspect/file-locks.ts';
+import type { FileTarget, FileUse } from '../inspect/backend.ts';
+import { inspect } from '../inspect/select.ts';
 import { ensurePrivateDir, lstatOrUndefined, openChecked } from '../private-fs.ts';
 
 const LOCK_EX = 2;
@@ -168,45 +168,44 @@ function loadFlock(): FlockLib | null {
   return flockLib;
 }
 
-/** The inodes ("major:minor:inode") with a flock held now, or undefined where the kernel does not list them (no /proc/locks). */
-function flockedInodes(): Set<string> | undefined {
-  const locks = readFileLocks();
-  if (locks.length === 0 && process.platform !== 'linux') return undefined;
-  return new Set(locks.filter((l) => l.kind === 'FLOCK' && !l.waiting).map((l) => `${l.major}:${l.minor}:${l.inode}`));
-}
-
-function inodeKey(path: string): string | undefined {
+/** The lock file as the inspection backend is asked about it (a regular file, never followed), or undefined. */
+function targetOf(path: string): FileTarget | undefined {
   const st = lstatOrUndefined(path);
-  if (st === undefined || !st.isFile()) return undefined;
-  const { major, minor } = splitDev(st.dev);
-  return `${major}:${minor}:${st.ino}`;
-}
-
-/** True if the kernel lists a flock on this file (Linux; elsewhere undefined: it cannot tell without taking it). */
-export function isFlocked(path: string): boolean | undefined {
-  const locked = flockedInodes();
-  if (locked === undefined) return undefined;
-  const key = inodeKey(path);
-  return key !== undefined && locked.has(key);
+  return st === undefined || !st.isFile() ? undefined : { path, dev: st.dev, ino: st.ino };
 }
 
 /**
- * The pids holding the lock file: those whose descriptor carries the flock (Linux lists it per
- * descriptor), else, where locks are not listed per descriptor, every process with it open.
+ * The pids holding a lock file, from what the backend says of it: those whose lock it lists
+ * (proc: flocks per descriptor, from /proc/locks; portable: lsof's lock letter, kind unknown);
+ * where the backend lists no lock at all, undefined: it cannot tell a holder from a process that
+ * merely has the file open (macOS lsof does not show every flock).
  */
-export function flockHolderPids(path: string): number[] {
-  let report;
-  try {
-    report = findFileHolders(path);
-  } catch {
-    return []; // no such file: never taken
-  }
-  const lockers = report.holders.filter((h) => h.locks.some((l) => l.kind === 'FLOCK' && !l.waiting));
-  if (lockers.length > 0) return lockers.map((h) => h.process.pid);
-  return report.locks.length > 0 || process.platform === 'linux' ? [] : report.holders.map((h) => h.process.pid);
+function lockersOf(use: FileUse): number[] | undefined {
+  const lockers = use.locks.filter((l) => !l.waiting && (l.kind === 'FLOCK' || l.kind === 'UNKNOWN') && l.holder !== null).map((l) => l.holder!);
+  if (lockers.length > 0) return [...new Set(lockers)];
+  return inspect().name === 'proc' || use.opens.length === 0 ? [] : undefined;
 }
 
-/** The pids holding each held lock file of the home, by lock name. */
+/** True if the lock file is held; false if not (or there is no such file); undefined where the backend cannot tell. */
+export function isFlocked(path: string): boolean | undefined {
+  const target = targetOf(path);
+  if (target === undefined) return false; // never taken under this name
+  const lockers = lockersOf(inspect().fileUses([target]).uses[0]!);
+  return lockers === undefined ? undefined : lockers.length > 0;
+}
+
+/**
+ * The pids holding the lock file: those whose lock the backend lists, else, where it lists none
+ * but cannot tell, every process with the file open.
+ */
+export function flockHolderPids(path: string): number[] {
+  const target = targetOf(path);
+  if (target === undefined) return []; // no such file: never taken
+  const use = inspect().fileUses([target]).uses[0]!;
+  return lockersOf(use) ?? [...new Set(use.opens.map((o) => o.pid))];
+}
+
+/** The pids holding each held lock file of the home, by lock name (one question to the backend for all of them). */
 export function flockHolders(home: string): Map<string, number[]> {
   const out = new Map<string, number[]>();
   let files: string[];
@@ -215,17 +214,18 @@ export function flockHolders(home: string): Map<string, number[]> {
   } catch {
     return out;
   }
-  const locked = flockedInodes();
+  const named: Array<{ name: string; target: FileTarget }> = [];
   for (const file of files) {
     const name = unescapeLockFile(file);
-    if (name === undefined) continue;
-    const path = join(locksDir(home), file);
-    if (locked !== undefined) {
-      const key = inodeKey(path);
-      if (key === undefined || !locked.has(key)) continue;
-    }
-    const pids = flockHolderPids(path);
-    if (pids.length > 0) out.set(name, pids);
+    const target = name === undefined ? undefined : targetOf(join(locksDir(home), file));
+    if (name !== undefined && target !== undefined) named.push({ name, target });
   }
+  if (named.length === 0) return out;
+  const { uses } = inspect().fileUses(named.map((n) => n.target));
+  named.forEach(({ name }, i) => {
+    const use = uses[i]!;
+    const pids = lockersOf(use) ?? [...new Set(use.opens.map((o) => o.pid))];
+    if (pids.length > 0) out.set(name, pids);
+  });
   return out;
 }

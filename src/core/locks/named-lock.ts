@@ -14,9 +14,8 @@ import { createServer, type Server } from 'node:net';
 import { type Identity, isAlive } from '../identity.ts';
 import { flockHolderPids, flockHolders, type HeldLock, isFlocked, lockFilePath, tryFlock } from './flock.ts';
 import { hasAbstractNamespace, lockKind } from './lock-kind.ts';
-import { socketHolders } from '../inspect/fds.ts';
 import { describeProcess } from '../inspect/process.ts';
-import { readProcFile } from '../inspect/procfs.ts';
+import { inspect } from '../inspect/select.ts';
 import { type Caller, type Owner, parseOwner } from '../owner.ts';
 import { recordEvent } from '../registry/events.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -85,12 +84,9 @@ export async function tryBindLock(home: string, name: string): Promise<HeldLock 
   return held;
 }
 
-/** True if a socket is bound to the abstract address (read from /proc/net/unix; false where there is none). */
+/** True if a socket is bound to the abstract address (the backend's bound Unix sockets; false where there are none). */
 export function abstractBound(address: string): boolean {
-  const path = `@${address.slice(1)}`;
-  return readProcFile('net/unix')
-    .split('\n')
-    .some((line) => line.trim().split(/\s+/)[7] === path);
+  return boundAbstract(address.slice(1)).has('');
 }
 
 /** Binds an abstract socket address once; undefined if another socket is bound to it. */
@@ -125,8 +121,8 @@ export async function acquireLock(home: string, name: string, waitMs = 0, pollMs
 }
 
 /**
- * The pids holding each held lock of this home, of both kinds: abstract sockets (from
- * /proc/net/unix and the fd tables) and lock files (their open-file holders).
+ * The pids holding each held lock of this home, of both kinds: abstract sockets (the inspection
+ * backend's bound Unix sockets) and lock files (their holders).
  */
 export function boundLocks(home: string): Map<string, number[]> {
   const out = boundAbstract(lockPrefix(home));
@@ -148,17 +144,7 @@ export function abstractHolders(address: string): number[] {
 }
 
 function boundAbstract(addressPrefix: string): Map<string, number[]> {
-  const prefix = `@${addressPrefix}`;
-  const inodes = new Map<number, string>();
-  for (const line of readProcFile('net/unix').split('\n')) {
-    const cols = line.trim().split(/\s+/);
-    const path = cols[7];
-    if (path?.startsWith(prefix)) inodes.set(Number(cols[6]), path.slice(prefix.length));
-  }
-  const { byInode } = socketHolders(inodes.keys());
-  const out = new Map<string, number[]>();
-  for (const [inode, name] of inodes) out.set(name, [...(out.get(name) ?? []), ...(byInode.get(inode) ?? [])]);
-  return out;
+  return inspect().boundUnixSockets(`@${addressPrefix}`);
 }
 
 /** Records who holds a lock (the process running the guarded command). */

@@ -13,7 +13,7 @@ import { BerthError, EXIT } from '../errors.ts';
 import { detectOwner, isOwnerGone, type Owner } from '../owner.ts';
 import { type Identity, isAlive } from '../identity.ts';
 import { findListeners } from '../inspect/listeners.ts';
-import { readArgv, readCwd, readEnviron, readEnvVar, ticksToEpochMs } from '../inspect/procfs.ts';
+import { inspect, readEnvVar, ticksToEpochMs } from '../inspect/select.ts';
 import { readProcessTable } from '../inspect/tree.ts';
 import { berthProcessCheck, refusalFor } from '../protect.ts';
 import { holderTree, INSTANCE_ENV, instanceTree, type Spared } from './process-tree.ts';
@@ -54,9 +54,9 @@ export function readAdoptable(identity: Identity, check: AdoptCheck): AdoptableP
   if (below !== undefined) throw new AdoptRefusedError(pid, 'ancestor_of_berth', `berth runs below it (pid ${below.pid}: ${below.reason}): stopping it would stop berth or its services`);
   const service = serviceOf(pid, check.services);
   if (service !== undefined) throw new AdoptRefusedError(pid, 'berth_service', service === null ? 'it was started by berth (it carries a BERTH_INSTANCE marker)' : `it is a process of the berth service ${service}`, service ?? undefined);
-  const argv = readArgv(pid);
-  const cwd = readCwd(pid);
-  const environ = readEnviron(pid);
+  const argv = inspect().readArgv(pid);
+  const cwd = inspect().readCwd(pid);
+  const environ = inspect().readEnviron(pid);
   if (!argv || argv.length === 0 || cwd === undefined || environ === undefined) {
     throw new BerthError('process_gone', `pid ${pid} cannot be read (it ended, or /proc hides its command line, cwd or environment)`, { exitCode: EXIT.notFound, details: { pid } });
   }

@@ -4,18 +4,18 @@ import { NOTIFY_HEALTH } from './spec.ts';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { type Identity, isAlive } from '../identity.ts';
-import { readFdLinks, readStat } from '../inspect/procfs.ts';
-import { readSockets, type SocketEntry } from '../inspect/sockets.ts';
+import { inspect } from '../inspect/select.ts';
+import type { SocketEntry } from '../inspect/sockets.ts';
 import { type Instance, instanceTree } from './process-tree.ts';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
 // The host's TCP listeners, read at most once per SOCKETS_MAX_AGE_MS and shared by the checks
-// of every service: reading /proc/net/tcp costs milliseconds of kernel time on some hosts.
+// of every service: reading the TCP table costs milliseconds of kernel time on some hosts.
 const SOCKETS_MAX_AGE_MS = 200;
 let socketsCache: { at: number; entries: SocketEntry[] } | undefined;
 function tcpListeners(): SocketEntry[] {
-  if (!socketsCache || Date.now() - socketsCache.at > SOCKETS_MAX_AGE_MS) socketsCache = { at: Date.now(), entries: readSockets({ protocol: 'tcp' }) };
+  if (!socketsCache || Date.now() - socketsCache.at > SOCKETS_MAX_AGE_MS) socketsCache = { at: Date.now(), entries: inspect().readSockets({ protocol: 'tcp' }) };
   return socketsCache.entries;
 }
 
@@ -31,8 +31,7 @@ export function listenerInTree(port: number, instance: Instance): Identity | nul
   const { leader } = instance;
   const inodes = new Set(tcpListeners().filter((s) => s.port === port).map((s) => s.inode));
   if (inodes.size === 0) return null;
-  const holds = (pid: number): boolean =>
-    (readFdLinks(pid) ?? []).some(([, link]) => link.startsWith('socket:[') && inodes.has(Number(link.slice(8, -1))));
+  const holds = (pid: number): boolean => [...(inspect().socketKeysOf(pid) ?? [])].some((key) => inodes.has(key));
   const key = `${leader.pid}:${leader.startTicks}`;
   const last = lastListener.get(key);
   if (isAlive(leader) && holds(leader.pid)) return leader;
@@ -82,7 +81,7 @@ export function checkOwnership(health: string | null, port: number | null, insta
   if (watched === null) return { ok: true, listener: null, stopped: false };
   const holder = listenerInTree(watched, instance);
   if (holder === null) return { ok: false, listener: null, stopped: false };
-  return { ok: true, listener: holder.pid, stopped: readStat(holder.pid)?.state === 'T' };
+  return { ok: true, listener: holder.pid, stopped: inspect().readStat(holder.pid)?.state === 'T' };
 }
 
 export function expandPort(text: string, port: number | null): string {

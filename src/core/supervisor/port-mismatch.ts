@@ -10,8 +10,7 @@
 // its line of only children, `npm` → `sh` → `node`) is the plain mistake and reported fast; a
 // side process (a sidecar started in the background) may be opening its port before the real
 // server opens $PORT, and is given longer.
-import { readFdLinks } from '../inspect/procfs.ts';
-import { readSockets } from '../inspect/sockets.ts';
+import { inspect } from '../inspect/select.ts';
 import { type ProcessTable, readProcessTable } from '../inspect/tree.ts';
 import { logPath, startTail } from './logs.ts';
 import { type Instance, instanceTree } from './process-tree.ts';
@@ -44,12 +43,12 @@ const DEBUGGER_PORTS: ReadonlySet<number> = new Set([9229, 9222, 5678]);
 
 /** The TCP ports the instance's own tree listens on, each with the pids that hold it. */
 export function treeListeners(instance: Instance, table: ProcessTable = readProcessTable()): Map<number, number[]> {
-  const byInode = new Map(readSockets({ protocol: 'tcp' }).map((s) => [s.inode, s.port]));
+  const backend = inspect();
+  const byInode = new Map(backend.readSockets({ protocol: 'tcp' }).map((s) => [s.inode, s.port]));
   const ports = new Map<number, number[]>();
   for (const member of instanceTree(instance, table)) {
-    for (const [, link] of readFdLinks(member.pid) ?? []) {
-      if (!link.startsWith('socket:[')) continue;
-      const port = byInode.get(Number(link.slice(8, -1)));
+    for (const key of backend.socketKeysOf(member.pid) ?? []) {
+      const port = byInode.get(key);
       if (port === undefined) continue;
       const holders = ports.get(port) ?? [];
       if (!holders.includes(member.pid)) holders.push(member.pid);

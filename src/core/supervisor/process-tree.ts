@@ -13,7 +13,7 @@
 // berth did not start, which it is: never into a process of a berth service or what the guard
 // spares (docs/security.md, "Adopted processes").
 import { type Identity, isAlive } from '../identity.ts';
-import { readEnvVar } from '../inspect/procfs.ts';
+import { readEnvVar } from '../inspect/select.ts';
 import { descendantsOf, type ProcessTable, readProcessTable } from '../inspect/tree.ts';
 import { signalProcess, type SignalName } from '../signal.ts';
 

@@ -1,23 +1,11 @@
 // Thin readers of Linux /proc. Each returns undefined when the process is gone or unreadable,
 // because between listing /proc and reading a file a process may exit: that is normal, not an error.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import type { ProcStat } from '../backend.ts';
 
 export const PROC = '/proc';
 
-// USER_HZ, the unit of /proc/<pid>/stat times, is 100 on every Linux architecture Node runs on;
-// asking `getconf CLK_TCK` would cost a process spawn per call.
-export const CLOCK_TICKS_PER_SECOND = 100;
-
-export interface ProcStat {
-  pid: number;
-  comm: string;
-  state: string;
-  ppid: number;
-  pgid: number;
-  sid: number;
-  ttyNr: number;
-  startTicks: number;
-}
+export type { ProcStat };
 
 function readText(path: string): string | undefined {
   try {
@@ -78,7 +66,7 @@ export function readCwd(pid: number): string | undefined {
   }
 }
 
-/** The effective uid of a process: the owner of its /proc directory. */
+/** The real uid of a process (the first of readUids). */
 export function readUid(pid: number): number | undefined {
   return readUids(pid)?.[0];
 }
@@ -133,23 +121,6 @@ export function readBootTimeMs(): number {
   return cachedBootTimeMs;
 }
 
-export function ticksToEpochMs(startTicks: number): number {
-  return readBootTimeMs() + Math.round((startTicks * 1000) / CLOCK_TICKS_PER_SECOND);
-}
-
-let users: Map<number, string> | undefined;
-/** The user name for a uid from /etc/passwd, or the number as text. */
-export function userName(uid: number): string {
-  if (users === undefined) {
-    users = new Map();
-    for (const line of (readText('/etc/passwd') ?? '').split('\n')) {
-      const [name, , id] = line.split(':');
-      if (name && id !== undefined && !users.has(Number(id))) users.set(Number(id), name);
-    }
-  }
-  return users.get(uid) ?? String(uid);
-}
-
 /** The open file descriptors of a process as [fd, link target] pairs, or undefined if unreadable. */
 export function readFdLinks(pid: number): Array<[number, string]> | undefined {
   let fds: string[];
@@ -193,4 +164,16 @@ export function parseFdInfo(text: string): FdInfo {
 
 export function readProcFile(name: string): string {
   return readText(`${PROC}/${name}`) ?? '';
+}
+
+/** Resident memory in bytes (VmRSS of /proc/PID/status), or null when unknown. */
+export function readRssBytes(pid: number): number | null {
+  const text = readText(`${PROC}/${pid}/status`);
+  const kb = text === undefined ? undefined : /^VmRSS:\s+(\d+)\s+kB$/m.exec(text)?.[1];
+  return kb === undefined ? null : Number(kb) * 1024;
+}
+
+/** Whether /proc is mounted here (a Linux /proc: it has this process's own stat). */
+export function procMounted(): boolean {
+  return readText(`${PROC}/self/stat`) !== undefined;
 }
