@@ -58,6 +58,8 @@ export function splitDev(dev: number): { major: number; minor: number } {
  * database file (`place` main) or, for a WAL database, on its `-shm` file (./sqlite.ts).
  */
 export function describeLock(lock: FileLock, place: LockPlace = 'main'): string {
+  // the portable backend (lsof) reports a lock's access only: never read a range or SQLite's bytes into it
+  if (lock.kind === 'UNKNOWN') return `${lock.access} lock (kind and byte range not reported by lsof)${lock.waiting ? ' (waiting)' : ''}`;
   const kind = lock.kind === 'POSIX' ? 'POSIX (fcntl/lockf)' : lock.kind === 'OFD' ? 'OFD (fcntl)' : lock.kind === 'FLOCK' ? 'flock' : lock.kind;
   const range = lock.end === null ? (lock.start === 0 ? 'whole file' : `bytes ${lock.start}-EOF`) : `bytes ${lock.start}-${lock.end}`;
   const sqlite = sqliteLockMeanings(lock, place);

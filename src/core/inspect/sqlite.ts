@@ -65,6 +65,7 @@ function covers(lock: FileLock, first: number, last = first): boolean {
 
 /** The meanings of a lock at SQLite's lock bytes ("sqlite WAL write lock"), or [] when it is not on one. */
 export function sqliteLockMeanings(lock: FileLock, place: LockPlace): string[] {
+  if (lock.kind === 'UNKNOWN') return []; // no byte range known (the portable backend): no meaning read into it
   const write = lock.access === 'write';
   if (place === 'main') {
     if (write && covers(lock, SQLITE_SHARED_FIRST, SQLITE_SHARED_FIRST + SQLITE_SHARED_SIZE - 1)) return ['sqlite writer: exclusive'];
