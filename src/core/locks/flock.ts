@@ -181,8 +181,14 @@ function targetOf(path: string): FileTarget | undefined {
  * merely has the file open (macOS lsof does not show every flock).
  */
 function lockersOf(use: FileUse): number[] | undefined {
-  const lockers = use.locks.filter((l) => !l.waiting && (l.kind === 'FLOCK' || l.kind === 'UNKNOWN') && l.holder !== null).map((l) => l.holder!);
-  if (lockers.length > 0) return [...new Set(lockers)];
+  const lockers = new Set(use.locks.filter((l) => !l.waiting && (l.kind === 'FLOCK' || l.kind === 'UNKNOWN') && l.holder !== null).map((l) => l.holder!));
+  if (lockers.size > 0) {
+    // A child given the locked descriptor (the command of `berth lock`, fd 3) shares the lock, but
+    // lsof (and /proc/locks) name only the process that took it: a child of a locker that has the
+    // file open holds it too.
+    for (const { pid } of use.opens) if (!lockers.has(pid) && lockers.has(inspect().readStat(pid)?.ppid ?? 0)) lockers.add(pid);
+    return [...lockers];
+  }
   return inspect().name === 'proc' || use.opens.length === 0 ? [] : undefined;
 }
 
