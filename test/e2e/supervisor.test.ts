@@ -58,7 +58,7 @@ test('run is idempotent, ps and logs show it, a new command replaces it, stop/re
 
   const again = ok(await berth(['run', 'web', '--port', 'auto', '--', node, SERVICE, '--http'], { env }));
   assert.equal(again.stdout, `already running (pid ${pid}) on :${port}\n`);
-  assert.equal(pidsWithArgv([node, SERVICE, '--http']).length, 1, 'one process');
+  assert.equal(pidsWithArgv([node, SERVICE, '--http'], `BERTH_HOME=${env.BERTH_HOME}`).length, 1, 'one process');
 
   const listed = await service(env, 'web');
   assert.deepEqual([listed.state, listed.pid, listed.port, listed.purpose, listed.owner?.session], ['healthy', pid, port, 'the web ui', env.BERTH_SESSION]);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { berth } from './cli.ts';
+import { homeEnv } from './home.ts';
 import { stopAll, stopPid } from './procs.ts';
 
 export function pidsWithEnv(entry: string): number[] {
@@ -28,7 +29,7 @@ export function pidsWithEnv(entry: string): number[] {
 export function daemonHome(t: TestContext, homeName = 'home'): { home: string; env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), 'berth-test-'));
   const home = join(dir, homeName);
-  const env = { ...process.env, BERTH_HOME: home, BERTH_SESSION: `test-${process.pid}` };
+  const env = homeEnv(home);
   t.after(async () => {
     const ps = await berth(['ps', '--all', '--json'], { env, timeoutMs: 20_000 }).catch(() => undefined);
     const names: string[] = ps && ps.code === 0 ? ps.json().services.map((s: { name: string }) => s.name) : [];
