@@ -4,6 +4,7 @@
 // puts both in one process group), and berth's own machinery for this home: its daemon (found by
 // the abstract socket it holds) and any process using its registry (berth.db and its WAL files),
 // so that `berth free $BERTH_HOME/logs/berthd.log` cannot take berth down.
+import { realpathSync } from 'node:fs';
 import { SignalRefusedError } from './errors.ts';
 import { registryPath } from './home.ts';
 import { inspect } from './inspect/select.ts';
@@ -49,18 +50,28 @@ export type BerthCheck = (pid: number) => 'daemon' | 'registry' | undefined;
 
 export function berthProcessCheck(home: string | undefined): BerthCheck {
   if (home === undefined) return () => undefined;
-  const db = registryPath(home);
-  const files = new Set([db, `${db}-wal`, `${db}-shm`, `${db}-journal`]);
-  const lockFile = daemonLockPath(home);
+  // the backend names open files by their real path (lsof): a home reached through a symlink
+  // (macOS's /tmp and /var/folders are) is matched under both names
+  const homes = [...new Set([home, realHome(home)])];
+  const files = new Set(homes.flatMap((h) => [registryPath(h), `${registryPath(h)}-wal`, `${registryPath(h)}-shm`, `${registryPath(h)}-journal`]));
+  const lockFiles = homes.map(daemonLockPath);
   let daemonPids: number[] | undefined;
   return (pid) => {
     daemonPids ??= daemonHolders(home);
     if (daemonPids.includes(pid)) return 'daemon';
     const paths = inspect().openPathsOf(pid) ?? [];
     // the daemon's singleton lock file (held on every platform: locks/daemon-lock.ts)
-    if (paths.includes(lockFile)) return 'daemon';
+    if (lockFiles.some((f) => paths.includes(f))) return 'daemon';
     return paths.some((path) => files.has(path)) ? 'registry' : undefined;
   };
+}
+
+function realHome(home: string): string {
+  try {
+    return realpathSync(home);
+  } catch {
+    return home;
+  }
 }
 
 /** The pids holding the daemon's singleton abstract socket (its exact name, not a prefix of it). */

@@ -77,7 +77,8 @@ export async function tryBindLock(home: string, name: string): Promise<HeldLock 
     return held;
   }
   const held = await tryBindAddress(address);
-  if (held && isFlocked(path) === true) {
+  // undefined (the backend cannot tell a holder from an opener) counts as held: refuse rather than hold twice
+  if (held && isFlocked(path) !== false) {
     await held.close();
     return undefined;
   }

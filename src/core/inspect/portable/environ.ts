@@ -12,10 +12,16 @@ export function parseEnvTail(full: string, command: string): Record<string, stri
   if (!full.startsWith(command)) return env;
   const tail = full.slice(command.length);
   if (!tail.startsWith(' ')) return env;
+  const seen = new Set<string>();
   for (const entry of tail.split(BOUNDARY)) {
     const eq = entry.indexOf('=');
     const name = entry.slice(0, eq).trim();
-    if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) env[name] = entry.slice(eq + 1);
+    if (!(eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))) continue;
+    // A name seen twice means a value held " NAME=": which one is the variable cannot be told, so
+    // neither is read (a BERTH_INSTANCE marker read from a value would make a stranger a member).
+    if (seen.has(name)) delete env[name];
+    else env[name] = entry.slice(eq + 1);
+    seen.add(name);
   }
   return env;
 }

@@ -5,7 +5,7 @@
 //          session is then 0, "cannot tell", as the ProcStat contract allows)
 //   tty    procps: "pts/3" or "?"; macOS: "ttys001" or "??" (none: 0, else a nonzero number)
 //   state  procps: one letter; macOS: letters and flags ("Ss"): the first letter is kept
-// lstart is fixed-width text in the C locale, "Tue Nov 24 00:04:54 2026", in local time,
+// lstart is fixed-width text in the C locale, "Tue Nov 24 00:04:54 2026", in UTC (ps runs with TZ=UTC0),
 // whole seconds. ucomm is last because it may hold spaces.
 import type { ProcStat } from '../backend.ts';
 
@@ -28,7 +28,8 @@ export function parseLstart(words: string[]): number | undefined {
   const m = MONTHS.indexOf(mon ?? '');
   const hms = /^(\d\d?):(\d\d):(\d\d)$/.exec(time ?? '');
   if (m < 0 || hms === null || !/^\d+$/.test(day ?? '') || !/^\d{4}$/.test(year ?? '')) return undefined;
-  const date = new Date(Number(year), m, Number(day), Number(hms[1]), Number(hms[2]), Number(hms[3]));
+  // ps runs with TZ=UTC0 (run.ts): no time zone change under a long-lived daemon, no repeated DST hour
+  const date = new Date(Date.UTC(Number(year), m, Number(day), Number(hms[1]), Number(hms[2]), Number(hms[3])));
   return Math.floor(date.getTime() / 1000);
 }
 

@@ -42,7 +42,7 @@ export class ToolFailedError extends BerthError {
  */
 export function runTool(tool: string, args: string[], emptyOk: number[] = [1]): string {
   const result = spawnSync(tool, args, {
-    env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+    env: { ...process.env, LC_ALL: 'C', LANG: 'C', TZ: 'UTC0' },
     timeout: TOOL_TIMEOUT_MS,
     maxBuffer: MAX_TOOL_OUTPUT_BYTES,
     stdio: ['ignore', 'pipe', 'pipe'],
