@@ -11,6 +11,7 @@ import { checkHomeBackend, BACKEND_FILE } from '../../src/core/inspect/home-back
 import { chooseBackend, inspect } from '../../src/core/inspect/select.ts';
 import { BerthError } from '../../src/core/errors.ts';
 import { berth, ok } from '../helpers/cli.ts';
+import { daemonHome } from '../helpers/daemon.ts';
 import { tempHome } from '../helpers/home.ts';
 
 test('BERTH_INSPECT chooses the backend; on Linux with /proc the default is proc; anything else is a usage error', async (t) => {
@@ -27,7 +28,7 @@ test('BERTH_INSPECT chooses the backend; on Linux with /proc the default is proc
 });
 
 test('a home used with one backend refuses the other (exit 2), and says which one to use', async (t) => {
-  const { home, env } = tempHome(t);
+  const { home, env } = daemonHome(t); // the daemon its first verbs start is stopped when the test ends
   const proc = { ...env, BERTH_INSPECT: 'proc' };
   ok(await berth(['port', 'web', '--json'], { env: proc }));
   assert.equal(readFileSync(join(home, BACKEND_FILE), 'utf8').trim(), 'proc', 'the home records the backend that first used it');
@@ -47,7 +48,7 @@ test('a home used with one backend refuses the other (exit 2), and says which on
 });
 
 test('a home from before issue 16 (records, no backend file) is a proc home', async (t) => {
-  const { home, env } = tempHome(t);
+  const { home, env } = daemonHome(t);
   ok(await berth(['port', 'web', '--json'], { env: { ...env, BERTH_INSPECT: 'proc' } }));
   rmSync(join(home, BACKEND_FILE));
   assert.throws(() => checkHomeBackend(home, true, 'portable'), (err: BerthError) => err.code === 'inspect_backend_mismatch' && (err.details as { recorded: string }).recorded === 'proc');

@@ -5,7 +5,8 @@
 // gone (another boot) and be dropped, restarted or reaped while it runs. So the home records the
 // backend that first used it (the file `inspect-backend`), and berth refuses, with exit 2, to use
 // it with the other one (docs/decisions/0027-inspection-backends.md).
-import { constants, readFileSync, writeSync, closeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, linkSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, EXIT, isErrno } from '../errors.ts';
 import { openChecked } from '../private-fs.ts';
@@ -44,18 +45,24 @@ export function checkHomeBackend(home: string, hadRecords: boolean, current: Bac
   let recorded = readRecorded(home);
   if (recorded === undefined) {
     const claim = hadRecords ? 'proc' : current;
+    // Written whole to a file of our own, then linked into place: a berth starting at the same
+    // moment reads the complete word or no file, never an empty one (link fails if one exists).
+    const temp = join(home, `.${BACKEND_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`);
     try {
-      const fd = openChecked(join(home, BACKEND_FILE), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      const fd = openChecked(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
       try {
         writeSync(fd, `${claim}\n`);
       } finally {
         closeSync(fd);
       }
+      linkSync(temp, join(home, BACKEND_FILE));
       recorded = claim;
     } catch (err) {
       if (err instanceof BerthError) throw err;
       // another berth recorded it meanwhile: its word stands; a read-only home: judge by the claim
       recorded = (isErrno(err, 'EEXIST') ? readRecorded(home) : undefined) ?? claim;
+    } finally {
+      rmSync(temp, { force: true });
     }
   }
   if (recorded !== current) throw new InspectBackendMismatchError(home, recorded, current);
