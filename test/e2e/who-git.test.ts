@@ -15,6 +15,7 @@ import { git, makeCheckouts } from '../helpers/git.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
 import { connectMcp } from '../helpers/mcp.ts';
 import { start } from '../helpers/procs.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const LISTEN = fileURLToPath(new URL('../fixtures/listen.mjs', import.meta.url));
 
@@ -90,12 +91,19 @@ test('ports shows a BRANCH column exactly when some holder has a branch, and a F
   const text = ok(await berth(['who', String(inHostile.port)], { env })).stdout;
   assert.ok(text.includes(`pid ${inHostile.pid} is in git worktree ${hostile} (branch unreadable)`), text);
   // the column shows only when some listener's holder has a branch; other tests' and this
-  // machine's listeners may be in checkouts, so the check is on the row: no dash-padded column
-  const table = ok(await berth(['ports'], { env })).stdout;
+  // machine's listeners may be in checkouts, so the check is on the row: no dash-padded column.
+  // The table and the document are two calls; files running at the same time start and stop
+  // listeners between them, so both are taken again until they list the same ports.
+  const { table, withBranches } = await waitFor(async () => {
+    const text = ok(await berth(['ports'], { env })).stdout;
+    const listeners = ok(await berth(['ports', '--json'], { env })).json().listeners as Array<{ port: number; processes: Array<{ git: GitDoc | null }> }>;
+    const inTable = text.split('\n').flatMap((l) => /^\s+(\d+)\s+(tcp|udp)/.exec(l)?.[1] ?? []).map(Number);
+    const same = [...new Set(inTable)].sort().join() === [...new Set(listeners.map((l) => l.port))].sort().join();
+    return same && { table: text, withBranches: listeners.some((l) => l.processes[0]?.git?.branch) };
+  }, { what: 'berth ports and ports --json to list the same listeners', timeoutMs: 30_000 });
   const header = table.split('\n').find((l) => /^\s+PORT\s+PROTO/.test(l)) ?? '';
   const row = table.split('\n').find((l) => new RegExp(`^\\s+${inPlain.port}\\s`).test(l)) ?? '';
   const hasBranch = /\bBRANCH\b/.test(header);
-  const withBranches = (ok(await berth(['ports', '--json'], { env })).json().listeners as Array<{ processes: Array<{ git: GitDoc | null }> }>).some((l) => l.processes[0]?.git?.branch);
   assert.equal(hasBranch, withBranches, `the BRANCH column is there exactly when some holder has a branch:\n${table}`);
   if (hasBranch) assert.match(row, /\s-\s+\S*node/, `a holder outside a checkout has '-' in it:\n${table}`);
 });
