@@ -5,13 +5,13 @@
 // removed, and a leader spared for being the daemon's ancestor is named as such.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { berth, CLI, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
+import { tempDir } from '../helpers/home.ts';
 import { stopPid } from '../helpers/procs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -45,7 +45,7 @@ async function daemonPid(env: NodeJS.ProcessEnv): Promise<number | null> {
 
 test('a service beating through the library: the beat never starts a stopped daemon; one started later is not its descendant and carries none of its variables; stop and rm work', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { home, env } = daemonHome(t);
-  const dir = mkdtempSync(join(tmpdir(), 'berth-dfs-'));
+  const dir = tempDir(t, 'berth-dfs-');
   const state = join(dir, 'state');
   // every 100 ms: beat(), and write "<count> <ok | error code>"
   const script = `import { beat } from ${JSON.stringify(LIBRARY)};\nimport { writeFileSync } from 'node:fs';\nlet n = 0;\nfor (;;) {\n  let r = 'ok';\n  try { await beat(); } catch (e) { r = e.code ?? String(e); }\n  writeFileSync(${JSON.stringify(state)}, ++n + ' ' + r);\n  await new Promise((x) => setTimeout(x, 100));\n}\n`;
@@ -112,7 +112,7 @@ test('rm of a stopped service whose tree still has a spared process (a daemon ca
 
 test('a leader spared for being an ancestor of the daemon is named as the daemon\'s ancestor, not the shell\'s', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { env } = daemonHome(t);
-  const dir = mkdtempSync(join(tmpdir(), 'berth-dfs-'));
+  const dir = tempDir(t, 'berth-dfs-');
   const go = join(dir, 'go');
   // the leader runs a daemon in the foreground once told to (after the test stopped the first one)
   const script = `while [ ! -e "${go}" ]; do sleep 0.05; done; "${process.execPath}" "${DAEMON_MAIN}"; exit 0`;
@@ -132,7 +132,7 @@ test('a leader spared for being an ancestor of the daemon is named as the daemon
 
 test('a daemon started on demand keeps none of the caller\'s stray descriptors', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { env } = daemonHome(t);
-  const dir = mkdtempSync(join(tmpdir(), 'berth-dfs-'));
+  const dir = tempDir(t, 'berth-dfs-');
   const stray = join(dir, 'stray');
   // the CLI inherits it as fd 251 (not close-on-exec), as from a shell that opened it (bash: dash has one-digit fds only)
   const child = spawn('bash', ['-c', 'exec "$0" "$1" daemon start --json 251>"$2"', process.execPath, CLI, stray], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -154,7 +154,7 @@ test('a daemon started on demand keeps none of the caller\'s stray descriptors',
 
 test('a verb run inside a service starts the daemon outside the service\'s tree, without its variables or TMPDIR', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { home, env } = daemonHome(t);
-  const dir = mkdtempSync(join(tmpdir(), 'berth-dfs-'));
+  const dir = tempDir(t, 'berth-dfs-');
   const go = join(dir, 'go');
   const script = `while [ ! -e "${go}" ]; do sleep 0.05; done; "${process.execPath}" "${CLI}" ps --json > /dev/null; while true; do sleep 0.1; done`;
   const leader = ok(await berth(['run', 'inner', '--json', '--', 'sh', '-c', script], { env })).json().service.pid as number;
@@ -171,7 +171,7 @@ test('a verb run inside a service starts the daemon outside the service\'s tree,
 
 test('an sd_notify sender that ignores send errors (the docs\' python example) outlives a daemon restart and is heard by the next daemon on the same address', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { env } = daemonHome(t);
-  const dir = mkdtempSync(join(tmpdir(), 'berth-dfs-'));
+  const dir = tempDir(t, 'berth-dfs-');
   const count = join(dir, 'count');
   const script = `import os, socket, time\naddr = os.environ.get("NOTIFY_SOCKET", "")\naddr = "\\0" + addr[1:] if addr.startswith("@") else addr\ndef notify(text):\n    try:\n        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:\n            s.sendto(text.encode(), addr)\n    except OSError:\n        pass\nn = 0\nwhile True:\n    n += 1\n    notify("STATUS=beat %d" % n)\n    open(${JSON.stringify(count)}, "w").write(str(n))\n    time.sleep(0.1)\n`;
   const pid = ok(await berth(['run', 'py', '--json', '--', 'python3', '-c', script], { env })).json().service.pid as number;
