@@ -3,12 +3,12 @@
 // user's, or cannot exist (/proc/x); a read-only and a corrupt registry. berth must refuse with
 // a typed error and leave every file it did not create untouched (issue 10, findings 4, 6, 7, 10).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, type Stats, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { countHostile } from '../helpers/adversarial.ts';
-import { berth, CLI, type CliResult, ok } from '../helpers/cli.ts';
+import { berth, CLI, type CliResult, ok, runToEnd } from '../helpers/cli.ts';
 import { daemonHome, pidsWithEnv } from '../helpers/daemon.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
 import { pidsWithArgv } from '../helpers/proc-table.ts';
@@ -314,20 +314,10 @@ test('a registry with a corrupt data page: registry_corrupt with its recovery fr
 
 /** Runs the CLI as another user; returns like berth(). */
 function berthAs(user: OtherUser, args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const [cmd, ...pre] = user.as;
-    const child = spawn(cmd!, [...pre, process.execPath, CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const summary = `berth ${args.join(' ')} (as ${user.name}) → exit ${code}\n--- stdout\n${stdout}--- stderr\n${stderr}`;
-      resolve({ code: code ?? 128, stdout, stderr, json: () => JSON.parse(stdout), toString: () => summary });
-    });
+  const [cmd, ...pre] = user.as;
+  return runToEnd(cmd!, [...pre, process.execPath, CLI, ...args], { env }).then(({ code, stdout, stderr }) => {
+    const summary = `berth ${args.join(' ')} (as ${user.name}) → exit ${code}\n--- stdout\n${stdout}--- stderr\n${stderr}`;
+    return { code: code ?? 128, stdout, stderr, json: () => JSON.parse(stdout), toString: () => summary };
   });
 }
 

@@ -4,7 +4,7 @@
 // user's, not a symlink: another user may plant /tmp/berth-UID first), and status and doctor say
 // where (issue 16; decision 0029). Tested on Linux with a home made longer than the limit.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { StateUnsafeError } from '../../src/core/errors.ts';
@@ -15,7 +15,7 @@ import { countHostile } from '../helpers/adversarial.ts';
 import { berth, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { tempDir } from '../helpers/home.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { waitForFile } from '../helpers/wait.ts';
 
 test('the socket stays in the home while it fits; past the limit (Linux 107, macOS 103 bytes) it gets a short, stable path', () => {
   assert.equal(sunPathMax('linux'), 107);
@@ -90,13 +90,7 @@ test('a home too long for sun_path: berthd serves on the short path, services ge
   // a service's NOTIFY_SOCKET is the short path too, and a READY=1 through it is heard
   const out = join(dirname(home), 'seen');
   ok(await berth(['run', 'notified', '--no-wait', '--', 'sh', '-c', `printf %s "\${NOTIFY_SOCKET-none}" > ${out}; exec sleep 30`], { env }));
-  const seen = await waitFor(() => {
-    try {
-      return readFileSync(out, 'utf8') || undefined;
-    } catch {
-      return undefined;
-    }
-  }, { what: 'the service writing its NOTIFY_SOCKET' });
+  const seen = await waitForFile(out, 'the service writing its NOTIFY_SOCKET');
   assert.equal(seen, notify.path);
   assert.ok(lstatSync(notify.path).isSocket());
 

@@ -4,12 +4,11 @@
 // shell, and does not start the service when `berth free` fails, as systemd's ExecStartPre= does
 // (issue 16; decision 0029). launchd is absent here: /bin/sh runs the same argv launchd would.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freeThenExec, launchdPlist } from '../../src/export/launchd.ts';
-import { CLI } from '../helpers/cli.ts';
+import { CLI, runToEnd } from '../helpers/cli.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
 import { freePort } from '../helpers/ports.ts';
 import { isRunning, start } from '../helpers/procs.ts';
@@ -20,19 +19,7 @@ const LISTEN = new URL('../fixtures/listen.mjs', import.meta.url).pathname;
 const HOSTILE = ['a b', '$(touch PWNED)', '`touch PWNED2`', '"; touch PWNED3 #', "it's", '${HOME}', '*'];
 
 function runArgv(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runToEnd(argv[0]!, argv.slice(1), { env, cwd });
 }
 
 test('the pre-start frees a squatted port through the real CLI, then execs the service with its arguments verbatim', { timeout: 90_000 }, async (t) => {

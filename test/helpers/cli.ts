@@ -15,9 +15,17 @@ export interface CliResult {
   toString(): string;
 }
 
-export function berth(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/**
+ * Runs a command to its end and returns its exit and output (KILLed after timeoutMs, so a hung
+ * command fails the test instead of hanging it).
+ */
+export function runToEnd(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -26,22 +34,27 @@ export function berth(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: str
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      const summary = `berth ${args.join(' ')} → exit ${code ?? signal}\n--- stdout\n${stdout}--- stderr\n${stderr}`;
-      resolve({
-        code: code ?? 128,
-        stdout,
-        stderr,
-        json: () => {
-          try {
-            return JSON.parse(stdout);
-          } catch {
-            throw new Error(`stdout is not JSON:\n${summary}`);
-          }
-        },
-        toString: () => summary,
-      });
+      resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+export async function berth(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const { code, signal, stdout, stderr } = await runToEnd(process.execPath, [CLI, ...args], opts);
+  const summary = `berth ${args.join(' ')} → exit ${code ?? signal}\n--- stdout\n${stdout}--- stderr\n${stderr}`;
+  return {
+    code: code ?? 128,
+    stdout,
+    stderr,
+    json: () => {
+      try {
+        return JSON.parse(stdout);
+      } catch {
+        throw new Error(`stdout is not JSON:\n${summary}`);
+      }
+    },
+    toString: () => summary,
+  };
 }
 
 /** Asserts the command succeeded (showing its output if not) and returns its result. */
