@@ -5,6 +5,7 @@
 // act on what exists only look it up, and fall back to a name unique across projects.
 import { assignProject, joinName, knownProjectOf, resolveName } from '../core/project.ts';
 import { parseName } from '../core/validate.ts';
+import { phaseAsync } from '../core/profile.ts';
 import type { Session } from './session.ts';
 
 export interface NameContext {
@@ -16,7 +17,7 @@ export interface NameContext {
 
 /** The directory that makes the project (loaded lazily: it reads berth.yaml). */
 async function projectDir(cwd: string): Promise<{ dir: string; wanted: string } | undefined> {
-  const { projectDirOf } = await import('../core/project-dir.ts');
+  const { projectDirOf } = await phaseAsync('load project finder', () => import('../core/project-dir.ts'));
   return projectDirOf(cwd);
 }
 

@@ -1,6 +1,7 @@
 // What every adapter (the CLI, the MCP server) needs to act for someone: where state lives,
 // who is asking, the registry, and the supervisor through the daemon.
 import { resolveHome } from '../core/home.ts';
+import { phase, phaseAsync } from '../core/profile.ts';
 import { resolveSettings, type Settings } from '../core/settings.ts';
 import { ancestorsOf } from '../core/inspect/tree.ts';
 import { type Caller, detectOwner } from '../core/owner.ts';
@@ -34,13 +35,13 @@ export class Session {
 
   /** The registry, created if needed: for verbs that change state. */
   registry(): Registry {
-    this.opened ??= Registry.open(this.home);
+    this.opened ??= phase('registry open', () => Registry.open(this.home));
     return this.opened;
   }
 
   /** The registry if one exists: read-only questions must not create state. */
   existingRegistry(): Registry | undefined {
-    this.opened ??= Registry.openIfExists(this.home);
+    this.opened ??= phase('registry open', () => Registry.openIfExists(this.home));
     return this.opened;
   }
 
@@ -49,7 +50,7 @@ export class Session {
    * alone costs tens of milliseconds of start-up that read-only verbs should not pay.
    */
   async client(): Promise<DaemonClient> {
-    const { DaemonClient } = await import('../client/client.ts');
+    const { DaemonClient } = await phaseAsync('load daemon client', () => import('../client/client.ts'));
     return new DaemonClient(this.home);
   }
 

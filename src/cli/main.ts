@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// Node's own start-up, until berth's first line: the floor of every call (BERTH_PROFILE=1 shows it).
+const booted = performance.now();
 // The entry point, and the only place berth exits. It has no static imports, so that on a Node
 // too old for berth (no node:sqlite) it can still say so instead of failing to link.
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
@@ -13,5 +15,10 @@ const { enableCompileCache } = await import('node:module');
 const { compileCacheDir, resolveHome } = await import('../core/home.ts');
 const cacheDir = compileCacheDir(resolveHome());
 if (cacheDir !== undefined) enableCompileCache?.(cacheDir);
+const cached = performance.now();
 const { runProgram } = await import('./program.ts');
+const { phaseSince, profiling, profileDocument } = await import('../app/profile.ts');
+phaseSince('home and compile cache', booted, cached);
+phaseSince('load program', cached);
 process.exitCode = await runProgram(process.argv.slice(2));
+if (profiling()) process.stderr.write(`berth-profile ${JSON.stringify(profileDocument(booted))}\n`);

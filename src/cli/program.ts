@@ -5,6 +5,7 @@ import './preflight.ts';
 import { Command, CommanderError, Option } from 'commander';
 import { packageVersion } from '../app/input.ts';
 import { errorDocument } from '../app/errors.ts';
+import { phaseAsync } from '../app/profile.ts';
 import { assertSupportedPlatform } from '../app/platform.ts';
 import { BerthError, EXIT } from '../core/errors.ts';
 import { Context } from './context.ts';
@@ -27,8 +28,8 @@ function lazy(cmd: Command, load: () => Promise<{ run: Verb }>): Command {
     const opts = command.opts() as { json?: boolean };
     const ctx = new Context({ verb: command.name(), json: opts.json === true });
     try {
-      const { run } = await load();
-      const code = await (run as (...a: unknown[]) => Promise<number | void>)(ctx, ...args.slice(0, -1));
+      const { run } = await phaseAsync('load verb', load);
+      const code = await phaseAsync('run verb', async () => (run as (...a: unknown[]) => Promise<number | void>)(ctx, ...args.slice(0, -1)));
       verbExitCode = code ?? EXIT.ok;
     } finally {
       for (const text of ctx.notices) ctx.out.note(`berth: ${text}`);

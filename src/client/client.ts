@@ -5,6 +5,7 @@ import { closeSync } from 'node:fs';
 import { request } from 'node:http';
 import { buildId, daemonEntry } from '../core/package.ts';
 import { readIdentity } from '../core/identity.ts';
+import { phaseAsync } from '../core/profile.ts';
 import { launchDaemon } from './daemon-launch.ts';
 import { BerthError, EXIT, type ExitCode, isErrno, toErrorCode } from '../core/errors.ts';
 import type { FreeResult } from '../core/free.ts';
@@ -223,6 +224,10 @@ export class DaemonClient implements SupervisorApi {
   }
 
   private send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    return phaseAsync(`daemon: ${method} ${path.split('?')[0]}`, () => this.exchange<T>(method, path, body));
+  }
+
+  private exchange<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     // a fallback socket under /tmp is talked to only in berth's own directory (StateUnsafeError)
     checkSocketDir(this.place);
     return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@
 // through inspect(); nothing else in the core reads /proc (docs/decisions/0027-inspection-backends.md).
 import { platform } from 'node:process';
 import { UsageError } from '../errors.ts';
+import { phase, profiling } from '../profile.ts';
 import type { BackendName, InspectBackend } from './backend.ts';
 import { createPortableBackend } from './portable/backend.ts';
 import { createProcBackend, procMounted } from './proc/backend.ts';
@@ -43,8 +44,20 @@ export function backendName(): BackendName {
 
 /** The inspection backend of this process (made on first use, the same one after). */
 export function inspect(): InspectBackend {
-  chosen ??= backendName() === 'proc' ? createProcBackend() : createPortableBackend();
+  if (chosen === undefined) {
+    const made = backendName() === 'proc' ? createProcBackend() : createPortableBackend();
+    chosen = profiling() ? timedBackend(made) : made;
+  }
   return chosen;
+}
+
+/** With BERTH_PROFILE=1, every question to the OS is a phase named after it ("proc: readSockets"). */
+function timedBackend(backend: InspectBackend): InspectBackend {
+  const timed = { ...backend };
+  for (const [key, value] of Object.entries(backend)) {
+    if (typeof value === 'function') (timed as Record<string, unknown>)[key] = (...args: unknown[]) => phase(`${backend.name}: ${key}`, () => (value as (...a: unknown[]) => unknown).apply(backend, args));
+  }
+  return timed;
 }
 
 /** A start time in ticks since boot, as the wall-clock time in ms since the epoch. */
