@@ -6,6 +6,7 @@
 import { assignProject, joinName, knownProjectOf, resolveName } from '../core/project.ts';
 import { parseName } from '../core/validate.ts';
 import { phaseAsync } from '../core/profile.ts';
+import { projectPlaceOf } from '../core/project-place.ts';
 import type { Session } from './session.ts';
 
 export interface NameContext {
@@ -15,9 +16,11 @@ export interface NameContext {
   cwd?: string | undefined;
 }
 
-/** The directory that makes the project (loaded lazily: it reads berth.yaml). */
+/** The directory that makes the project; the berth.yaml reader is loaded only when there is a berth.yaml to read its name from. */
 async function projectDir(cwd: string): Promise<{ dir: string; wanted: string } | undefined> {
-  const { projectDirOf } = await phaseAsync('load project finder', () => import('../core/project-dir.ts'));
+  const place = projectPlaceOf(cwd);
+  if (place === undefined || !('file' in place)) return place;
+  const { projectDirOf } = await phaseAsync('load berth.yaml reader', () => import('../core/project-dir.ts'));
   return projectDirOf(cwd);
 }
 

@@ -4,22 +4,19 @@
 // library (src/index.ts), so that `leasePort('web')` and `berth port web` run in one directory
 // name the same lease (decision 0016). Its own module: it loads the berth.yaml reader, which
 // the rest of project.ts must not (spec.ts imports project.ts; load.ts imports spec.ts).
-import { basename, dirname } from 'node:path';
-import { findConfig, loadProject } from './config/load.ts';
-import { gitTopOf } from './inspect/git.ts';
+import { dirname } from 'node:path';
+import { loadProject } from './config/load.ts';
+import { projectPlaceOf } from './project-place.ts';
 import { projectNameOf } from './project.ts';
 
 export function projectDirOf(cwd: string): { dir: string; wanted: string } | undefined {
-  const file = findConfig(cwd);
-  if (file !== undefined) {
-    let named: string | undefined;
-    try {
-      named = loadProject(cwd).name;
-    } catch {
-      // a broken berth.yaml still names its directory; `up` reports what is wrong with it
-    }
-    return { dir: dirname(file), wanted: named ?? projectNameOf(dirname(file)) };
+  const place = projectPlaceOf(cwd);
+  if (place === undefined || !('file' in place)) return place;
+  let named: string | undefined;
+  try {
+    named = loadProject(cwd).name;
+  } catch {
+    // a broken berth.yaml still names its directory; `up` reports what is wrong with it
   }
-  const top = gitTopOf(cwd) ?? cwd;
-  return basename(top) === '' ? undefined : { dir: top, wanted: projectNameOf(top) };
+  return { dir: dirname(place.file), wanted: named ?? projectNameOf(dirname(place.file)) };
 }

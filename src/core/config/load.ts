@@ -1,7 +1,7 @@
 // Loading berth.yaml (or a Procfile): every error names the file, line, column and field.
 import { parseWatchdog } from '../validate.ts';
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { readBoundedText, UnreadableFileError } from '../bounded-read.ts';
@@ -10,7 +10,8 @@ import { checkHealthSpec, lockFields, type ServiceSpec } from '../supervisor/spe
 import { commandToArgv } from './command.ts';
 import { configSchema, type ServiceConfig } from './schema.ts';
 
-export const CONFIG_NAMES = ['berth.yaml', 'berth.yml', 'Procfile'];
+export { CONFIG_NAMES, findConfig } from './find.ts';
+import { findConfig } from './find.ts';
 
 export interface Project {
   file: string;
@@ -52,20 +53,6 @@ export class ConfigNotFoundError extends BerthError {
       hint: 'write a berth.yaml (see README), or start one service with berth run NAME -- CMD',
       exitCode: EXIT.notFound,
     });
-  }
-}
-
-/** The nearest berth.yaml, berth.yml or Procfile, from dir up to the root. */
-export function findConfig(dir: string): string | undefined {
-  let current = resolve(dir);
-  for (;;) {
-    for (const name of CONFIG_NAMES) {
-      const path = join(current, name);
-      if (existsSync(path)) return path;
-    }
-    const parent = dirname(current);
-    if (parent === current) return undefined;
-    current = parent;
   }
 }
 
