@@ -16,9 +16,20 @@ const { compileCacheDir, resolveHome } = await import('../core/home.ts');
 const cacheDir = compileCacheDir(resolveHome());
 if (cacheDir !== undefined) enableCompileCache?.(cacheDir);
 const cached = performance.now();
-const { runProgram } = await import('./program.ts');
+const argv = process.argv.slice(2);
+// the hot verbs' plain shapes run without commander (fast.ts); everything else through the program
+const { fastCall } = await import('./fast.ts');
+const call = fastCall(argv);
 const { phaseSince, profiling, profileDocument } = await import('../app/profile.ts');
-phaseSince('home and compile cache', booted, cached);
-phaseSince('load program', cached);
-process.exitCode = await runProgram(process.argv.slice(2));
+if (call !== undefined) {
+  const { runFast } = await import('./verb-run.ts');
+  phaseSince('home and compile cache', booted, cached);
+  phaseSince('load fast path', cached);
+  process.exitCode = await runFast(call);
+} else {
+  const { runProgram } = await import('./program.ts');
+  phaseSince('home and compile cache', booted, cached);
+  phaseSince('load program', cached);
+  process.exitCode = await runProgram(argv);
+}
 if (profiling()) process.stderr.write(`berth-profile ${JSON.stringify(profileDocument(booted))}\n`);

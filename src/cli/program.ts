@@ -3,16 +3,11 @@
 // 2 usage or config, 3 refused conflict, 4 not found. main.ts sets nothing else.
 import './preflight.ts';
 import { Command, CommanderError, Option } from 'commander';
-import { packageVersion } from '../app/input.ts';
-import { errorDocument } from '../app/errors.ts';
-import { phaseAsync } from '../app/profile.ts';
+import { packageVersion } from '../app/version.ts';
 import { assertSupportedPlatform } from '../app/platform.ts';
-import { BerthError, EXIT } from '../core/errors.ts';
-import { Context } from './context.ts';
-import { printableLine } from './format/printable.ts';
+import { EXIT } from '../core/errors.ts';
 import { missingDashes } from './usage.ts';
-
-type Verb = (ctx: Context, ...args: never[]) => Promise<number | void> | number | void;
+import { reportError, runVerb, type Verb, wantsJson } from './verb-run.ts';
 
 function version(): string {
   return packageVersion();
@@ -26,15 +21,7 @@ function lazy(cmd: Command, load: () => Promise<{ run: Verb }>): Command {
   return cmd.action(async (...args: unknown[]) => {
     const command = args.at(-1) as Command;
     const opts = command.opts() as { json?: boolean };
-    const ctx = new Context({ verb: command.name(), json: opts.json === true });
-    try {
-      const { run } = await phaseAsync('load verb', load);
-      const code = await phaseAsync('run verb', async () => (run as (...a: unknown[]) => Promise<number | void>)(ctx, ...args.slice(0, -1)));
-      verbExitCode = code ?? EXIT.ok;
-    } finally {
-      for (const text of ctx.notices) ctx.out.note(`berth: ${text}`);
-      ctx.close();
-    }
+    verbExitCode = await runVerb(command.name(), opts.json === true, load, args.slice(0, -1));
   });
 }
 
@@ -331,11 +318,6 @@ function build(): Command {
   return program;
 }
 
-function wantsJson(argv: string[]): boolean {
-  const end = argv.indexOf('--');
-  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
-}
-
 function report(err: unknown, json: boolean): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
@@ -344,17 +326,7 @@ function report(err: unknown, json: boolean): number {
     else process.stderr.write(`berth: ${message} (see berth --help)\n`);
     return EXIT.usage;
   }
-  if (err instanceof BerthError) {
-    const doc = errorDocument(err, 'cli');
-    if (json) process.stdout.write(`${JSON.stringify({ error: doc }, null, 2)}\n`);
-    else process.stderr.write(`berth: ${printableLine(doc.message)}${doc.hint ? `\n  hint: ${printableLine(doc.hint)}` : ''}\n`);
-    return err.exitCode;
-  }
-  // Not a user error: a bug. Say so, with the stack, so it can be reported.
-  const message = err instanceof Error ? err.message : String(err);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message, hint: 'this is a bug in berth; please report it with the command you ran' } })}\n`);
-  else process.stderr.write(`berth: internal error: ${printableLine(err instanceof Error ? (err.stack ?? message) : message)}\nThis is a bug in berth; please report it with the command you ran.\n`);
-  return EXIT.failure;
+  return reportError(err, json);
 }
 
 /** Runs berth with these arguments; resolves to the exit code. */

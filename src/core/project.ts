@@ -5,7 +5,6 @@
 // Which directory is which project is remembered in the registry, so that two directories whose
 // names agree get two projects (the second with a stable suffix from its real path), and the
 // same directory always gets the same one. See docs/decisions/0016-projects.md.
-import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { EXIT, UsageError, BerthError } from './errors.ts';
@@ -48,7 +47,8 @@ function realDir(dir: string): string {
 
 /** A short stable suffix from a directory's real path. */
 function suffixOf(dir: string, length: number): string {
-  return createHash('sha256').update(dir).digest('hex').slice(0, length);
+  // node:crypto is loaded here, not at import: most calls never hash (docs/benchmarks.md "The hot verbs")
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(dir).digest('hex').slice(0, length);
 }
 
 export interface ProjectAssignment {

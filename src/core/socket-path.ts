@@ -7,7 +7,6 @@
 // berth creates 0700 and accepts only if it is a real directory of this user that nobody else
 // can write (never through a symlink: another user could have planted /tmp/berth-UID first). An
 // abstract name was not the fallback: any user could bind it first (decision 0024). Decision 0029.
-import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { checkPrivateDir, currentUid, ensurePrivateDir } from './private-fs.ts';
 
@@ -34,7 +33,8 @@ export function socketPlace(
 ): SocketPlace {
   const inHome = join(home, file);
   if (Buffer.byteLength(inHome) <= sunPathMax(opts.platform)) return { path: inHome, fallback: false };
-  const hash = createHash('sha256').update(home).digest('hex').slice(0, 16);
+  // node:crypto is loaded here, not at import: most calls never need the fallback path
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256').update(home).digest('hex').slice(0, 16);
   return { path: join(shortSocketDir(opts.base, opts.uid), `${hash}.${file}`), fallback: true };
 }
 

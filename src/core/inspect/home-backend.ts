@@ -5,7 +5,6 @@
 // gone (another boot) and be dropped, restarted or reaped while it runs. So the home records the
 // backend that first used it (the file `inspect-backend`), and berth refuses, with exit 2, to use
 // it with the other one (docs/decisions/0027-inspection-backends.md).
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, linkSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, EXIT, isErrno } from '../errors.ts';
@@ -47,7 +46,8 @@ export function checkHomeBackend(home: string, hadRecords: boolean, current: Bac
     const claim = hadRecords ? 'proc' : current;
     // Written whole to a file of our own, then linked into place: a berth starting at the same
     // moment reads the complete word or no file, never an empty one (link fails if one exists).
-    const temp = join(home, `.${BACKEND_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`);
+    // node:crypto is loaded here, not at import: only a home's first use writes this file
+    const temp = join(home, `.${BACKEND_FILE}.${process.pid}.${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}`);
     try {
       const fd = openChecked(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
       try {

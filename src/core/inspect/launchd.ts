@@ -7,7 +7,6 @@
 // domain, so the pid launchd started is matched, and a holder below it (a server its wrapper
 // script spawned) is found by walking up the parents. `launchctl procinfo PID` would answer
 // directly but needs root, so it is not used. Read-only: berth never loads, kicks or boots a job.
-import { execFileSync } from 'node:child_process';
 import type { SystemdUnit } from './units.ts';
 
 /** One running job of `launchctl list`. */
@@ -53,7 +52,8 @@ export function parseLaunchctlList(text: string): LaunchdJob[] {
 /** Runs `launchctl list` (bounded, with a timeout); the empty list where there is no launchctl or it fails. */
 export function readLaunchdJobs(): LaunchdJob[] {
   try {
-    const text = execFileSync('launchctl', ['list'], { encoding: 'utf8', timeout: LIST_TIMEOUT_MS, maxBuffer: MAX_LIST_BYTES, stdio: ['ignore', 'pipe', 'ignore'] });
+    // loaded here, not at import: only macOS asks launchctl
+    const text = process.getBuiltinModule('node:child_process').execFileSync('launchctl', ['list'], { encoding: 'utf8', timeout: LIST_TIMEOUT_MS, maxBuffer: MAX_LIST_BYTES, stdio: ['ignore', 'pipe', 'ignore'] });
     return parseLaunchctlList(text);
   } catch {
     return [];

@@ -4,7 +4,6 @@
 // output. lsof and ps exit 1 when nothing matched (a pid that is gone, a port nobody holds):
 // that is an empty answer, not a failure. A tool that is not installed is a typed error naming
 // the package to install, because the backend cannot answer anything without it.
-import { spawnSync } from 'node:child_process';
 import { BerthError } from '../../errors.ts';
 
 /** The most output berth reads from one run (lsof of every file on a busy host fits well under). */
@@ -41,7 +40,8 @@ export class ToolFailedError extends BerthError {
  * their stdout (often empty) is returned; any other failure is a ToolFailedError.
  */
 export function runTool(tool: string, args: string[], emptyOk: number[] = [1]): string {
-  const result = spawnSync(tool, args, {
+  // node:child_process (and net, dgram) load at the first run, not at import: the proc backend never needs them
+  const result = process.getBuiltinModule('node:child_process').spawnSync(tool, args, {
     env: { ...process.env, LC_ALL: 'C', LANG: 'C', TZ: 'UTC0' },
     timeout: TOOL_TIMEOUT_MS,
     maxBuffer: MAX_TOOL_OUTPUT_BYTES,
