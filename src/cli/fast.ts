@@ -14,6 +14,8 @@ export interface FastCall {
   load: () => Promise<{ run: Verb }>;
   /** what commander would pass the verb's run(), after the Context */
   args: unknown[];
+  /** the verb will read the TCP tables (who PORT, a port lease): main.ts reads them ahead */
+  sockets: boolean;
 }
 
 interface Shape {
@@ -26,6 +28,8 @@ interface Shape {
   load: () => Promise<{ run: Verb }>;
   /** the verb's run() arguments from the positional words and the options */
   args: (words: string[], opts: Record<string, string | true>) => unknown[];
+  /** whether these words ask who listens (the TCP tables will be read) */
+  sockets: (words: string[]) => boolean;
 }
 
 const SHAPES: Record<string, Shape> = {
@@ -35,6 +39,7 @@ const SHAPES: Record<string, Shape> = {
     values: {},
     load: () => import('./commands/who.ts'),
     args: (words, opts) => [words[0], opts],
+    sockets: (words) => /^:?\d+$/.test(words[0]!),
   },
   port: {
     // only the lease (`berth port NAME`): --reserve and --release go to the full program
@@ -43,6 +48,9 @@ const SHAPES: Record<string, Shape> = {
     values: { '--ttl': 'ttl', '--project': 'project' },
     load: () => import('./commands/port.ts'),
     args: (words, opts) => [words[0], undefined, opts],
+    // a new lease reads the tables (to skip ports in use), but most calls ask for a lease that
+    // exists and read nothing: reading ahead would make them wait for tables they never use
+    sockets: () => false,
   },
   ps: {
     positional: [0, 1],
@@ -50,6 +58,7 @@ const SHAPES: Record<string, Shape> = {
     values: { '--project': 'project' },
     load: () => import('./commands/ps.ts'),
     args: (words, opts) => [words[0], opts],
+    sockets: () => false,
   },
 };
 
@@ -84,5 +93,5 @@ export function fastCall(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     }
   }
   if (words.length < shape.positional[0] || words.length > shape.positional[1]) return undefined;
-  return { verb, json: opts.json === true, load: shape.load, args: shape.args(words, opts) };
+  return { verb, json: opts.json === true, load: shape.load, args: shape.args(words, opts), sockets: shape.sockets(words) };
 }

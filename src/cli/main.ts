@@ -8,6 +8,13 @@ if (major < 22 || (major === 22 && minor < 14)) {
   process.stderr.write(`berth: needs Node.js 22.14 or newer; this is ${process.version}\n  hint: install a current Node.js (see README.md)\n`);
   process.exit(1);
 }
+// The hot verbs' plain shapes run without commander (fast.ts); everything else through the
+// program. A call that will ask who listens starts reading the TCP tables now, on the thread
+// pool, while the modules below load (src/core/inspect/proc/net-prefetch.ts).
+const argv = process.argv.slice(2);
+const { fastCall } = await import('./fast.ts');
+const call = fastCall(argv);
+const sockets = call?.sockets === true ? import('../app/prefetch.ts').then((m) => m.prefetchSockets()) : undefined;
 // Node's compile cache (22.1+) keeps compiled code between runs: start-up is most of a CLI call.
 // It lives in berth's own state directory, like everything berth writes, and only once that
 // exists and is safe: Node would create the home 0755 (and loop forever on BERTH_HOME=/proc/x).
@@ -16,15 +23,16 @@ const { compileCacheDir, resolveHome } = await import('../core/home.ts');
 const cacheDir = compileCacheDir(resolveHome());
 if (cacheDir !== undefined) enableCompileCache?.(cacheDir);
 const cached = performance.now();
-const argv = process.argv.slice(2);
-// the hot verbs' plain shapes run without commander (fast.ts); everything else through the program
-const { fastCall } = await import('./fast.ts');
-const call = fastCall(argv);
 const { phaseSince, profiling, profileDocument } = await import('../app/profile.ts');
 if (call !== undefined) {
   const { runFast } = await import('./verb-run.ts');
   phaseSince('home and compile cache', booted, cached);
   phaseSince('load fast path', cached);
+  if (sockets !== undefined) {
+    const waited = performance.now();
+    await sockets;
+    phaseSince('wait for the TCP tables read ahead', waited);
+  }
   process.exitCode = await runFast(call);
 } else {
   const { runProgram } = await import('./program.ts');

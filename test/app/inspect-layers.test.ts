@@ -18,7 +18,7 @@ const NAMES_PROC_WITHOUT_READING: Record<string, string> = {
 
 /** The only imports of the proc backend from outside its folder: the selection of the backend. */
 const SELECT = join('core', 'inspect', 'select.ts');
-const SELECT_MAY_IMPORT = ['./proc/backend.ts', './proc/stray-fds.ts'];
+const SELECT_MAY_IMPORT = ['./proc/backend.ts', './proc/stray-fds.ts', './proc/net-prefetch.ts'];
 
 function outsideProc(): string[] {
   return readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith(PROC_DIR + '/'));

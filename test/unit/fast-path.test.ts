@@ -58,6 +58,14 @@ test('anything else goes to the full program, which parses and reports it', () =
   for (const argv of full) assert.equal(fastCall(argv, {}), undefined, `${argv.join(' ')} must go to the full program`);
 });
 
+test('only who PORT reads the TCP tables ahead', () => {
+  assert.equal(fastCall(['who', '8765'], {})?.sockets, true);
+  assert.equal(fastCall(['who', ':8765', '--json'], {})?.sockets, true);
+  assert.equal(fastCall(['who', '/tmp/app.db'], {})?.sockets, false);
+  assert.equal(fastCall(['port', 'web'], {})?.sockets, false);
+  assert.equal(fastCall(['ps'], {})?.sockets, false);
+});
+
 test('BERTH_FAST_PATH=0 sends every call to the full program', () => {
   assert.equal(fastCall(['who', '8765'], { BERTH_FAST_PATH: '0' }), undefined);
   assert.ok(fastCall(['who', '8765'], { BERTH_FAST_PATH: '1' }));

@@ -4,6 +4,7 @@
 import type { Family, Protocol, SocketEntry } from '../sockets.ts';
 import { findClientUid, parseNetTable } from '../sockets.ts';
 import { socketHolders } from './fds.ts';
+import { takePrefetched } from './net-prefetch.ts';
 import { readProcFile } from './procfs.ts';
 
 const SOURCES: Array<[string, Protocol, Family]> = [
@@ -19,7 +20,7 @@ export function readSockets(filter: { port?: number; protocol?: Protocol } = {})
   for (const [file, protocol, family] of SOURCES) {
     // Reading a /proc/net table costs milliseconds of kernel time on some hosts: skip unasked ones.
     if (filter.protocol !== undefined && protocol !== filter.protocol) continue;
-    out.push(...parseNetTable(readProcFile(file), protocol, family, filter.port));
+    out.push(...parseNetTable(takePrefetched(file) ?? readProcFile(file), protocol, family, filter.port));
   }
   return out;
 }
