@@ -94,3 +94,24 @@ test('release removes the record; releasing twice is not found', (t) => {
   assert.throws(() => releasePort(r, caller, 'web'), NotFoundError);
   assert.deepEqual(listEvents(r).map((e) => e.verb), ['lease', 'release']);
 });
+
+test('the host sockets are read for a new lease only, not when a name asks again for its own', (t) => {
+  const r = open(t);
+  let reads = 0;
+  const counted = (): Set<number> => {
+    reads++;
+    return new Set([preferredPort('web', range)]);
+  };
+  const now = Date.now();
+  const a = leasePort(r, caller, 'web', { range, busy: counted, ttlMs: 1000, now });
+  assert.equal(reads, 1, 'a new lease reads the sockets');
+  assert.notEqual(a.port, preferredPort('web', range), 'and skips the port in use');
+  leasePort(r, caller, 'web', { range, busy: counted, now: now + 10 });
+  leasePort(r, caller, 'web', { range, busy: counted, ttlMs: 1000, now: now + 20 });
+  assert.equal(reads, 1, 'asking again (or renewing) reads nothing');
+  // lapsed: reclaimed under the lock, and the new lease still skips the port in use
+  const b = leasePort(r, caller, 'web', { range, busy: counted, now: now + 60_000 });
+  assert.equal(reads, 2, 'a lapsed lease is leased anew, with the sockets read');
+  assert.equal(b.created, true);
+  assert.notEqual(b.port, preferredPort('web', range));
+});

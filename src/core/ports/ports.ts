@@ -104,8 +104,12 @@ export function reclaimLapsedLeases(registry: Registry, caller: Caller, now = Da
  */
 export function leasePort(registry: Registry, caller: Caller, name: string, opts: LeaseOptions = {}): LeaseResult {
   const range = opts.range ?? DEFAULT_PORT_RANGE;
-  // Read the host's sockets before taking the write lock: it is the slow part.
-  const busy = (opts.busy ?? busyPorts)();
+  // The host's sockets are read only for a new lease (asking again for a lease one has, the
+  // common call, reads none), and before taking the write lock: it is the slow part. A lease
+  // found lapsed under the lock (reclaimed below) reads them there, which is rare.
+  const readBusy = opts.busy ?? busyPorts;
+  const has = registry.get<{ n: number }>('SELECT count(*) AS n FROM ports WHERE name = ?', name)!.n > 0;
+  let busy = has ? undefined : readBusy();
   return registry.transaction(() => {
     const now = opts.now ?? Date.now();
     reclaimLapsedLeases(registry, caller, now);
@@ -125,6 +129,7 @@ export function leasePort(registry: Registry, caller: Caller, name: string, opts
       }
       return { ...toRecord(registry.get<PortRow>('SELECT * FROM ports WHERE port = ?', existing.port)!), created: false };
     }
+    busy ??= readBusy();
     const taken = new Set(registry.all<{ port: number }>('SELECT port FROM ports').map((r) => r.port));
     const size = range.high - range.low + 1;
     const start = preferredPort(name, range);
