@@ -100,9 +100,6 @@ export function waitReady(w: ReadyWait): Promise<number> {
       if (change.kind === 'service' && change.name === w.name) evaluate();
     });
     evaluate();
-    // the first look after one interval, not at once: a mismatch counts only once it has lasted
-    // its grace anyway, and the look (process table, the tree's sockets) would otherwise delay
-    // the first health check of every start, which runs on the same thread
-    if (!done && w.mismatch) poll = w.clock.setTimeout(look, MISMATCH_POLL_MS);
+    if (!done) look();
   });
 }
