@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/bundle/main.js');
-const SERVICE = join(ROOT, 'test/fixtures/service.mjs');
 const LISTEN = join(ROOT, 'test/fixtures/listen.mjs');
 const HOLD_SQLITE = join(ROOT, 'test/fixtures/hold-sqlite.mjs');
 const LEASE_MANY = join(ROOT, 'test/fixtures/lease-many.mjs');
@@ -147,36 +146,13 @@ async function main() {
   for (let i = 0; i < 200; i++) berth('rm', `s${i}`);
 
   // recovery: an orphan of the same service on the port; a stranger with on_conflict: evict
-  const proj = join(work, 'proj');
-  mkdirSync(proj);
-  writeFileSync(join(proj, 'berth.yaml'), `services:\n  hook:\n    run: [${node}, ${SERVICE}, --http]\n    port: auto\n    on_conflict: evict\n`);
-  const up = () => wall(node, [CLI, 'up'], { cwd: proj }).ms;
-  const baseline = [];
-  const orphan = [];
-  const stranger = [];
-  for (let i = 0; i < RUNS; i++) {
-    baseline.push(up());
-    berth('stop', 'hook');
-    // stranger: a foreign listener on the port while the service is down
-    const p = Number(berth('port', 'hook').out.trim());
-    const squatter = startBg(node, [LISTEN, '--port', String(p)], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...env, BERTH_SESSION: 'other' } });
-    await new Promise((r) => squatter.stdout.on('data', r));
-    stranger.push(up());
-    // orphan: the daemon is gone and the service's leader died; its grandchild holds the port
-    berth('rm', 'hook');
-    writeFileSync(join(proj, 'berth.yaml'), `services:\n  hook:\n    run: [${node}, ${SERVICE}, --grandchild, --http]\n    port: auto\n`);
-    up();
-    const svc = JSON.parse(berth('ps', '--json').out).services[0];
-    berth('daemon', 'stop');
-    process.kill(svc.pid, 'SIGKILL');
-    orphan.push(up());
-    berth('rm', 'hook');
-    writeFileSync(join(proj, 'berth.yaml'), `services:\n  hook:\n    run: [${node}, ${SERVICE}, --http]\n    port: auto\n    on_conflict: evict\n`);
-  }
-  const base = median(baseline);
-  results.benchmarks.recovery = { baselineUpMs: round(base), orphanUpMs: round(median(orphan)), strangerEvictUpMs: round(median(stranger)), orphanExtraMs: round(median(orphan) - base), strangerExtraMs: round(median(stranger) - base) };
-  console.log(`recovery: up ${round(base)} ms; with an orphan ${round(median(orphan))} ms (+${round(median(orphan) - base)}); with a stranger, evict ${round(median(stranger))} ms (+${round(median(stranger) - base)})`);
+  // (bench/recovery.mjs: the same loop as before, in homes of its own, with where the time goes)
   berth('daemon', 'stop');
+  const rec = spawnSync(node, ['--disable-warning=ExperimentalWarning', join(ROOT, 'bench/recovery.mjs')], { env: { ...process.env, BENCH_RUNS: String(RUNS) }, encoding: 'utf8' });
+  if (rec.status !== 0) throw new Error(`bench/recovery.mjs → ${rec.status}\n${rec.stderr}`);
+  const r = JSON.parse(rec.stdout);
+  results.benchmarks.recovery = r;
+  console.log(`recovery: up ${r.baselineUpMs} ms; with an orphan ${r.orphanUpMs} ms (+${r.orphanExtraMs}; +${r.orphanExtraOverOwnStartMs} over its own service's start, ${r.orphanServiceUpMs} ms); with a stranger, evict ${r.strangerEvictUpMs} ms (+${r.strangerExtraMs})`);
 
   // lease storm
   const go = join(work, 'go');

@@ -1,8 +1,8 @@
 // The CLI's door to berth's phase timings (src/core/profile.ts, BERTH_PROFILE=1): the CLI imports
 // nothing from the core but types and errors, so it comes through here.
-import { type Span, phaseAsync, phaseSince, profileSpans, profiling } from '../core/profile.ts';
+import { collectPhases, type Span, phaseAsync, phaseSince, profileSpans, profiling } from '../core/profile.ts';
 
-export { phaseAsync, phaseSince, profiling };
+export { collectPhases, phaseAsync, phaseSince, profiling };
 
 /**
  * The `berth-profile` document the CLI prints on stderr at the end of a profiled call: Node's

@@ -23,7 +23,8 @@ const { compileCacheDir, resolveHome } = await import('../core/home.ts');
 const cacheDir = compileCacheDir(resolveHome());
 if (cacheDir !== undefined) enableCompileCache?.(cacheDir);
 const cached = performance.now();
-const { phaseSince, profiling, profileDocument } = await import('../app/profile.ts');
+const { collectPhases, phaseSince, profiling, profileDocument } = await import('../app/profile.ts');
+collectPhases();
 if (call !== undefined) {
   const { runFast } = await import('./verb-run.ts');
   phaseSince('home and compile cache', booted, cached);

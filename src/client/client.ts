@@ -5,7 +5,7 @@ import { closeSync } from 'node:fs';
 import { request } from 'node:http';
 import { buildId, daemonEntry } from '../core/package.ts';
 import { readIdentity } from '../core/identity.ts';
-import { phaseAsync } from '../core/profile.ts';
+import { mark, phaseAsync } from '../core/profile.ts';
 import { launchDaemon } from './daemon-launch.ts';
 import { BerthError, EXIT, type ExitCode, isErrno, toErrorCode } from '../core/errors.ts';
 import type { FreeResult } from '../core/free.ts';
@@ -38,6 +38,9 @@ import type {
 const DAEMON_MAIN = daemonEntry();
 const DAEMON_START_TIMEOUT_MS = 15_000;
 const LOSER_GRACE_MS = 3_000;
+// How often a starting daemon is asked whether it answers: a refused connect to a Unix socket
+// costs microseconds, and every ms here is a ms of the first call's wait (bench/recovery.mjs).
+const DAEMON_PROBE_MS = 5;
 
 export class DaemonUnavailableError extends BerthError {
   constructor(home: string, why: string, hint?: string) {
@@ -179,17 +182,22 @@ export class DaemonClient implements SupervisorApi {
     ensureHome(this.home);
     const log = openLogFile(this.home, DAEMON_LOG_FILE);
     let pid: number | undefined;
+    mark('cli-daemon-launch');
     try {
       // Its own session, its output on its log, never a descendant of this process (daemon-launch.ts).
       pid = await launchDaemon(DAEMON_MAIN, this.home, log);
     } finally {
       closeSync(log);
     }
+    mark('cli-daemon-launched');
     let exitedAt = pid === undefined ? Date.now() : undefined;
     const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
     for (;;) {
       const status = await this.probe();
-      if (status) return status;
+      if (status) {
+        mark('cli-daemon-answered');
+        return status;
+      }
       if (exitedAt === undefined && readIdentity(pid!) === undefined) exitedAt = Date.now();
       // The daemon we started exited: another start won the race (it answers shortly) or it failed.
       if (exitedAt !== undefined && Date.now() - exitedAt > LOSER_GRACE_MS) {
@@ -198,7 +206,7 @@ export class DaemonClient implements SupervisorApi {
         throw new DaemonUnavailableError(this.home, `berthd exited without answering: ${tailLinesQuietly(logPath(this.home, 'berthd'), 1)[0] ?? 'no log'}`);
       }
       if (Date.now() > deadline) throw new DaemonUnavailableError(this.home, `it did not answer within ${DAEMON_START_TIMEOUT_MS / 1000}s`);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, DAEMON_PROBE_MS));
     }
   }
 
@@ -209,7 +217,9 @@ export class DaemonClient implements SupervisorApi {
    */
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     try {
+      mark('cli-request', { path });
       const result = await this.send<T>(method, path, body);
+      mark('cli-response', { path });
       if (this.lastBuild !== undefined && this.lastBuild !== buildId()) await this.shutdown().catch(() => {});
       return result;
     } catch (err) {
@@ -217,7 +227,10 @@ export class DaemonClient implements SupervisorApi {
     }
     await this.ensureDaemon();
     try {
-      return await this.send<T>(method, path, body);
+      mark('cli-request', { path });
+      const result = await this.send<T>(method, path, body);
+      mark('cli-response', { path });
+      return result;
     } catch (err) {
       throw unavailable(this.home, err);
     }

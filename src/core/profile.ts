@@ -1,7 +1,12 @@
-// Where a berth call spends its time, for docs/benchmarks.md and anyone chasing a slow call:
-// with BERTH_PROFILE=1, phases record their start and end (performance.now(), milliseconds since
-// the process started), and the CLI prints them on stderr as one `berth-profile {…}` line at the
-// end. Off, a phase costs one boolean test: the hot verbs call this on every run.
+// Where berth's time goes, with BERTH_PROFILE=1 (off, each call below costs one boolean test).
+// Two kinds of record, for two questions:
+// - Phases of one CLI call (phase, phaseAsync, phaseSince): their start and length, kept in
+//   memory and printed by the CLI at its end as one `berth-profile {…}` line on stderr
+//   (bench/profile.mjs: the hot verbs' breakdown). Only a process that asked for them with
+//   collectPhases() keeps them: the daemon inherits BERTH_PROFILE and must not grow a list.
+// - Marks across processes (mark, markProcessStart): one `berth-mark {…}` line each, at once, on
+//   stderr (the daemon's is its log), with a wall-clock time to the microsecond, so that a
+//   recovery split over the CLI and the daemon it starts can be lined up (bench/recovery.mjs).
 
 export interface Span {
   phase: string;
@@ -11,41 +16,71 @@ export interface Span {
   ms: number;
 }
 
-const enabled = process.env.BERTH_PROFILE === '1';
+const ON = process.env.BERTH_PROFILE === '1';
+let collecting = false;
 const spans: Span[] = [];
 
+/** Whether BERTH_PROFILE=1 asks for timings. */
 export function profiling(): boolean {
-  return enabled;
+  return ON;
 }
 
-/** Runs fn as the named phase (recorded only with BERTH_PROFILE=1). */
+/** Starts keeping phases (the CLI, once, when profiling). */
+export function collectPhases(): void {
+  collecting = ON;
+}
+
+function keep(name: string, start: number, end: number): void {
+  if (collecting) spans.push({ phase: name, start, ms: end - start });
+}
+
+/** Runs fn as the named phase (kept only when collecting). */
 export function phase<T>(name: string, fn: () => T): T {
-  if (!enabled) return fn();
+  if (!collecting) return fn();
   const start = performance.now();
   try {
     return fn();
   } finally {
-    spans.push({ phase: name, start, ms: performance.now() - start });
+    keep(name, start, performance.now());
   }
 }
 
 /** The same for a phase that awaits. */
 export async function phaseAsync<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  if (!enabled) return fn();
+  if (!collecting) return fn();
   const start = performance.now();
   try {
     return await fn();
   } finally {
-    spans.push({ phase: name, start, ms: performance.now() - start });
+    keep(name, start, performance.now());
   }
 }
 
 /** Records a phase that began at `start` and ended at `end` (performance.now(); default now). */
 export function phaseSince(name: string, start: number, end: number = performance.now()): void {
-  if (enabled) spans.push({ phase: name, start, ms: end - start });
+  keep(name, start, end);
 }
 
 /** The phases so far, in the order they ended. */
 export function profileSpans(): Span[] {
   return [...spans];
+}
+
+/** The prefix of a mark's line, for the benchmark to find them in a log. */
+export const MARK_PREFIX = 'berth-mark ';
+
+/** Writes one timing mark (phase, with plain facts) when BERTH_PROFILE=1; otherwise does nothing. */
+export function mark(phase: string, facts?: Record<string, string | number | boolean | null>): void {
+  if (!ON) return;
+  writeMark(phase, performance.timeOrigin + performance.now(), facts);
+}
+
+/** The mark of this process's own start (Node's time origin), written once by an entry point. */
+export function markProcessStart(who: string): void {
+  if (!ON) return;
+  writeMark(`${who}-process`, performance.timeOrigin);
+}
+
+function writeMark(phase: string, t: number, facts?: Record<string, string | number | boolean | null>): void {
+  process.stderr.write(`${MARK_PREFIX}${JSON.stringify({ t: Math.round(t * 1000) / 1000, pid: process.pid, phase, ...facts })}\n`);
 }

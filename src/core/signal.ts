@@ -36,6 +36,21 @@ export function signalProcess(identity: Identity, signal: SignalName, opts: Sign
 }
 
 /**
+ * Whether any process has this pid (a zombie, or another user's, counts): kill(pid, 0), which
+ * sends nothing. Says nothing of identity: only a hint of when to look again (process-tree.ts).
+ */
+export function pidExists(pid: number): boolean {
+  // 0 and negative pids name process groups: never asked here
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
  * What "berth itself" is in this process, for the ancestor refusal: the CLI's ancestors are the
  * user's shell or agent; the daemon's are whatever started it (a service it then supervises, if
  * it was started from inside one by an older berth), and saying "your shell" there misleads.

@@ -19,10 +19,13 @@ import { ensureSocketDir } from '../core/socket-path.ts';
 import { openNotifySocket } from './notify-socket.ts';
 import { declareDaemonProcess } from '../core/signal.ts';
 import { dashboardDoor } from './dashboard-route.ts';
+import { mark, markProcessStart } from '../core/profile.ts';
 
 const REGISTRY_CHECK_MS = 1_000;
 
 async function main(): Promise<number> {
+  markProcessStart('daemon');
+  mark('daemon-main');
   declareDaemonProcess();
   // resolved once, here, and passed down: the socket, the logs, the lease range, the log cap
   const settings = resolveSettings();
@@ -41,6 +44,7 @@ async function main(): Promise<number> {
   }
   const version = packageVersion();
   const registry = Registry.open(home);
+  mark('daemon-registry');
   // sd_notify from the services: only datagrams the kernel says come from this user, and (in
   // the supervisor) only from a process of the service's own instance tree
   let supervisor: Supervisor | null = null;
@@ -82,7 +86,9 @@ async function main(): Promise<number> {
   const server = createApiServer({ api: supervisor, registry, settings, onShutdown: shutdown, build: buildId(), openDashboard: (who) => dashboard.open(who) });
   await new Promise<void>((resolve) => server.listen(sock, resolve));
   chmodSync(sock, 0o600);
+  mark('daemon-listening');
   await supervisor.adoptAll();
+  mark('daemon-adopted');
   // Someone may remove or overwrite berth.db while we run: put it back from our connection,
   // or, if it was corrupted in place, stop (services keep running; the CLI then reports the
   // corrupt registry with its recovery).

@@ -11,6 +11,8 @@ import {
   type Effect,
   HEALTH_INTERVAL_MS,
   PROBE_INTERVAL_MS,
+  READY_FIRST_POLL_MS,
+  READY_POLL_MS,
   supervise,
   type Supervision,
   type SupervisorEvent,
@@ -186,6 +188,21 @@ test('once healthy, HTTP is probed every 30 s; in between only listener ownershi
   // nobody of it on the port any more fails at once
   d.step({ kind: 'checked', depth: 'ownership', ok: false, listener: null });
   assert.equal(d.s.record.state, 'unhealthy');
+});
+
+test('a starting service is checked again soon after a failed check, then less often, never less often than READY_POLL_MS, until it passes', () => {
+  const d = drive(supervise(record({ state: 'starting', healthySince: null })));
+  const waits: number[] = [];
+  for (let i = 0; i < 7; i++) waits.push(schedules(d.step({ kind: 'checked', depth: 'probe', ok: false, listener: null }, waits.at(-1) ?? 0).effects)[0]!.afterMs);
+  assert.equal(d.s.record.state, 'starting', 'failed checks while starting do not make it unhealthy');
+  assert.equal(waits[0], READY_FIRST_POLL_MS);
+  for (let i = 1; i < waits.length; i++) assert.ok(waits[i]! >= waits[i - 1]!, `the waits grow: ${waits.join(', ')}`);
+  assert.equal(waits.at(-1), READY_POLL_MS, `and stop at READY_POLL_MS: ${waits.join(', ')}`);
+  assert.ok(waits.every((w) => w <= READY_POLL_MS));
+  // the check that passes makes it healthy, and the waits are the healthy interval from then on
+  const ok = d.step({ kind: 'checked', depth: 'probe', ok: true, listener: 4242 }, READY_POLL_MS);
+  assert.equal(d.s.record.state, 'healthy');
+  assert.equal(schedules(ok.effects)[0]?.afterMs, HEALTH_INTERVAL_MS);
 });
 
 test('requests: stop of a live instance goes through stopping; late checks and retries after a stop change nothing', () => {

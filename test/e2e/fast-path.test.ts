@@ -20,7 +20,8 @@ function split(stderr: string): { rest: string; path: string } {
   assert.ok(line, `no berth-profile line in:\n${stderr}`);
   const phases = (JSON.parse(line.slice('berth-profile '.length)) as { spans: Array<{ phase: string }> }).spans.map((s) => s.phase);
   const path = phases.includes('load fast path') ? 'fast' : phases.includes('load program') ? 'program' : '?';
-  return { rest: stderr.split('\n').filter((l) => !l.startsWith('berth-profile ')).join('\n'), path };
+  // the profile line, and the timing marks profiling also writes (berth-mark, bench/recovery.mjs)
+  return { rest: stderr.split('\n').filter((l) => !l.startsWith('berth-profile ') && !l.startsWith('berth-mark ')).join('\n'), path };
 }
 
 // ages ("3s ago", uptime) may tick between the two runs, and other processes on this machine may

@@ -22,6 +22,7 @@ import { type Instance, instanceTree, type StopOutcome, stopInstanceTree } from 
 import type { DeclaredLock, OnConflict } from './spec.ts';
 import { liveServiceTrees } from './trees.ts';
 import { oneLine } from '../text.ts';
+import { mark } from '../profile.ts';
 
 export { type HiddenHolder, hiddenHolders };
 
@@ -163,13 +164,16 @@ export async function clearTheWay(opts: ResolveOptions): Promise<Eviction[]> {
   let leftoverRounds = 0;
   for (;;) {
     const obstacles = findObstacles(opts.port, opts.locks);
+    mark('obstacles', { count: obstacles.length });
     if (obstacles.length === 0) return evictions;
     // deep: a double-forked leftover of the earlier run is found by its marker, not taken for a stranger
     const ours = opts.previous ? new Set(instanceTree(opts.previous, undefined, { deep: true }).map((i) => i.pid)) : new Set<number>();
     const earlier = obstacles.flatMap((o) => o.holders.filter((p) => ours.has(p.pid)).map((p) => ({ o, p })));
     if (earlier.length > 0) {
       if (++leftoverRounds > MAX_LEFTOVER_ROUNDS) throw new ConflictError(opts.service, earlier[0]!.o, [], `its earlier instance keeps coming back after ${MAX_LEFTOVER_ROUNDS} stops`);
+      mark('earlier-found', { pids: earlier.length });
       const outcome = await stopInstanceTree(opts.previous!, EVICT_GRACE_MS, signalGuard(guard));
+      mark('earlier-stopped', { killed: outcome.killed });
       for (const { o, p } of earlier) opts.record(leftoverEvent(opts.service, o, p, outcome));
       if (outcome.pids.length === 0 && outcome.spared.length > 0) throw new ConflictError(opts.service, earlier[0]!.o, [], `its earlier instance could not be stopped: ${outcome.spared.map((s) => `pid ${s.pid}: ${s.reason}`).join('; ')}`);
       continue;
@@ -193,7 +197,9 @@ export async function clearTheWay(opts: ResolveOptions): Promise<Eviction[]> {
     const refusal = evictionRefusal(stranger, scope);
     if (refusal) throw summary(`berth will not evict it: ${refusal.why}`, { pid: refusal.pid, reason: refusal.reason });
     const target = obstacle.port !== null ? { kind: 'port' as const, port: obstacle.port } : { kind: 'path' as const, path: obstacle.subject };
+    mark('evict-checked');
     const eviction = await evictProcess(stranger, detectOwner(stranger.pid), scope, EVICT_GRACE_MS, { target, service: opts.service, cause: 'on_conflict' });
+    mark('evicted', { killed: eviction.forced });
     evictions.push(eviction);
     opts.record(evictionEvent(eviction));
   }

@@ -14,6 +14,12 @@ import { NOTIFY_HEALTH } from './spec.ts';
 import type { ServiceRecord } from './store.ts';
 
 export const READY_POLL_MS = 100;
+/**
+ * A starting service is checked at once, then after READY_FIRST_POLL_MS, doubling up to
+ * READY_POLL_MS: most services open their port within a few tens of ms, and a fixed 100 ms
+ * made each start wait up to that long past its readiness.
+ */
+export const READY_FIRST_POLL_MS = 10;
 export const HEALTH_INTERVAL_MS = 2_000;
 /** Once healthy, an HTTP (or cmd:) probe runs this rarely; listener ownership is watched in between. */
 export const PROBE_INTERVAL_MS = 30_000;
@@ -384,8 +390,13 @@ function onChecked(s: Supervision, event: Extract<SupervisorEvent, { kind: 'chec
     return { supervision: { ...next, hung: reason }, effects };
   }
   const settled = r.state !== 'starting' || ok;
-  effects.push({ kind: 'schedule', timer: 'check', afterMs: settled ? HEALTH_INTERVAL_MS : READY_POLL_MS, depth: checkDepth(r.spec, r.port, next, now + HEALTH_INTERVAL_MS) });
+  effects.push({ kind: 'schedule', timer: 'check', afterMs: settled ? HEALTH_INTERVAL_MS : readyPollMs(failures), depth: checkDepth(r.spec, r.port, next, now + HEALTH_INTERVAL_MS) });
   return { supervision: next, effects };
+}
+
+/** The wait before the next check of a starting service that failed `failures` checks in a row. */
+export function readyPollMs(failures: number): number {
+  return Math.min(READY_POLL_MS, READY_FIRST_POLL_MS * 2 ** Math.max(0, failures - 1));
 }
 
 function onExit(hungAt: Supervision, event: Extract<SupervisorEvent, { kind: 'exited' }>, now: number): Decision {

@@ -11,11 +11,16 @@ import { type Instance, instanceTree } from './process-tree.ts';
 const CHECK_TIMEOUT_MS = 2_000;
 
 // The host's TCP listeners, read at most once per SOCKETS_MAX_AGE_MS and shared by the checks
-// of every service: reading the TCP table costs milliseconds of kernel time on some hosts.
+// of every service: reading the TCP table costs milliseconds of kernel time on some hosts. The
+// cache serves the ports it has (the healthy services' checks); a port it does not have is read
+// afresh: a starting service opens its port between two checks, and a table read before that
+// made each check fail for up to SOCKETS_MAX_AGE_MS more (test/core/health-listener.test.ts).
 const SOCKETS_MAX_AGE_MS = 200;
 let socketsCache: { at: number; entries: SocketEntry[] } | undefined;
-function tcpListeners(): SocketEntry[] {
-  if (!socketsCache || Date.now() - socketsCache.at > SOCKETS_MAX_AGE_MS) socketsCache = { at: Date.now(), entries: inspect().readSockets({ protocol: 'tcp' }) };
+function tcpListeners(port: number): SocketEntry[] {
+  const cached = socketsCache !== undefined && Date.now() - socketsCache.at <= SOCKETS_MAX_AGE_MS ? socketsCache : undefined;
+  if (cached !== undefined && cached.entries.some((s) => s.port === port)) return cached.entries;
+  socketsCache = { at: Date.now(), entries: inspect().readSockets({ protocol: 'tcp' }) };
   return socketsCache.entries;
 }
 
@@ -29,7 +34,7 @@ const lastListener = new Map<string, Identity>();
  */
 export function listenerInTree(port: number, instance: Instance): Identity | null {
   const { leader } = instance;
-  const inodes = new Set(tcpListeners().filter((s) => s.port === port).map((s) => s.inode));
+  const inodes = new Set(tcpListeners(port).filter((s) => s.port === port).map((s) => s.inode));
   if (inodes.size === 0) return null;
   const holds = (pid: number): boolean => [...(inspect().socketKeysOf(pid) ?? [])].some((key) => inodes.has(key));
   const key = `${leader.pid}:${leader.startTicks}`;

@@ -30,6 +30,7 @@ import { declaredLocks, type ServiceSpec } from './spec.ts';
 import { isLive } from './state.ts';
 import { unmarkedLeaderRefusal, unmarkedStopGuard } from './unmarked.ts';
 import { instanceOf, type ServiceRecord } from './store.ts';
+import { mark } from '../profile.ts';
 
 const ADOPTED_POLL_MS = 250;
 
@@ -96,7 +97,9 @@ export class SupervisorShell {
     await this.serial(record.spec.name, async () => {
       const alive = record.identity !== null && processes.isAlive(record.identity);
       this.runtime(record.spec.name).instance++;
-      await this.step(record.spec.name, { kind: 'adopted', alive, blocker: alive ? null : this.blocker(record), jitter: clock.random() });
+      const blocker = alive ? null : this.blocker(record);
+      mark('adopt-checked', { alive, blocked: blocker !== null });
+      await this.step(record.spec.name, { kind: 'adopted', alive, blocker, jitter: clock.random() });
     });
   }
 
@@ -306,6 +309,7 @@ export class SupervisorShell {
       result = { ok, listener: ok ? health.ownership(record.spec.health, record.port, tree).listener : null };
     }
     if (this.closed || rt.instance !== instance) return;
+    mark('check', { depth, ok: result.ok });
     await this.step(name, { kind: 'checked', depth, ...result });
   }
 
@@ -414,7 +418,9 @@ export class SupervisorShell {
       fromConfig: spec.configFile !== undefined,
     });
     this.evictedFor.get(spec.name)?.push(...evicted);
-    if (port !== null) await this.deps.processes.waitPortFree(port);
+    // No wait for the port after this: clear() returns only from a look that found nothing
+    // bound to it (no holder, no hidden socket), the very condition waitPortFree polls for.
+    mark('way-clear', { evicted: evicted.length });
   }
 
   /**
@@ -467,6 +473,7 @@ export class SupervisorShell {
       // the leader holds them now (or nobody, if it did not start): the daemon never keeps a slot
       await releaseSlots(slots);
     }
+    mark('spawned', { pid: child.identity.pid });
     if (slots.length > 0) recordSlotHolders(this.registry, who, name, slots, child.identity, spec.argv);
     const rt = this.runtime(name);
     rt.instance++;

@@ -28,6 +28,7 @@ import { OwnerWatch } from './owner-watch.ts';
 import { Reaper } from './reap.ts';
 import { toView } from './view.ts';
 import { unmarkedLeaderRefusal } from './unmarked.ts';
+import { mark } from '../profile.ts';
 
 export type { SupervisorClock } from './deps.ts';
 
@@ -131,7 +132,9 @@ export class Supervisor implements SupervisorApi {
     const spec = validateSpec(req.spec);
     const t0 = this.clock.now();
     const shell = this.shell;
+    mark('run-request');
     const { outcome, instance, changed } = await shell.serial(spec.name, async () => {
+      mark('run-begin');
       const existing = this.store.load(spec.name);
       const alive = existing?.identity ? isLive(existing.state) && this.isAlive(existing) : false;
       const changed = existing !== undefined ? runChanges(existing.spec, spec) : [];
@@ -161,7 +164,9 @@ export class Supervisor implements SupervisorApi {
       }
     });
     // An instance that is already running but not ready yet is waited for too.
+    mark('run-spawned');
     const readyMs = req.wait ? await this.waitReady(spec.name, instance, req.timeoutMs, t0, req) : null;
+    mark('run-ready');
     const evicted = shell.takeEvictions(spec.name);
     return { outcome, service: this.view(this.store.load(spec.name)!), readyMs, evicted, ...(outcome === 'started' || outcome === 'already_running' ? {} : { changed }) };
   }
