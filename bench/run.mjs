@@ -195,6 +195,14 @@ async function main() {
   results.benchmarks['dashboard first paint, 200 services'] = dp;
   console.log(dp.skipped ? `dashboard first paint: skipped (${dp.skipped})` : `dashboard first paint, ${dp.services} services: table full ${dp.rowsMedianMs} ms (max ${dp.rowsMaxMs}) · first-contentful-paint ${dp.fcpMedianMs} ms`);
 
+  // the daemon's memory: each ingredient alone at rest, then berthd and pm2's daemon with 20 services
+  const mem = spawnSync(node, ['--disable-warning=ExperimentalWarning', join(ROOT, 'bench/daemon-modules.mjs')], { env: pm2 ? { ...env, BENCH_PM2: pm2 } : env, encoding: 'utf8' });
+  if (mem.status !== 0) throw new Error(`bench/daemon-modules.mjs → ${mem.status}\n${mem.stderr}`);
+  const dm = JSON.parse(mem.stdout);
+  results.benchmarks['daemon memory, by ingredient'] = dm;
+  console.log(`daemon memory: ${Object.entries(dm.ingredients.this).map(([k, v]) => `${k} +${Math.round(v.overBareKiB / 1024)} MiB`).join(' · ')}`);
+  console.log(`daemon RSS with ${dm.services} services: berthd ${dm.daemons.this.rssKiB} KiB · pm2 ${dm.daemons.pm2?.rssKiB ?? '-'} KiB (${dm.daemons.this.ratioToPm2 ?? '-'}×)`);
+
   // the NOTIFY_SOCKET drain with nothing said: CPU over wall time, beside an idle Node
   const drain = spawnSync(node, ['--disable-warning=ExperimentalWarning', join(ROOT, 'bench/notify-drain.mjs')], { env, encoding: 'utf8' });
   if (drain.status !== 0) throw new Error(`bench/notify-drain.mjs → ${drain.status}\n${drain.stderr}`);

@@ -1,8 +1,10 @@
 // Bundles the CLI (npm run build): one entry plus chunks loaded on demand, so a berth call
 // resolves a handful of files instead of a hundred. The compiled tree in dist/ stays for the
-// daemon and the library. See docs/decisions/0007-bundled-cli.md.
+// library (and the daemon as a tree; the daemon's own bundle is bundle-daemon.mjs). See
+// docs/decisions/0007-bundled-cli.md.
 import { chmodSync, copyFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+import { bundleDaemon } from './bundle-daemon.mjs';
 
 // chunk names carry content hashes: start empty so that no stale chunk of an earlier build remains
 rmSync('dist/bundle', { recursive: true, force: true });
@@ -19,6 +21,8 @@ await build({
   banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
 });
 chmodSync('dist/bundle/main.js', 0o755);
+// berthd: one CommonJS file (scripts/bundle-daemon.mjs, decision 0031)
+await bundleDaemon();
 chmodSync('dist/cli/main.js', 0o755);
 
 // The dashboard page (src/dashboard/ui): one script and one stylesheet for the browser, served by

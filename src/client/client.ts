@@ -2,7 +2,7 @@
 // It starts the daemon on first need (never as its own descendant: daemon-launch.ts), except for
 // a heartbeat, which must not bring back a daemon the user stopped.
 import { closeSync } from 'node:fs';
-import { request } from 'node:http';
+import { nodeHttp } from '../core/node-http.ts';
 import { buildId, daemonEntry } from '../core/package.ts';
 import { readIdentity } from '../core/identity.ts';
 import { mark, phaseAsync } from '../core/profile.ts';
@@ -245,7 +245,7 @@ export class DaemonClient implements SupervisorApi {
     checkSocketDir(this.place);
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = request(
+      const req = nodeHttp().request(
         { socketPath: this.socket, path, method, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
         (res) => {
           const build = res.headers['x-berth-build'];

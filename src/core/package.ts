@@ -31,8 +31,9 @@ export function berthCommand(): string[] {
   return [process.execPath, join(packageRoot(), pkg.bin.berth)];
 }
 
+/** berthd as the client starts it: the bundled file (scripts/bundle-daemon.mjs, decision 0031). */
 export function daemonEntry(): string {
-  return join(packageRoot(), 'dist/daemon/main.js');
+  return join(packageRoot(), 'dist/bundle/berthd.cjs');
 }
 
 /**

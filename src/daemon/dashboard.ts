@@ -6,11 +6,12 @@
 // SameSite=Strict cookie good for this daemon run), under a loopback Host; a change also needs
 // the page's CSRF token and its own Origin.
 // The contract: docs/dashboard.md; the reasons: docs/decisions/0025-dashboard-server.md.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { DashboardSession } from '../app/dashboard.ts';
 import { BerthError, EXIT, isErrno } from '../core/errors.ts';
+import { nodeHttp } from '../core/node-http.ts';
 import { readIdentity } from '../core/identity.ts';
 import { tcpClientUid } from '../core/inspect/sockets.ts';
 import { type Caller, detectOwner } from '../core/owner.ts';
@@ -67,7 +68,7 @@ export async function startDashboard(deps: DashboardDeps): Promise<Dashboard> {
   // per daemon run: a page loaded from an earlier run must reload to act
   const csrf = randomBytes(32).toString('hex');
   const state: ServerState = { ...deps, csrf, port: 0, sessions: new DashboardSessions() };
-  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
+  const server = nodeHttp().createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
     void handle(state, req, res);
   });
   server.maxConnections = MAX_CONNECTIONS;

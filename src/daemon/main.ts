@@ -112,9 +112,11 @@ async function main(): Promise<number> {
   return done;
 }
 
-const code = await main().catch((err: unknown) => {
-  process.stderr.write(`berthd: ${err instanceof Error ? err.message : String(err)}\n`);
-  return 1;
-});
+// No top-level await: the daemon is bundled as CommonJS (scripts/bundle.mjs, decision 0031).
 // Exit explicitly: the handles of services we spawned must not keep the daemon alive.
-process.exit(code);
+void main()
+  .catch((err: unknown) => {
+    process.stderr.write(`berthd: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  })
+  .then((code) => process.exit(code));

@@ -4,8 +4,9 @@
 // checked against its schema (requests.ts) before it reaches the supervisor. `free` and `gc`
 // run here when a daemon runs, so that the daemon is the single writer of service state and
 // evictions (the CLI does them itself, with the same core modules, only when none runs).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { BerthError, EXIT } from '../core/errors.ts';
+import { nodeHttp } from '../core/node-http.ts';
 import { type Registry, translateOpenError } from '../core/registry/registry.ts';
 import { applyFree } from '../core/free.ts';
 import { runGc } from '../core/gc.ts';
@@ -35,7 +36,7 @@ export interface ApiDeps {
 }
 
 export function createApiServer(deps: ApiDeps): Server {
-  return createServer((req, res) => {
+  return nodeHttp().createServer((req, res) => {
     void handle(deps, req, res);
   });
 }

@@ -16,7 +16,7 @@ import { stopPid } from '../helpers/procs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const LIBRARY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
-const DAEMON_MAIN = fileURLToPath(new URL('../../dist/daemon/main.js', import.meta.url));
+const DAEMON_MAIN = fileURLToPath(new URL('../../dist/bundle/berthd.cjs', import.meta.url));
 const TEST_TIMEOUT_MS = 60_000;
 
 function environOf(pid: number): Map<string, string> {

@@ -1,6 +1,6 @@
 // The daemon itself: one per home, private socket, event and log streams; what a service is given.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/home.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const SERVICE = fileURLToPath(new URL('../fixtures/service.mjs', import.meta.url));
-const DAEMON = fileURLToPath(new URL('../../dist/daemon/main.js', import.meta.url));
+const DAEMON = fileURLToPath(new URL('../../dist/bundle/berthd.cjs', import.meta.url));
 const node = process.execPath;
 
 
@@ -59,6 +59,8 @@ function readStream(socketPath: string, path: string, until: (events: Array<{ ev
 test('one daemon per home: a second start names the running pid; socket 0600 in a 0700 home', async (t) => {
   const { env, home } = daemonHome(t);
   const first = ok(await berth(['daemon', 'start', '--json'], { env })).json();
+  // the client starts the bundled daemon (one CommonJS file: decision 0031), not the dist/ tree
+  assert.equal(spawnSync('ps', ['-o', 'args=', '-p', String(first.pid)], { encoding: 'utf8' }).stdout.trim(), `${node} ${DAEMON}`);
   const second = ok(await berth(['daemon', 'start'], { env }));
   assert.equal(second.stdout, `berthd already running (pid ${first.pid}) for ${home}\n`);
   const direct = await new Promise<{ code: number | null; out: string }>((resolve) => {

@@ -20,7 +20,7 @@ import { pidsWithArgv } from '../helpers/proc-table.ts';
 import { start, stopPid } from '../helpers/procs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const DAEMON = fileURLToPath(new URL('../../dist/daemon/main.js', import.meta.url));
+const DAEMON = fileURLToPath(new URL('../../dist/bundle/berthd.cjs', import.meta.url));
 
 test('lock names escape to file names that stay in locks/ and read back', () => {
   for (const name of ['web', 'api.v2', 'db_1', 'gpu#3', '../x', '..', '.', 'a/b', 'é%', 'x'.repeat(64) + '#1024']) {
