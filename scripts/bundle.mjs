@@ -32,8 +32,10 @@ await build({
   target: 'node22',
   logLevel: 'warning',
   plugins: [builtinsByRequire],
-  // CommonJS dependencies bundled into ESM still call require() for Node's own modules
-  banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
+  // CommonJS dependencies bundled into ESM, and the plugin above, call require() for Node's own
+  // modules; getBuiltinModule, not an import of node:module (optional: on a Node too old for
+  // berth, main.js must still run far enough to say so)
+  banner: { js: "const require = process.getBuiltinModule?.('node:module').createRequire(import.meta.url);" },
 });
 chmodSync('dist/bundle/main.js', 0o755);
 // berthd: one CommonJS file (scripts/bundle-daemon.mjs, decision 0031)

@@ -18,7 +18,7 @@ const sockets = call?.sockets === true ? import('../app/prefetch.ts').then((m) =
 // Node's compile cache (22.1+) keeps compiled code between runs: start-up is most of a CLI call.
 // It lives in berth's own state directory, like everything berth writes, and only once that
 // exists and is safe: Node would create the home 0755 (and loop forever on BERTH_HOME=/proc/x).
-const { enableCompileCache } = await import('node:module');
+const { enableCompileCache } = process.getBuiltinModule('node:module');
 const { compileCacheDir, resolveHome } = await import('../core/home.ts');
 const cacheDir = compileCacheDir(resolveHome());
 if (cacheDir !== undefined) enableCompileCache?.(cacheDir);
