@@ -1,8 +1,8 @@
 // The CLI's door to berth's phase timings (src/core/profile.ts, BERTH_PROFILE=1): the CLI imports
 // nothing from the core but types and errors, so it comes through here.
-import { collectPhases, type Span, phaseAsync, phaseSince, profileSpans, profiling } from '../core/profile.ts';
+import { collectPhases, type Span, phaseAsync, phaseSince, profileSpans, profiling, sinceStart } from '../core/profile.ts';
 
-export { collectPhases, phaseAsync, phaseSince, profiling };
+export { collectPhases, phaseAsync, phaseSince, profiling, sinceStart };
 
 /**
  * The `berth-profile` document the CLI prints on stderr at the end of a profiled call: Node's
@@ -10,5 +10,5 @@ export { collectPhases, phaseAsync, phaseSince, profiling };
  */
 export function profileDocument(bootMs: number): { boot: number; total: number; spans: Span[] } {
   const round = (x: number): number => Math.round(x * 100) / 100;
-  return { boot: round(bootMs), total: round(performance.now()), spans: profileSpans().map((s) => ({ phase: s.phase, start: round(s.start), ms: round(s.ms) })) };
+  return { boot: round(bootMs), total: round(sinceStart()), spans: profileSpans().map((s) => ({ phase: s.phase, start: round(s.start), ms: round(s.ms) })) };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Node's own start-up, until berth's first line: the floor of every call (BERTH_PROFILE=1 shows it).
-const booted = performance.now();
+const booted = process.uptime() * 1000;
 // The entry point, and the only place berth exits. It has no static imports, so that on a Node
 // too old for berth (no node:sqlite) it can still say so instead of failing to link.
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
@@ -22,15 +22,15 @@ const { enableCompileCache } = process.getBuiltinModule('node:module');
 const { compileCacheDir, resolveHome } = await import('../core/home.ts');
 const cacheDir = compileCacheDir(resolveHome());
 if (cacheDir !== undefined) enableCompileCache?.(cacheDir);
-const cached = performance.now();
-const { collectPhases, phaseSince, profiling, profileDocument } = await import('../app/profile.ts');
+const cached = process.uptime() * 1000;
+const { collectPhases, phaseSince, profiling, profileDocument, sinceStart } = await import('../app/profile.ts');
 collectPhases();
 if (call !== undefined) {
   const { runFast } = await import('./verb-run.ts');
   phaseSince('home and compile cache', booted, cached);
   phaseSince('load fast path', cached);
   if (sockets !== undefined) {
-    const waited = performance.now();
+    const waited = sinceStart();
     await sockets;
     phaseSince('wait for the TCP tables read ahead', waited);
   }

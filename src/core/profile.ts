@@ -17,6 +17,15 @@ export interface Span {
 }
 
 const ON = process.env.BERTH_PROFILE === '1';
+
+/**
+ * Milliseconds since this process started. process.uptime(), not sinceStart(): the
+ * `performance` global loads a dozen perf_hooks modules on first touch, ~0.6 ms that every call
+ * would pay for a profile it does not take.
+ */
+export function sinceStart(): number {
+  return process.uptime() * 1000;
+}
 let collecting = false;
 const spans: Span[] = [];
 
@@ -37,28 +46,28 @@ function keep(name: string, start: number, end: number): void {
 /** Runs fn as the named phase (kept only when collecting). */
 export function phase<T>(name: string, fn: () => T): T {
   if (!collecting) return fn();
-  const start = performance.now();
+  const start = sinceStart();
   try {
     return fn();
   } finally {
-    keep(name, start, performance.now());
+    keep(name, start, sinceStart());
   }
 }
 
 /** The same for a phase that awaits. */
 export async function phaseAsync<T>(name: string, fn: () => Promise<T>): Promise<T> {
   if (!collecting) return fn();
-  const start = performance.now();
+  const start = sinceStart();
   try {
     return await fn();
   } finally {
-    keep(name, start, performance.now());
+    keep(name, start, sinceStart());
   }
 }
 
-/** Records a phase that began at `start` and ended at `end` (performance.now(); default now). */
-export function phaseSince(name: string, start: number, end: number = performance.now()): void {
-  keep(name, start, end);
+/** Records a phase that began at `start` and ended at `end` (sinceStart(); default now). */
+export function phaseSince(name: string, start: number, end?: number): void {
+  if (collecting) keep(name, start, end ?? sinceStart());
 }
 
 /** The phases so far, in the order they ended. */

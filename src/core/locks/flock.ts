@@ -11,7 +11,6 @@
 // (on every macOS). The lock files are never deleted: removing one while another process has it
 // open would let two processes lock two different files of one name.
 // See docs/decisions/0028-flock-locks.md.
-import { spawn } from 'node:child_process';
 import { closeSync, constants, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
@@ -132,7 +131,7 @@ const PERL_FLOCK = 'use Fcntl qw(:flock); exit(flock(STDIN, LOCK_EX | LOCK_NB) ?
 
 function flockByPerl(fd: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    const child = spawn('perl', ['-e', PERL_FLOCK], { stdio: [fd, 'ignore', 'ignore'] });
+    const child = process.getBuiltinModule('node:child_process').spawn('perl', ['-e', PERL_FLOCK], { stdio: [fd, 'ignore', 'ignore'] });
     child.once('error', (err) => reject(new Error(`cannot take a file lock: neither the koffi package nor perl is available (${err.message})`)));
     child.once('exit', (code) => {
       if (code === 0 || code === 1) resolve(code === 0);

@@ -9,8 +9,7 @@
 // (flock.ts); on Linux a taker of either kind checks, after taking its own, that the other kind
 // is free, so clients that disagree on BERTH_LOCKS never both hold one name
 // (docs/decisions/0028-flock-locks.md).
-import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { type Identity, isAlive } from '../identity.ts';
 import { flockHolderPids, flockHolders, type HeldLock, isFlocked, lockFilePath, tryFlock } from './flock.ts';
 import { hasAbstractNamespace, lockKind } from './lock-kind.ts';
@@ -44,8 +43,13 @@ export function lockAddress(home: string, name: string): string {
   return `\0${lockPrefix(home)}${name}`;
 }
 
+/** A home's hash, with node:crypto loaded here, not at import: who and ps load this module and never hash. */
+function sha256(home: string): string {
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(home).digest('hex');
+}
+
 function lockPrefix(home: string): string {
-  return `berth-lock:${createHash('sha256').update(home).digest('hex').slice(0, 16)}:`;
+  return `berth-lock:${sha256(home).slice(0, 16)}:`;
 }
 
 export type { HeldLock } from './flock.ts';
@@ -57,7 +61,7 @@ export interface HeldSocket extends HeldLock {
 
 /** The abstract socket whose binding makes a process the one daemon of a berth home. */
 export function daemonAddress(home: string): string {
-  return `\0berth-daemon:${createHash('sha256').update(home).digest('hex').slice(0, 16)}`;
+  return `\0berth-daemon:${sha256(home).slice(0, 16)}`;
 }
 
 /**
@@ -93,7 +97,7 @@ export function abstractBound(address: string): boolean {
 /** Binds an abstract socket address once; undefined if another socket is bound to it. */
 export function tryBindAddress(address: string): Promise<HeldSocket | undefined> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
+    const server = process.getBuiltinModule('node:net').createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') resolve(undefined);
       else reject(err);

@@ -3,7 +3,6 @@
 // berth.yaml that differs in any field (restart, purpose, on_conflict too) replaces the running
 // instance, so an edited berth.yaml takes effect at the next `berth up`
 // (docs/decisions/0015-config-drift.md).
-import { isDeepStrictEqual } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { parseServiceName } from '../project.ts';
 
@@ -116,7 +115,7 @@ const RUN_FIELDS: ReadonlySet<SpecField> = new Set(['run', 'cwd', 'env', 'port',
 
 /** The fields in which two specs of one service differ, in berth.yaml's words; `fields` limits the comparison. */
 export function specChanges(recorded: ServiceSpec, declared: ServiceSpec, fields?: ReadonlySet<SpecField>): SpecField[] {
-  return FIELDS.filter(([field, get]) => (fields === undefined || fields.has(field)) && !isDeepStrictEqual(get(recorded), get(declared))).map(([field]) => field);
+  return FIELDS.filter(([field, get]) => (fields === undefined || fields.has(field)) && !process.getBuiltinModule('node:util').isDeepStrictEqual(get(recorded), get(declared))).map(([field]) => field);
 }
 
 /**

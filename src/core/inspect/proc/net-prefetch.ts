@@ -5,7 +5,9 @@
 // texts when it asks (net.ts), instead of reading them again. Nothing here imports berth's other
 // modules: it is loaded before them. A text is taken once, and only within TAKE_WITHIN_MS of its
 // reading: a long-lived process (the daemon, MCP) never prefetches, and a late question reads anew.
-import { readFile } from 'node:fs/promises';
+// Each table is read in one job on the thread pool (seq-file.ts): node:fs's readFile would take
+// four round trips through the main thread, which is busy loading modules.
+import { readSeqFileAsync } from './seq-file.ts';
 
 /** The tables worth reading ahead: the costly ones (udp and udp6 cost microseconds). */
 export const PREFETCHED = ['net/tcp', 'net/tcp6'] as const;
@@ -17,10 +19,9 @@ const ready = new Map<string, { text: string; at: number }>();
 export function prefetchNetTables(): Promise<void> {
   return Promise.all(
     PREFETCHED.map((name) =>
-      readFile(`/proc/${name}`, 'utf8').then(
-        (text) => void ready.set(name, { text, at: performance.now() }),
-        () => undefined,
-      ),
+      readSeqFileAsync(`/proc/${name}`).then((text) => {
+        if (text !== undefined) ready.set(name, { text, at: Date.now() });
+      }),
     ),
   ).then(() => undefined);
 }
@@ -30,5 +31,5 @@ export function takePrefetched(name: string): string | undefined {
   const entry = ready.get(name);
   if (entry === undefined) return undefined;
   ready.delete(name);
-  return performance.now() - entry.at <= TAKE_WITHIN_MS ? entry.text : undefined;
+  return Date.now() - entry.at <= TAKE_WITHIN_MS ? entry.text : undefined;
 }

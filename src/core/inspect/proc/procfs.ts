@@ -2,6 +2,7 @@
 // because between listing /proc and reading a file a process may exit: that is normal, not an error.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { ProcStat } from '../backend.ts';
+import { readSeqFile } from './seq-file.ts';
 
 export const PROC = '/proc';
 
@@ -163,7 +164,8 @@ export function parseFdInfo(text: string): FdInfo {
 }
 
 export function readProcFile(name: string): string {
-  return readText(`${PROC}/${name}`) ?? '';
+  // the network tables are seq_files, read in one walk of the kernel's tables (seq-file.ts)
+  return (name.startsWith('net/') ? readSeqFile(`${PROC}/${name}`) : readText(`${PROC}/${name}`)) ?? '';
 }
 
 /** Resident memory in bytes (VmRSS of /proc/PID/status), or null when unknown. */
