@@ -20,22 +20,37 @@ const builtinsByRequire = {
   },
 };
 
-// chunk names carry content hashes: start empty so that no stale chunk of an earlier build remains
-rmSync('dist/bundle', { recursive: true, force: true });
-await build({
-  entryPoints: { main: 'src/cli/main.ts' },
-  outdir: 'dist/bundle',
+// The hot verbs' code (src/cli/hot.ts) is a build of its own in dist/bundle/hot/: main.ts's
+// import of it stays an import of that file, so that `who`, `port` and `ps` load one file instead
+// of the ~50 chunks this build splits the same modules into (decision 0030).
+const hotApart = {
+  name: 'hot-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/hot\.ts$/ }, (args) => (args.importer.endsWith('src/cli/main.ts') ? { path: './hot/hot.js', external: true } : undefined));
+  },
+};
+
+const common = {
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node22',
   logLevel: 'warning',
-  plugins: [builtinsByRequire],
   // CommonJS dependencies bundled into ESM, and the plugin above, call require() for Node's own
   // modules; getBuiltinModule, not an import of node:module (optional: on a Node too old for
   // berth, main.js must still run far enough to say so)
   banner: { js: "const require = process.getBuiltinModule?.('node:module').createRequire(import.meta.url);" },
+};
+
+// chunk names carry content hashes: start empty so that no stale chunk of an earlier build remains
+rmSync('dist/bundle', { recursive: true, force: true });
+await build({ ...common, entryPoints: { hot: 'src/cli/hot.ts' }, outdir: 'dist/bundle/hot', plugins: [builtinsByRequire] });
+await build({
+  ...common,
+  entryPoints: { main: 'src/cli/main.ts' },
+  outdir: 'dist/bundle',
+  plugins: [builtinsByRequire, hotApart],
 });
 chmodSync('dist/bundle/main.js', 0o755);
 // berthd: one CommonJS file (scripts/bundle-daemon.mjs, decision 0031)

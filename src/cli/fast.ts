@@ -1,17 +1,14 @@
 // The fast path for the verbs agents call all the time (`who`, `port NAME`, `ps`): their plain
-// shapes are recognised here and run without loading commander and the program's thirty verb
-// definitions, a third of a hot call's start-up (docs/benchmarks.md "The hot verbs",
+// shapes are recognised here and run (hot.ts) without loading commander and the program's thirty
+// verb definitions, a third of a hot call's start-up (docs/benchmarks.md "The hot verbs",
 // docs/decisions/0030-fast-path.md). Anything this does not recognise exactly (help, an unknown
 // or repeated option, a value that looks like an option, `--`, another verb) goes to the full
 // program, which parses and reports it; a recognised call reaches the same verb module with the
 // same arguments commander would have passed, through the same runVerb. BERTH_FAST_PATH=0 sends
 // every call to the full program (for comparing the two).
-import type { Verb } from './verb-run.ts';
-
 export interface FastCall {
-  verb: string;
+  verb: 'who' | 'port' | 'ps';
   json: boolean;
-  load: () => Promise<{ run: Verb }>;
   /** what commander would pass the verb's run(), after the Context */
   args: unknown[];
   /** the verb will read the TCP tables (who PORT, a port lease): main.ts reads them ahead */
@@ -25,19 +22,17 @@ interface Shape {
   flags: Record<string, string>;
   /** options that take one value, and their key */
   values: Record<string, string>;
-  load: () => Promise<{ run: Verb }>;
   /** the verb's run() arguments from the positional words and the options */
   args: (words: string[], opts: Record<string, string | true>) => unknown[];
   /** whether these words ask who listens (the TCP tables will be read) */
   sockets: (words: string[]) => boolean;
 }
 
-const SHAPES: Record<string, Shape> = {
+const SHAPES: Record<FastCall['verb'], Shape> = {
   who: {
     positional: [1, 1],
     flags: { '--json': 'json' },
     values: {},
-    load: () => import('./commands/who.ts'),
     args: (words, opts) => [words[0], opts],
     sockets: (words) => /^:?\d+$/.test(words[0]!),
   },
@@ -46,7 +41,6 @@ const SHAPES: Record<string, Shape> = {
     positional: [1, 1],
     flags: { '--json': 'json' },
     values: { '--ttl': 'ttl', '--project': 'project' },
-    load: () => import('./commands/port.ts'),
     args: (words, opts) => [words[0], undefined, opts],
     // a new lease reads the tables (to skip ports in use), but most calls ask for a lease that
     // exists and read nothing: reading ahead would make them wait for tables they never use
@@ -56,7 +50,6 @@ const SHAPES: Record<string, Shape> = {
     positional: [0, 1],
     flags: { '--json': 'json', '-a': 'all', '--all': 'all', '--mine': 'mine' },
     values: { '--project': 'project' },
-    load: () => import('./commands/ps.ts'),
     args: (words, opts) => [words[0], opts],
     sockets: () => false,
   },
@@ -67,7 +60,7 @@ export function fastCall(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   if (env.BERTH_FAST_PATH === '0') return undefined;
   const [verb, ...rest] = argv;
   if (verb === undefined || !Object.hasOwn(SHAPES, verb)) return undefined;
-  const shape = SHAPES[verb]!;
+  const shape = SHAPES[verb as FastCall['verb']];
   const words: string[] = [];
   const opts: Record<string, string | true> = {};
   for (let i = 0; i < rest.length; i++) {
@@ -93,5 +86,5 @@ export function fastCall(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     }
   }
   if (words.length < shape.positional[0] || words.length > shape.positional[1]) return undefined;
-  return { verb, json: opts.json === true, load: shape.load, args: shape.args(words, opts), sockets: shape.sockets(words) };
+  return { verb: verb as FastCall['verb'], json: opts.json === true, args: shape.args(words, opts), sockets: shape.sockets(words) };
 }

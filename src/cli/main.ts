@@ -8,13 +8,11 @@ if (major < 22 || (major === 22 && minor < 14)) {
   process.stderr.write(`berth: needs Node.js 22.14 or newer; this is ${process.version}\n  hint: install a current Node.js (see README.md)\n`);
   process.exit(1);
 }
-// The hot verbs' plain shapes run without commander (fast.ts); everything else through the
-// program. A call that will ask who listens starts reading the TCP tables now, on the thread
-// pool, while the modules below load (src/core/inspect/proc/net-prefetch.ts).
+// The hot verbs' plain shapes run without commander, from a bundle of their own (fast.ts,
+// hot.ts); everything else through the program.
 const argv = process.argv.slice(2);
 const { fastCall } = await import('./fast.ts');
 const call = fastCall(argv);
-const sockets = call?.sockets === true ? import('../app/prefetch.ts').then((m) => m.prefetchSockets()) : undefined;
 // Node's compile cache (22.1+) keeps compiled code between runs: start-up is most of a CLI call.
 // It lives in berth's own state directory, like everything berth writes, and only once that
 // exists and is safe: Node would create the home 0755 (and loop forever on BERTH_HOME=/proc/x).
@@ -23,22 +21,15 @@ const { compileCacheDir, resolveHome } = await import('../core/home.ts');
 const cacheDir = compileCacheDir(resolveHome());
 if (cacheDir !== undefined) enableCompileCache?.(cacheDir);
 const cached = process.uptime() * 1000;
-const { collectPhases, phaseSince, profiling, profileDocument, sinceStart } = await import('../app/profile.ts');
-collectPhases();
 if (call !== undefined) {
-  const { runFast } = await import('./verb-run.ts');
-  phaseSince('home and compile cache', booted, cached);
-  phaseSince('load fast path', cached);
-  if (sockets !== undefined) {
-    const waited = sinceStart();
-    await sockets;
-    phaseSince('wait for the TCP tables read ahead', waited);
-  }
-  process.exitCode = await runFast(call);
+  const { runHot } = await import('./hot.ts');
+  process.exitCode = await runHot(argv, booted, cached);
 } else {
+  const { collectPhases, phaseSince, profiling, profileDocument } = await import('../app/profile.ts');
+  collectPhases();
   const { runProgram } = await import('./program.ts');
   phaseSince('home and compile cache', booted, cached);
   phaseSince('load program', cached);
   process.exitCode = await runProgram(argv);
+  if (profiling()) process.stderr.write(`berth-profile ${JSON.stringify(profileDocument(booted))}\n`);
 }
-if (profiling()) process.stderr.write(`berth-profile ${JSON.stringify(profileDocument(booted))}\n`);

@@ -25,11 +25,11 @@ export async function runVerb(verb: string, json: boolean, load: () => Promise<{
   }
 }
 
-/** A call the fast path recognised (fast.ts), run as the full program would run it. */
-export async function runFast(call: FastCall): Promise<number> {
+/** A call the fast path recognised (fast.ts), run with its verb's `run` as the full program would run it. */
+export async function runFast(call: FastCall, run: Verb): Promise<number> {
   try {
     assertSupportedPlatform();
-    return await runVerb(call.verb, call.json, call.load, call.args);
+    return await runVerb(call.verb, call.json, async () => ({ run }), call.args);
   } catch (err) {
     return reportError(err, call.json);
   }

@@ -1,0 +1,36 @@
+// The fast path (fast.ts) with everything it loads, built by scripts/bundle.mjs as a bundle of its
+// own (dist/bundle/hot/hot.js): `who`, `port NAME` and `ps` load this one file, not the fifty
+// chunks the shared bundle splits the same code into (each chunk costs the ESM loader a resolve,
+// a package-scope lookup, a read and a cache lookup: docs/benchmarks.md "The hot verbs"). What
+// only some calls need (the daemon client, the berth.yaml reader) stays in chunks loaded on use.
+import { collectPhases, phaseSince, profileDocument, profiling, sinceStart } from '../app/profile.ts';
+import { prefetchSockets } from '../app/prefetch.ts';
+import { run as port } from './commands/port.ts';
+import { run as ps } from './commands/ps.ts';
+import { run as who } from './commands/who.ts';
+import { fastCall } from './fast.ts';
+import { runFast, type Verb } from './verb-run.ts';
+
+// the verbs, imported (not loaded on demand) so that they are in this file, not chunks of their own
+const VERBS: Record<'who' | 'port' | 'ps', Verb> = { who, port, ps };
+
+/**
+ * Runs a call the fast path takes (main.ts has checked) and resolves to its exit code; `booted`
+ * and `cached` are main.ts's times (ms since the start) for the profile.
+ */
+export async function runHot(argv: readonly string[], booted: number, cached: number): Promise<number> {
+  collectPhases();
+  const call = fastCall(argv)!;
+  // who PORT reads the TCP tables: on the thread pool now, while the registry opens (net-prefetch.ts)
+  const sockets = call.sockets ? prefetchSockets() : undefined;
+  phaseSince('home and compile cache', booted, cached);
+  phaseSince('load fast path', cached);
+  if (sockets !== undefined) {
+    const waited = sinceStart();
+    await sockets;
+    phaseSince('wait for the TCP tables read ahead', waited);
+  }
+  const code = await runFast(call, VERBS[call.verb]);
+  if (profiling()) process.stderr.write(`berth-profile ${JSON.stringify(profileDocument(booted))}\n`);
+  return code;
+}
