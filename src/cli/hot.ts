@@ -4,7 +4,6 @@
 // a package-scope lookup, a read and a cache lookup: docs/benchmarks.md "The hot verbs"). What
 // only some calls need (the daemon client, the berth.yaml reader) stays in chunks loaded on use.
 import { collectPhases, phaseSince, profileDocument, profiling, sinceStart } from '../app/profile.ts';
-import { prefetchSockets } from '../app/prefetch.ts';
 import { run as port } from './commands/port.ts';
 import { run as ps } from './commands/ps.ts';
 import { run as who } from './commands/who.ts';
@@ -16,13 +15,12 @@ const VERBS: Record<'who' | 'port' | 'ps', Verb> = { who, port, ps };
 
 /**
  * Runs a call the fast path takes (main.ts has checked) and resolves to its exit code; `booted`
- * and `cached` are main.ts's times (ms since the start) for the profile.
+ * and `cached` are main.ts's times (ms since the start) for the profile, `sockets` the TCP tables
+ * main.ts started reading ahead.
  */
-export async function runHot(argv: readonly string[], booted: number, cached: number): Promise<number> {
+export async function runHot(argv: readonly string[], booted: number, cached: number, sockets: Promise<unknown> | undefined): Promise<number> {
   collectPhases();
   const call = fastCall(argv)!;
-  // who PORT reads the TCP tables: on the thread pool now, while the registry opens (net-prefetch.ts)
-  const sockets = call.sockets ? prefetchSockets() : undefined;
   phaseSince('home and compile cache', booted, cached);
   phaseSince('load fast path', cached);
   if (sockets !== undefined) {

@@ -13,6 +13,9 @@ if (major < 22 || (major === 22 && minor < 14)) {
 const argv = process.argv.slice(2);
 const { fastCall } = await import('./fast.ts');
 const call = fastCall(argv);
+// who PORT reads the TCP tables: started now, on the thread pool, while the modules below load
+// (src/core/inspect/proc/net-prefetch.ts)
+const sockets = call?.sockets === true ? import('../app/prefetch.ts').then((m) => m.prefetchSockets()) : undefined;
 // Node's compile cache (22.1+) keeps compiled code between runs: start-up is most of a CLI call.
 // It lives in berth's own state directory, like everything berth writes, and only once that
 // exists and is safe: Node would create the home 0755 (and loop forever on BERTH_HOME=/proc/x).
@@ -23,7 +26,7 @@ if (cacheDir !== undefined) enableCompileCache?.(cacheDir);
 const cached = process.uptime() * 1000;
 if (call !== undefined) {
   const { runHot } = await import('./hot.ts');
-  process.exitCode = await runHot(argv, booted, cached);
+  process.exitCode = await runHot(argv, booted, cached, sockets);
 } else {
   const { collectPhases, phaseSince, profiling, profileDocument } = await import('../app/profile.ts');
   collectPhases();

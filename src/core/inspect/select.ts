@@ -8,7 +8,6 @@ import { phase, profiling } from '../profile.ts';
 import type { BackendName, InspectBackend } from './backend.ts';
 import { createPortableBackend } from './portable/backend.ts';
 import { createProcBackend, procMounted } from './proc/backend.ts';
-import { prefetchNetTables } from './proc/net-prefetch.ts';
 import { CLOSE_STRAY_FDS } from './proc/stray-fds.ts';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['proc', 'portable'];
@@ -59,14 +58,6 @@ function timedBackend(backend: InspectBackend): InspectBackend {
     if (typeof value === 'function') (timed as Record<string, unknown>)[key] = (...args: unknown[]) => phase(`${backend.name}: ${key}`, () => (value as (...a: unknown[]) => unknown).apply(backend, args));
   }
   return timed;
-}
-
-/**
- * Starts reading the TCP tables ahead for a call that will ask who listens, where the proc
- * backend will answer (proc/net-prefetch.ts); undefined where there is nothing to read ahead.
- */
-export function prefetchSockets(env: NodeJS.ProcessEnv = process.env): Promise<void> | undefined {
-  return chooseBackend(env) === 'proc' ? prefetchNetTables() : undefined;
 }
 
 /** A start time in ticks since boot, as the wall-clock time in ms since the epoch. */

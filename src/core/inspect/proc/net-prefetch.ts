@@ -13,7 +13,10 @@ import { readSeqFileAsync } from './seq-file.ts';
 export const PREFETCHED = ['net/tcp', 'net/tcp6'] as const;
 const TAKE_WITHIN_MS = 1000;
 
-const ready = new Map<string, { text: string; at: number }>();
+// Kept on globalThis under a registered symbol: main.ts (the shared bundle) starts the reads and
+// the fast path's own bundle (hot.ts) takes them, each with its copy of this module.
+const READY = Symbol.for('berth.net-prefetch');
+const ready: Map<string, { text: string; at: number }> = ((globalThis as Record<symbol, unknown>)[READY] ??= new Map()) as Map<string, { text: string; at: number }>;
 
 /** Starts reading the TCP tables; resolves (never rejects) once both are read or have failed. */
 export function prefetchNetTables(): Promise<void> {
