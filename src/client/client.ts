@@ -156,7 +156,11 @@ export class DaemonClient implements SupervisorApi {
 
   /** Asks the daemon to exit (its services keep running). */
   async shutdown(): Promise<void> {
-    await this.send('POST', '/v1/shutdown', {});
+    try {
+      await this.send('POST', '/v1/shutdown', {});
+    } catch (err) {
+      throw unavailable(this.home, err);
+    }
   }
 
   /** The daemon's status, or undefined if none answers. */

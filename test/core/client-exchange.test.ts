@@ -160,4 +160,7 @@ test('through DaemonClient: an error document is the same typed error; a bad one
 
   const droppedHome = await fakeDaemonHome(t, (s) => { s.end('HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n{"pid":'); });
   await assert.rejects(new DaemonClient(droppedHome).status(), (e: unknown) => e instanceof DaemonUnavailableError && /closed mid-request/.test(e.message));
+  await assert.rejects(new DaemonClient(droppedHome).shutdown(), (e: unknown) => e instanceof DaemonUnavailableError && /closed mid-request/.test(e.message));
+  const garbageHome = await fakeDaemonHome(t, (s) => { s.end('NOT HTTP\r\n\r\n'); });
+  await assert.rejects(new DaemonClient(garbageHome).status(), (e: unknown) => e instanceof DaemonUnavailableError && /malformed answer from berthd/.test(e.message));
 });
