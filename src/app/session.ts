@@ -46,8 +46,8 @@ export class Session {
   }
 
   /**
-   * The supervisor, through the daemon (started on first need). Loaded on demand: node:http
-   * alone costs tens of milliseconds of start-up that read-only verbs should not pay.
+   * The supervisor, through the daemon (started on first need). Loaded on demand: verbs that
+   * never talk to the daemon should not load it (it speaks HTTP over node:net, decision 0033).
    */
   async client(): Promise<DaemonClient> {
     const { DaemonClient } = await phaseAsync('load daemon client', () => import('../client/client.ts'));

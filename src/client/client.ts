@@ -1,22 +1,20 @@
 // The supervisor API over the daemon's socket, for the CLI (and later MCP and the dashboard).
 // It starts the daemon on first need (never as its own descendant: daemon-launch.ts), except for
 // a heartbeat, which must not bring back a daemon the user stopped.
-import { closeSync } from 'node:fs';
-import { nodeHttp } from '../core/node-http.ts';
 import { buildId, daemonEntry } from '../core/package.ts';
 import { readIdentity } from '../core/identity.ts';
 import { mark, phaseAsync } from '../core/profile.ts';
-import { launchDaemon } from './daemon-launch.ts';
+import { exchange } from './exchange.ts';
 import { BerthError, EXIT, type ExitCode, isErrno, toErrorCode } from '../core/errors.ts';
 import type { FreeResult } from '../core/free.ts';
 import type { GcAction } from '../core/gc.ts';
 import type { OrphanGcResult } from '../core/orphans-gc.ts';
-import { checkHome, ensureHome, registryPath } from '../core/home.ts';
+import { checkHome, registryPath } from '../core/home.ts';
 import { checkHomeBackend } from '../core/inspect/home-backend.ts';
 import { lstatOrUndefined } from '../core/private-fs.ts';
-import { DAEMON_LOG_FILE, daemonSocketPlace, socketPathOf } from '../core/settings.ts';
+import { daemonSocketPlace, socketPathOf } from '../core/settings.ts';
 import { checkSocketDir, type SocketPlace } from '../core/socket-path.ts';
-import { logPath, openLogFile, tailLinesQuietly } from '../core/supervisor/logs.ts';
+import { logPath, tailLinesQuietly } from '../core/supervisor/logs.ts';
 import type {
   AdoptRequest,
   AdoptResult,
@@ -35,7 +33,6 @@ import type {
   SupervisorApi,
 } from '../core/supervisor/api.ts';
 
-const DAEMON_MAIN = daemonEntry();
 const DAEMON_START_TIMEOUT_MS = 15_000;
 const LOSER_GRACE_MS = 3_000;
 // How often a starting daemon is asked whether it answers: a refused connect to a Unix socket
@@ -162,7 +159,11 @@ export class DaemonClient implements SupervisorApi {
 
   /** Asks the daemon to exit (its services keep running). */
   async shutdown(): Promise<void> {
-    await this.send('POST', '/v1/shutdown', {});
+    try {
+      await this.send('POST', '/v1/shutdown', {});
+    } catch (err) {
+      throw unavailable(this.home, err);
+    }
   }
 
   /** The daemon's status, or undefined if none answers. */
@@ -179,16 +180,11 @@ export class DaemonClient implements SupervisorApi {
   async ensureDaemon(): Promise<DaemonStatus> {
     const running = await this.probe();
     if (running) return running;
-    ensureHome(this.home);
-    const log = openLogFile(this.home, DAEMON_LOG_FILE);
-    let pid: number | undefined;
+    // what only a start needs is loaded here, not by every call to a running daemon
+    const { startDaemon } = await import('./daemon-launch.ts');
     mark('cli-daemon-launch');
-    try {
-      // Its own session, its output on its log, never a descendant of this process (daemon-launch.ts).
-      pid = await launchDaemon(DAEMON_MAIN, this.home, log);
-    } finally {
-      closeSync(log);
-    }
+    // Its own session, its output on its log, never a descendant of this process (daemon-launch.ts).
+    const pid = await startDaemon(daemonEntry(), this.home);
     mark('cli-daemon-launched');
     let exitedAt = pid === undefined ? Date.now() : undefined;
     const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
@@ -240,40 +236,22 @@ export class DaemonClient implements SupervisorApi {
     return phaseAsync(`daemon: ${method} ${path.split('?')[0]}`, () => this.exchange<T>(method, path, body));
   }
 
-  private exchange<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  private async exchange<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     // a fallback socket under /tmp is talked to only in berth's own directory (StateUnsafeError)
     checkSocketDir(this.place);
-    return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = nodeHttp().request(
-        { socketPath: this.socket, path, method, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
-        (res) => {
-          const build = res.headers['x-berth-build'];
-          this.lastBuild = typeof build === 'string' ? build : undefined;
-          const chunks: Buffer[] = [];
-          res.on('error', reject);
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            let doc: unknown;
-            try {
-              doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            } catch {
-              reject(new DaemonUnavailableError(this.home, `unreadable answer (HTTP ${res.statusCode})`));
-              return;
-            }
-            if ((res.statusCode ?? 500) >= 400) {
-              const e = (doc ?? {}) as Partial<ErrorBody>;
-              if (typeof e.error?.code !== 'string' || typeof e.error.message !== 'string') {
-                reject(new DaemonUnavailableError(this.home, `an error answer without an error document (HTTP ${res.statusCode})`));
-                return;
-              }
-              reject(new BerthError(toErrorCode(e.error.code), e.error.message, { hint: e.error.hint, details: e.error.details, exitCode: e.exitCode ?? EXIT.failure }));
-            } else resolve(doc as T);
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+    const answer = await exchange(this.socket, method, path, body === undefined ? undefined : JSON.stringify(body));
+    this.lastBuild = answer.headers.get('x-berth-build');
+    let doc: unknown;
+    try {
+      doc = JSON.parse(answer.body.toString('utf8'));
+    } catch {
+      throw new DaemonUnavailableError(this.home, `unreadable answer (HTTP ${answer.status})`);
+    }
+    if (answer.status < 400) return doc as T;
+    const e = (doc ?? {}) as Partial<ErrorBody>;
+    if (typeof e.error?.code !== 'string' || typeof e.error.message !== 'string') {
+      throw new DaemonUnavailableError(this.home, `an error answer without an error document (HTTP ${answer.status})`);
+    }
+    throw new BerthError(toErrorCode(e.error.code), e.error.message, { hint: e.error.hint, details: e.error.details, exitCode: e.exitCode ?? EXIT.failure });
   }
 }

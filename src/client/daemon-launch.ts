@@ -7,8 +7,14 @@
 // is re-parented to init or the nearest subreaper), with the service's variables removed. The
 // intermediate also closes the inherited descriptors that are not close-on-exec (a shell's stray
 // pipe): libuv passes those on to every child, and the daemon would hand them to every service.
+//
+// Loaded by the client only when no daemon answers: a call to a running daemon needs none of it.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { join, sep } from 'node:path';
+import { ensureHome } from '../core/home.ts';
+import { DAEMON_LOG_FILE } from '../core/settings.ts';
+import { openLogFile } from '../core/supervisor/logs.ts';
 import { chooseBackend, strayFdCloser } from '../core/inspect/select.ts';
 import { INSTANCE_ENV } from '../core/supervisor/process-tree.ts';
 
@@ -71,4 +77,15 @@ export function launchDaemon(daemonMain: string, home: string, logFd: number): P
       resolve(Number.isInteger(pid) && pid > 0 ? pid : undefined);
     });
   });
+}
+
+/** Starts berthd for `home` (made if needed), its output on its log: its pid, or undefined. */
+export async function startDaemon(daemonMain: string, home: string): Promise<number | undefined> {
+  ensureHome(home);
+  const log = openLogFile(home, DAEMON_LOG_FILE);
+  try {
+    return await launchDaemon(daemonMain, home, log);
+  } finally {
+    closeSync(log);
+  }
 }
