@@ -1,17 +1,18 @@
 // The fast path (fast.ts) with everything it loads, built by scripts/bundle.mjs as a bundle of its
-// own (dist/bundle/hot/hot.js): `who`, `port NAME` and `ps` load this one file, not the fifty
+// own (dist/bundle/hot/hot.js): `who`, `port NAME`, `ps` and `run` load this one file, not the fifty
 // chunks the shared bundle splits the same code into (each chunk costs the ESM loader a resolve,
 // a package-scope lookup, a read and a cache lookup: docs/benchmarks.md "The hot verbs"). What
 // only some calls need (the daemon client, the berth.yaml reader) stays in chunks loaded on use.
 import { collectPhases, phaseSince, profileDocument, profiling, sinceStart } from '../app/profile.ts';
 import { run as port } from './commands/port.ts';
 import { run as ps } from './commands/ps.ts';
+import { run as runVerbModule } from './commands/run.ts';
 import { run as who } from './commands/who.ts';
-import { fastCall } from './fast.ts';
+import { type FastCall, fastCall } from './fast.ts';
 import { runFast, type Verb } from './verb-run.ts';
 
 // the verbs, imported (not loaded on demand) so that they are in this file, not chunks of their own
-const VERBS: Record<'who' | 'port' | 'ps', Verb> = { who, port, ps };
+const VERBS: Record<FastCall['verb'], Verb> = { who, port, ps, run: runVerbModule };
 
 /**
  * Runs a call the fast path takes (main.ts has checked) and resolves to its exit code; `booted`

@@ -1,5 +1,5 @@
 // The fast path (src/cli/fast.ts) answers exactly what the full program answers: the same
-// stdout, stderr and exit code for who, port and ps, in text and JSON, on success and on error,
+// stdout, stderr and exit code for who, port, ps and run, in text and JSON, on success and on error,
 // with BERTH_FAST_PATH=0 (commander) as the reference. BERTH_PROFILE=1 shows which path ran, so
 // the comparison cannot pass by both runs taking the same path.
 import assert from 'node:assert/strict';
@@ -32,7 +32,7 @@ const steady = (text: string): string =>
     .replace(/"(uptimeMs|startedAt|expiresAt|renewedAt|lastSeenAt|unreadable)": [^,\n]+/g, '"$1": <varies>')
     .replace(/\n\(\d+ processes could not be inspected\)/g, '');
 
-test('who, port and ps answer the same through the fast path as through the full program', async (t) => {
+test('who, port, ps and run answer the same through the fast path as through the full program', async (t) => {
   const { env } = daemonHome(t);
   const cwd = tempDir(t);
   const server = start(t, process.execPath, [LISTEN, '--host', '127.0.0.1'], { env });
@@ -63,6 +63,14 @@ test('who, port and ps answer the same through the fast path as through the full
     ['ps', 'nosuch'],
     ['ps', 'nosuch', '--json'],
     ['ps', '--project', 'elsewhere', '--json'],
+    // run of a service that runs (the agent's call after its context was reset), and refusals
+    ['run', 'sl', '--no-wait', '--', 'sleep', '3600'],
+    ['run', 'sl', '--no-wait', '--json', '--', 'sleep', '3600'],
+    ['run', 'sl', '--no-wait', '--keep', '--', 'sleep', '3600'],
+    ['run', 'bad name', '--', 'true'],
+    ['run', 'x', '--env', 'A=1', '--lock', 'a.db', '--max-restarts', 'lots', '--json', '--', 'true'],
+    ['run', 'x', '--restart', 'sometimes', '--', 'true'],
+    ['run', 'x', '--port', '99999', '--json', '--', 'true'],
   ];
   let fast = 0;
   for (const args of calls) {

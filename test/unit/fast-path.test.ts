@@ -15,6 +15,19 @@ test('the plain shapes of who, port NAME and ps are taken, with the arguments co
     [['ps'], 'ps', false, [undefined, {}]],
     [['ps', '-a', '--json'], 'ps', true, [undefined, { all: true, json: true }]],
     [['ps', 'web', '--mine', '--all', '--project=shop'], 'ps', false, ['web', { mine: true, all: true, project: 'shop' }]],
+    [['run', 'web', '--', 'npm', 'run', 'dev'], 'run', false, ['web', ['npm', 'run', 'dev'], { wait: true }]],
+    [
+      ['run', '--port', 'auto', 'web', '--no-wait', '--env', 'A=1', '--env=B=2', '--lock', 'db.sqlite', '--keep', '--json', '--', 'node', 'app.js', '--json', '-v'],
+      'run',
+      true,
+      ['web', ['node', 'app.js', '--json', '-v'], { port: 'auto', wait: false, env: ['A=1', 'B=2'], lock: ['db.sqlite'], keep: true, json: true }],
+    ],
+    [
+      ['run', 'api', '--health', 'http://127.0.0.1:$PORT/', '--restart', 'always', '--max-restarts', '3', '--on-conflict', 'evict', '--timeout', '30s', '--project', 'shop', '--purpose', 'the API', '--cwd', '/srv', '--watchdog', '5s', '--until-session-ends', '--ephemeral', '--port-from-listener', '--force', '--', 'x'],
+      'run',
+      false,
+      ['api', ['x'], { wait: true, health: 'http://127.0.0.1:$PORT/', restart: 'always', maxRestarts: '3', onConflict: 'evict', timeout: '30s', project: 'shop', purpose: 'the API', cwd: '/srv', watchdog: '5s', untilSessionEnds: true, ephemeral: true, portFromListener: true, force: true }],
+    ],
   ];
   for (const [argv, verb, json, args] of cases) {
     const call = fastCall(argv, {});
@@ -50,7 +63,17 @@ test('anything else goes to the full program, which parses and reports it', () =
     ['ps', '--all=yes'],
     ['ps', '-aj'],
     ['ps', '--project'],
-    ['run', 'web', '--', 'sleep', '1'],
+    ['run', 'web', 'sleep', '1'],
+    ['run', 'web', '--'],
+    ['run', '--', 'sleep', '1'],
+    ['run', 'web', 'extra', '--', 'sleep', '1'],
+    ['run', 'web', '--no-wait', '--no-wait', '--', 'sleep', '1'],
+    ['run', 'web', '--port', '--', 'sleep', '1'],
+    ['run', 'web', '--port', '1', '--port', '2', '--', 'sleep', '1'],
+    ['run', 'web', '--wait', '--', 'sleep', '1'],
+    ['run', 'web', '--env', '--', 'sleep', '1'],
+    ['run', 'web', '-h', '--', 'sleep', '1'],
+    ['who', '8765', '--', 'x'],
     ['stop', 'web'],
     ['constructor'],
     ['__proto__', 'x'],
