@@ -26,8 +26,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const points = (v, dflt) => (v ?? dflt).split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
 const PROCS = points(process.env.BENCH_SCALING_PROCS, '100,1000,5000');
 const SERVICES = points(process.env.BENCH_SCALING_SERVICES, '20,200,1000');
-// berth runs started at once while filling up the services (2 cores: more only queues)
-const START_CONCURRENCY = 4;
+// `berth up`s at once while filling up the services (each mostly waits; see startBerthServices)
+const UP_CONCURRENCY = 16;
 // processes and memory left to the rest of the machine (other engineers' tests share it)
 const SPARE_PROCS = 2000;
 const SLEEP_KIB = 1024; // a generous RSS of one `sleep` plus its kernel bookkeeping
@@ -160,12 +160,6 @@ async function processAxis(limit) {
   return out;
 }
 
-/** Runs `jobs` (functions returning a promise) `n` at a time. */
-async function pool(jobs, n) {
-  let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => { while (next < jobs.length) await jobs[next++](); }));
-}
-
 /** A child run to its end, rejecting on a non-zero exit with its output. */
 const runAsync = (cmd, args, opts = {}) => new Promise((resolve, reject) => {
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
@@ -176,11 +170,19 @@ const runAsync = (cmd, args, opts = {}) => new Promise((resolve, reject) => {
   child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`${cmd} ${args.join(' ')} → ${code}\n${text}`))));
 });
 
-/** berth services sFROM..sTO-1 (`sleep 3600`, no port), START_CONCURRENCY `berth run --no-wait` at a time. */
+/**
+ * berth services s0..sTO-1 (`sleep 3600`, no port) declared in one generated berth.yaml, the new
+ * ones (sFROM..) started by UP_CONCURRENCY `berth up NAMES…` at once on disjoint names: `up` waits
+ * for each service to settle (0.5 s without a health check) one after another, so one `up` of
+ * 1,000 would take over 8 minutes, and 1,000 `berth run`s cost 1,000 Node start-ups.
+ */
 function startBerthServices(from, to, cwd) {
+  writeFileSync(join(cwd, 'berth.yaml'), `services:\n${Array.from({ length: to }, (_, i) => `  s${i}:\n    run: [sleep, "3600"]\n`).join('')}`);
+  const names = Array.from({ length: to - from }, (_, i) => `s${from + i}`);
+  const chunk = Math.ceil(names.length / UP_CONCURRENCY);
   const jobs = [];
-  for (let i = from; i < to; i++) jobs.push(() => runAsync(node, [CLI, 'run', `s${i}`, '--no-wait', '--', 'sleep', '3600'], { cwd }));
-  return pool(jobs, START_CONCURRENCY);
+  for (let i = 0; i < names.length; i += chunk) jobs.push(runAsync(node, [CLI, 'up', ...names.slice(i, i + chunk)], { cwd }));
+  return Promise.all(jobs);
 }
 
 /** pm2 processes pFROM..pTO-1 (`sleep 3600`), one `pm2 start` of a generated ecosystem file. */
@@ -269,23 +271,30 @@ async function main() {
   return doc;
 }
 
-/** Everything this run started, stopped by pid: the fixtures, berth's services and daemon, pm2's. */
+/**
+ * Everything this run started, stopped by pid: the fixtures, then berth's daemon, then every
+ * process of this BERTH_HOME or PM2_HOME (the services, pm2's daemon and its processes) at once,
+ * TERM then KILL; `pm2 kill` would stop 1,000 processes one by one.
+ */
 async function cleanUp() {
+  const t0 = Date.now();
   await stopPids(started.splice(0));
   spawnSync(node, [CLI, 'daemon', 'stop'], { env, stdio: 'ignore' });
-  const pm2 = process.env.BENCH_PM2 ?? join(work, 'competitors/node_modules/.bin/pm2');
-  spawnSync(pm2, ['kill'], { env, stdio: 'ignore' });
-  // services of this home and processes of this pm2 home that are still alive, by pid
-  const ours = [];
+  const ours = new Set();
+  const parents = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
-      if (environ.includes(`BERTH_HOME=${env.BERTH_HOME}\0`) || environ.includes(`PM2_HOME=${env.PM2_HOME}\0`)) ours.push(Number(entry));
+      if (environ.includes(`BERTH_HOME=${env.BERTH_HOME}\0`) || environ.includes(`PM2_HOME=${env.PM2_HOME}\0`)) ours.add(Number(entry));
+      parents.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]));
     } catch {}
   }
-  await stopPids(ours);
+  // and the children of those (pm2 may hand its processes an environment without PM2_HOME)
+  for (const [pid, ppid] of parents) if (ours.has(ppid)) ours.add(pid);
+  await stopPids([...ours]);
   rmSync(work, { recursive: true, force: true });
+  log(`cleaned up ${ours.size} processes in ${round((Date.now() - t0) / 1000)} s`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
