@@ -13,7 +13,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderChart } from './svg-chart.mjs';
 
@@ -36,7 +36,9 @@ const SETTLE_MS = 2000;
 const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 const node = process.execPath;
 
-const work = mkdtempSync(join(tmpdir(), 'berth-bench-scaling-'));
+const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
+// only when run: importing scalingChart (to redraw the chart from a results file) starts nothing
+const work = isMain ? mkdtempSync(join(tmpdir(), 'berth-bench-scaling-')) : '';
 const env = { ...process.env, BERTH_HOME: join(work, 'home'), BERTH_SESSION: 'bench', PM2_HOME: join(work, 'pm2') };
 const started = [];
 const log = (s) => process.stderr.write(`scaling: ${s}\n`);
@@ -264,7 +266,7 @@ async function main() {
   const pm2 = installPm2();
   const processes = await processAxis(limit);
   const services = await serviceAxis(pm2, limit);
-  const doc = { date: new Date().toISOString(), machine, runs: RUNS, limits: limit, loadBefore, loadAfter: round(loadavg()[0]), seconds: round((Date.now() - t0) / 1000), processes, services, svg: SVG };
+  const doc = { date: new Date().toISOString(), machine, runs: RUNS, limits: limit, loadBefore, loadAfter: round(loadavg()[0]), seconds: round((Date.now() - t0) / 1000), processes, services, svg: relative(ROOT, SVG) };
   mkdirSync(dirname(SVG), { recursive: true });
   writeFileSync(SVG, renderChart(scalingChart(doc)));
   log(`wrote ${SVG} in ${doc.seconds} s`);
@@ -297,7 +299,7 @@ async function cleanUp() {
   log(`cleaned up ${ours.size} processes in ${round((Date.now() - t0) / 1000)} s`);
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMain) {
   let code = 0;
   try {
     process.stdout.write(`${JSON.stringify(await main(), null, 2)}\n`);

@@ -7,7 +7,7 @@
 
 const PANEL_W = 400;
 const PANEL_H = 300;
-const MARGIN = { left: 62, right: 16, top: 40, bottom: 48 };
+const MARGIN = { left: 62, right: 28, top: 40, bottom: 48 };
 const LEGEND_LINE_H = 16;
 const TITLE_H = 34;
 // distinguishable for colour-blind readers (Okabe–Ito), each also with its own dash
