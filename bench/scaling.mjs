@@ -105,7 +105,7 @@ function limits() {
 /** `sleep` processes until /proc shows `extra` more processes than `baseline`; false if the OS refused. */
 async function topUpTo(extra, baseline) {
   let refused = false;
-  for (let round = 0; round < 5 && !refused; round++) {
+  for (let attempt = 0; attempt < 5 && !refused; attempt++) {
     const missing = extra - (countProcs() - baseline);
     if (missing <= 0) return true;
     for (let i = 0; i < missing && !refused; i++) {
@@ -120,11 +120,18 @@ async function topUpTo(extra, baseline) {
   return !refused && countProcs() - baseline >= extra * 0.98;
 }
 
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+/** TERM, up to 5 s, then KILL for those still there (only those: a pid gone may be reused). */
 async function stopPids(pids) {
   for (const pid of pids) try { process.kill(pid, 'SIGTERM'); } catch {}
   const end = Date.now() + 5000;
-  while (Date.now() < end && pids.some((p) => { try { process.kill(p, 0); return true; } catch { return false; } })) await sleepMs(50);
-  for (const pid of pids) try { process.kill(pid, 'SIGKILL'); } catch {}
+  let left = pids.filter(alive);
+  while (Date.now() < end && left.length > 0) {
+    await sleepMs(50);
+    left = left.filter(alive);
+  }
+  for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch {}
 }
 
 async function processAxis(limit) {
