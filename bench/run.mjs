@@ -209,6 +209,15 @@ async function main() {
   const d = JSON.parse(drain.stdout);
   results.benchmarks['notify drain, idle'] = d;
   console.log(`notify drain: ${d.seconds} s idle: ${d.drained?.cpuPercent ?? 'no socket'} % CPU (an idle Node: ${d.baseline.cpuPercent} %)`);
+
+  // the scaling curves (who by processes on the machine; ps and daemon RSS by services), drawn
+  // into docs/bench/scaling.svg; BENCH_SCALING=0 skips them. It prints its own progress.
+  if (process.env.BENCH_SCALING !== '0') {
+    const sc = spawnSync(node, [join(ROOT, 'bench/scaling.mjs')], { env: { ...env, ...(pm2 ? { BENCH_PM2: pm2 } : {}) }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+    if (sc.status !== 0) throw new Error(`bench/scaling.mjs → ${sc.status}`);
+    results.benchmarks.scaling = JSON.parse(sc.stdout);
+    console.log(`scaling: ${results.benchmarks.scaling.seconds} s, chart in ${results.benchmarks.scaling.svg}`);
+  }
 }
 
 try {
