@@ -98,7 +98,8 @@ try {
   const running = ps.services.filter((s) => s.pid !== null).length;
   if (ps.services.length !== SERVICES) throw new Error(`berth ps lists ${ps.services.length} services, not ${SERVICES}`);
 
-  const { url } = JSON.parse(berth(['dashboard', '--json']));
+  // each URL's code is single-use (decision 0025): a fresh one for every page and for the API timing
+  const freshUrl = () => JSON.parse(berth(['dashboard', '--json'])).url;
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({ executablePath: path, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
   const rows = [];
@@ -109,6 +110,7 @@ try {
     try {
       const page = await context.newPage();
       await page.addInitScript(watchRows, SERVICES);
+      const url = freshUrl();
       const t0 = performance.now();
       await page.goto(url);
       await page.waitForFunction(() => window.__rowsAt !== undefined, undefined, { timeout: 30_000 });
@@ -120,7 +122,7 @@ try {
       await context.close();
     }
   }
-  const api = await timeApi(url, ['/', '/app.js', '/api/ps', '/api/doctor']);
+  const api = await timeApi(freshUrl(), ['/', '/app.js', '/api/ps', '/api/doctor']);
   console.log(JSON.stringify({
     services: SERVICES,
     running,
