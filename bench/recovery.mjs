@@ -32,7 +32,7 @@ function setup(root, label) {
   const proj = join(work, `proj-${label}`);
   mkdirSync(home, { recursive: true });
   mkdirSync(proj);
-  const env = { ...process.env, BERTH_HOME: home, BERTH_SESSION: 'bench', BERTH_PROFILE: '1' };
+  const env = { ...process.env, BERTH_HOME: home, BERTH_SESSION: 'bench', BERTH_PROFILE: '1', BERTH_PROFILE_DAEMON: '1' };
   const cli = join(root, 'dist/bundle/main.js');
   const service = join(root, 'test/fixtures/service.mjs');
   const listen = join(root, 'test/fixtures/listen.mjs');

@@ -30,6 +30,9 @@ const SERVICE_VARIABLES = [INSTANCE_ENV, 'BERTH_SERVICE', 'NOTIFY_SOCKET'];
 export function daemonEnvironment(env: NodeJS.ProcessEnv, home: string): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env, BERTH_HOME: home, BERTH_INSPECT: chooseBackend(env) };
   for (const name of SERVICE_VARIABLES) delete out[name];
+  // one profiled call must not leave a daemon marking every health check for as long as it runs:
+  // the daemon profiles only when asked by name (bench/recovery.mjs)
+  if (out['BERTH_PROFILE_DAEMON'] !== '1') delete out['BERTH_PROFILE'];
   // the private TMPDIR berth made for a service (tmpdir.ts) is removed when that service stops
   const tmp = out['TMPDIR'];
   if (tmp !== undefined && (tmp + sep).startsWith(join(home, 'tmp') + sep)) delete out['TMPDIR'];

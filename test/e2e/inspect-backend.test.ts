@@ -67,3 +67,8 @@ test('the daemon is started with its client backend (BERTH_INSPECT) and lock kin
   assert.equal(daemonEnvironment({ BERTH_INSPECT: 'portable', BERTH_LOCKS: 'flock' }, '/h').BERTH_LOCKS, 'flock');
   assert.equal(daemonEnvironment({}, '/h').BERTH_INSPECT, chooseBackend({}), 'an unforced client names the backend it chose');
 });
+
+test('a profiled call does not leave the daemon it starts profiling (BERTH_PROFILE only with BERTH_PROFILE_DAEMON=1)', () => {
+  assert.equal(daemonEnvironment({ BERTH_PROFILE: '1' }, '/h').BERTH_PROFILE, undefined);
+  assert.equal(daemonEnvironment({ BERTH_PROFILE: '1', BERTH_PROFILE_DAEMON: '1' }, '/h').BERTH_PROFILE, '1');
+});

@@ -26,6 +26,16 @@ test('the backends chosen for the run reach the daemon and its services', { skip
   }
 });
 
+test('a profiled call (BERTH_PROFILE=1) leaves neither the daemon it starts nor the service profiling', async (t) => {
+  const { env } = daemonHome(t);
+  const profiled = { ...env, BERTH_PROFILE: '1' };
+  const service = ok(await berth(['run', 'quiet', '--restart', 'never', '--json', '--', 'sleep', '1052'], { env: profiled })).json().service;
+  const daemon = ok(await berth(['daemon', 'status', '--json'], { env })).json();
+  for (const [who, pid] of [['daemon', daemon.pid], ['service', service.pid]] as const) {
+    assert.ok(!environ(pid).some((e) => e.startsWith('BERTH_PROFILE')), `${who} (pid ${pid}) inherited BERTH_PROFILE`);
+  }
+});
+
 // Test files run concurrently, each in its own home; berth leases a name the first free port
 // from a hash of the name, so without a range of their own two homes would lease one port.
 test('two test homes lease different ports for the same name', async (t) => {

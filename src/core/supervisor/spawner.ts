@@ -32,6 +32,9 @@ export function spawnInstance(home: string, spec: ServiceSpec, env: Record<strin
     ...(notifySocket !== undefined ? { NOTIFY_SOCKET: notifySocket } : {}),
   };
   if (notifySocket === undefined) delete childEnv.NOTIFY_SOCKET;
+  // berth's own timing switches (src/core/profile.ts) are for the call that set them, not for a service's berth calls
+  delete childEnv.BERTH_PROFILE;
+  delete childEnv.BERTH_PROFILE_DAEMON;
   const fd = openLog(home, name, `${restarts > 0 ? `restart ${restarts} of` : 'starting'} ${name}: ${spec.argv.join(' ')}`);
   try {
     // detached: its own session and process group, so it outlives the daemon and can be
