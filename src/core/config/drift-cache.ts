@@ -88,16 +88,14 @@ export async function cachedConfigDrift(home: string, recorded: ServiceSpec[], j
   }
   if (missed.size === 0) return drift;
   const judged = await judge([...missed.keys()].flatMap((file) => byFile.get(file)!));
+  const fresh: Entry[] = [];
   for (const j of judged) {
     for (const [name, fields] of j.drift) drift.set(name, fields);
     const miss = missed.get(j.file);
     const entry = miss?.key && entryFor(j, miss.key, miss.specs, judgedAt);
-    if (entry) {
-      kept.set(j.file, entry);
-      changed = true;
-    }
+    if (entry) fresh.push(entry);
   }
-  if (changed && version !== undefined) writeCache(dir, { kind: KIND, format: FORMAT, berth: version, entries: newestFirst([...kept.values()]) });
+  if ((changed || fresh.length > 0) && version !== undefined) writeCache(dir, { kind: KIND, format: FORMAT, berth: version, entries: newestFirst([...fresh, ...kept.values()]) });
   return drift;
 }
 
@@ -130,6 +128,7 @@ function inputsHold(entry: Entry): boolean {
   return Object.entries(entry.envFiles).every(([path, key]) => pathKey(path)?.key === key) && entry.dirs.every(isDirectory);
 }
 
+/** The entries to keep, the most recently judged first (a stable sort: this call's, given first, win a tie). */
 function newestFirst(entries: Entry[]): Entry[] {
   return entries.sort((a, b) => b.judgedAt - a.judgedAt).slice(0, MAX_CACHED_FILES);
 }
