@@ -65,8 +65,7 @@ export type Judge = (recorded: ServiceSpec[]) => Promise<FileJudgement[]>;
  * still holds, from `judge` (for the other files only) otherwise; the cache is updated.
  */
 export async function cachedConfigDrift(home: string, recorded: ServiceSpec[], judge: Judge, now: () => number = Date.now): Promise<Map<string, SpecField[]>> {
-  const byFile = new Map<string, ServiceSpec[]>();
-  for (const spec of recorded) if (spec.configFile !== undefined) byFile.set(spec.configFile, [...(byFile.get(spec.configFile) ?? []), spec]);
+  const byFile = byConfigFile(recorded);
   const drift = new Map<string, SpecField[]>();
   if (byFile.size === 0) return drift;
   const dir = join(home, 'cache');
@@ -97,6 +96,13 @@ export async function cachedConfigDrift(home: string, recorded: ServiceSpec[], j
   }
   if ((changed || fresh.length > 0) && version !== undefined) writeCache(dir, { kind: KIND, format: FORMAT, berth: version, entries: newestFirst([...fresh, ...kept.values()]) });
   return drift;
+}
+
+/** The specs that came from a config file, by that file. */
+export function byConfigFile(recorded: ServiceSpec[]): Map<string, ServiceSpec[]> {
+  const byFile = new Map<string, ServiceSpec[]>();
+  for (const spec of recorded) if (spec.configFile !== undefined) byFile.set(spec.configFile, [...(byFile.get(spec.configFile) ?? []), spec]);
+  return byFile;
 }
 
 /** Judgements are kept per berth version: another version may read a file differently. */

@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { BerthError } from '../errors.ts';
 import { splitName } from '../project.ts';
 import { type ServiceSpec, type SpecField, specChanges } from '../supervisor/spec.ts';
+import { byConfigFile } from './drift-cache.ts';
 import { loadProcfile, loadYaml, type Project } from './load.ts';
 
 /** The judgement of one config file: what differs, and what else on disk it rested on. */
@@ -28,9 +29,7 @@ export interface FileJudgement {
  * or no longer declares a service, says nothing about it here: `berth up` reports it.
  */
 export function judgeConfigFiles(recorded: ServiceSpec[]): FileJudgement[] {
-  const byFile = new Map<string, ServiceSpec[]>();
-  for (const spec of recorded) if (spec.configFile !== undefined) byFile.set(spec.configFile, [...(byFile.get(spec.configFile) ?? []), spec]);
-  return [...byFile].map(([file, specs]) => judgeFile(file, specs));
+  return [...byConfigFile(recorded)].map(([file, specs]) => judgeFile(file, specs));
 }
 
 function judgeFile(file: string, specs: ServiceSpec[]): FileJudgement {
