@@ -2,6 +2,8 @@
 // document that `--json` prints and that MCP returns as structured content.
 import { existsSync, statSync } from 'node:fs';
 import { isExecutable } from '../core/executable.ts';
+import { cachedConfigDrift } from '../core/config/drift-cache.ts';
+import { phaseAsync } from '../core/profile.ts';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { loadProject as LoadProject, startOrder as StartOrder } from '../core/config/load.ts';
 import { BerthError, UsageError } from '../core/errors.ts';
@@ -225,9 +227,10 @@ async function markDrift(session: Session, views: ServiceView[]): Promise<Servic
   const running = new Set(views.filter((v) => v.configFile !== null && v.pid !== null).map((v) => v.fullName));
   const registry = running.size > 0 ? session.existingRegistry() : undefined;
   if (!registry) return views;
-  const { configDrift } = await import('../core/config/drift.ts');
   const { loadServices } = await import('../core/supervisor/store.ts');
-  const drift = configDrift(loadServices(registry).filter((r) => running.has(r.spec.name)).map((r) => r.spec));
+  const recorded = loadServices(registry).filter((r) => running.has(r.spec.name)).map((r) => r.spec);
+  // the berth.yaml reader (yaml + zod) is loaded only for files whose cached judgement no longer holds
+  const drift = await cachedConfigDrift(session.home, recorded, (specs) => phaseAsync('judge config drift', async () => (await import('../core/config/drift.ts')).judgeConfigFiles(specs)));
   return views.map((v) => (drift.has(v.fullName) ? { ...v, configChanged: drift.get(v.fullName)! } : v));
 }
 

@@ -25,6 +25,8 @@ export interface Project {
 export interface ProjectService {
   spec: ServiceSpec;
   dependsOn: string[];
+  /** the env_file read into spec.env (absolute), if any: what the spec depends on besides this file */
+  envFile?: string;
 }
 
 export interface ConfigLocation {
@@ -159,6 +161,7 @@ export function loadYaml(file: string): Project {
         configFile: file,
       },
       dependsOn: svc.depends_on ?? [],
+      ...(svc.env_file ? { envFile: resolve(dir, svc.env_file) } : {}),
     });
   }
   for (const [name, svc] of services) {

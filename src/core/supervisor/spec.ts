@@ -65,6 +65,9 @@ const FIELDS: ReadonlyArray<[SpecField, (s: ServiceSpec) => unknown]> = [
   ['slots', (s) => s.slots ?? {}],
 ];
 
+/** Every SpecField, in berth.yaml's order: what a stored drift judgement may name. */
+export const SPEC_FIELDS: readonly SpecField[] = FIELDS.map(([field]) => field);
+
 /**
  * How a declared lock file is contended (decision 0023): `writer` (the default) by a process
  * that writes it (SQLite's write lock, any write lock, or, on a file nobody locks, an open for
