@@ -4,13 +4,13 @@
 // the service's instance tree is ignored; `berth beat` from a shell service keeps it alive.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { berth, CLI, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
+import { tempDir } from '../helpers/home.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const NOTIFY = fileURLToPath(new URL('../fixtures/notify.py', import.meta.url));
@@ -22,7 +22,7 @@ async function service(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>>
 
 test('a python sd_notify service: ready on READY=1, STATUS= in ps, restarted by its 1 s watchdog when it stops beating', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { env } = daemonHome(t);
-  const dir = mkdtempSync(join(tmpdir(), 'berth-hb-'));
+  const dir = tempDir(t, 'berth-hb-');
   const stop = join(dir, 'stop');
   const r = ok(await berth(['run', 'hb', '--health', 'notify', '--watchdog', '1s', '--restart', 'always', '--env', `STOP_FILE=${stop}`, '--json', '--', 'python3', NOTIFY], { env }));
   const first = r.json().service;
@@ -51,7 +51,7 @@ test('a python sd_notify service: ready on READY=1, STATUS= in ps, restarted by 
 
 test('a READY=1 from a process outside the tree is ignored; the tree\'s own STATUS= after it is taken', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { env } = daemonHome(t);
-  const dir = mkdtempSync(join(tmpdir(), 'berth-hb-'));
+  const dir = tempDir(t, 'berth-hb-');
   const go = join(dir, 'go');
   const script = `import os,socket,time\nwhile not os.path.exists(${JSON.stringify(go)}): time.sleep(0.02)\na=os.environ['NOTIFY_SOCKET']\na='\\0'+a[1:] if a.startswith('@') else a\nsocket.socket(socket.AF_UNIX,socket.SOCK_DGRAM).sendto(b'STATUS=own',a)\ntime.sleep(60)\n`;
   const r = ok(await berth(['run', 'quiet', '--health', 'notify', '--no-wait', '--json', '--', 'python3', '-c', script], { env }));
