@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { installPm2 } from './competitors.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -149,15 +150,6 @@ async function pm2With(pm2, services, tag) {
   }
 }
 
-function installPm2() {
-  if (process.env.BENCH_PM2) return process.env.BENCH_PM2;
-  try {
-    execFileSync('npm', ['install', '--silent', '--no-save', '--prefix', join(work, 'competitors'), 'pm2'], { stdio: 'ignore' });
-    return join(work, 'competitors/node_modules/.bin/pm2');
-  } catch {
-    return null;
-  }
-}
 
 const summarize = (samples) => ({
   rssKiB: median(samples.map((s) => s.rss)),
@@ -184,7 +176,7 @@ try {
     for (const [name, samples] of Object.entries(byName)) ingredients[label][name] = { ...summarize(samples), overBareKiB: median(samples.map((s) => s.rss)) - bare };
   }
   // the whole daemon with SERVICES services, beside pm2's, interleaved
-  const pm2 = installPm2();
+  const pm2 = installPm2(join(work, 'competitors'));
   const whole = Object.fromEntries([...Object.keys(builds), ...(pm2 ? ['pm2'] : [])].map((k) => [k, []]));
   for (let i = 0; i < DAEMON_RUNS; i++) {
     for (const [label, root] of Object.entries(builds)) whole[label].push(await daemonWith(root, SERVICES, `${label}-${i}`));

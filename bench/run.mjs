@@ -3,11 +3,12 @@
 // interleaved, at least 10 runs each; medians and ratios to stdout and bench/results/*.json.
 // Competitors (pm2) are installed into a temporary folder for this run only. Everything
 // started here is stopped by pid at the end. Never part of npm test.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installPm2 } from './competitors.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/bundle/main.js');
@@ -80,13 +81,8 @@ async function extraProcesses(total) {
 async function main() {
   mkdirSync(env.BERTH_HOME, { recursive: true });
   // the competitors, for this run only
-  let pm2 = null;
-  try {
-    execFileSync('npm', ['install', '--silent', '--no-save', '--prefix', join(work, 'competitors'), 'pm2'], { stdio: 'ignore' });
-    pm2 = join(work, 'competitors/node_modules/.bin/pm2');
-  } catch {
-    console.log('pm2 could not be installed: the pm2 comparisons are skipped');
-  }
+  const pm2 = installPm2(join(work, 'competitors'));
+  if (!pm2) console.log('pm2 could not be installed: the pm2 comparisons are skipped');
   const has = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
 
   // who-port and who-file, with 100 and then 2,000 extra processes on the machine

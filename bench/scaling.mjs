@@ -10,11 +10,12 @@
 //   BENCH_RUNS                runs per command at each point (default 10), interleaved
 //   BENCH_SCALING_PROCS       extra processes at each point (default 100,1000,5000)
 //   BENCH_SCALING_SERVICES    services at each point (default 20,200,1000)
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installPm2 } from './competitors.mjs';
 import { renderChart } from './svg-chart.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -251,16 +252,6 @@ export function scalingChart(doc) {
   };
 }
 
-function installPm2() {
-  if (process.env.BENCH_PM2) return process.env.BENCH_PM2;
-  try {
-    execFileSync('npm', ['install', '--silent', '--no-save', '--prefix', join(work, 'competitors'), 'pm2'], { stdio: 'ignore' });
-    return join(work, 'competitors/node_modules/.bin/pm2');
-  } catch {
-    log('pm2 could not be installed: the pm2 curves are skipped');
-    return null;
-  }
-}
 
 async function main() {
   const t0 = Date.now();
@@ -270,7 +261,8 @@ async function main() {
   const limit = limits();
   const loadBefore = round(loadavg()[0]);
   log(`limits: ${JSON.stringify(limit)}; load ${loadBefore}`);
-  const pm2 = installPm2();
+  const pm2 = installPm2(join(work, 'competitors'));
+  if (!pm2) log('pm2 could not be installed: the pm2 curves are skipped');
   const processes = await processAxis(limit);
   const services = await serviceAxis(pm2, limit);
   const doc = { date: new Date().toISOString(), machine, runs: RUNS, limits: limit, loadBefore, loadAfter: round(loadavg()[0]), seconds: round((Date.now() - t0) / 1000), processes, services, svg: relative(ROOT, SVG) };
