@@ -7,13 +7,14 @@ import { test } from 'node:test';
 import { startAgent } from '../helpers/agent.ts';
 import { berth, CLI } from '../helpers/cli.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
+import { afterOutput } from '../helpers/procs.ts';
 
 function guard(payload: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, 'guard'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stderr }));
+    afterOutput(child, (code) => resolve({ code, stderr }));
     child.stdin.end(payload);
   });
 }

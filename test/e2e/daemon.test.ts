@@ -10,6 +10,7 @@ import { berth, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { tempDir } from '../helpers/home.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { afterOutput } from '../helpers/procs.ts';
 
 const SERVICE = fileURLToPath(new URL('../fixtures/service.mjs', import.meta.url));
 const DAEMON = fileURLToPath(new URL('../../dist/bundle/berthd.cjs', import.meta.url));
@@ -67,7 +68,7 @@ test('one daemon per home: a second start names the running pid; socket 0600 in 
     const child = spawn(node, [DAEMON], { env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
-    child.on('exit', (code) => resolve({ code, out }));
+    afterOutput(child, (code) => resolve({ code, out }));
   });
   assert.deepEqual(direct, { code: 0, out: `berthd already running (pid ${first.pid}) for ${home}\n` });
   assert.equal(statSync(home).mode & 0o777, 0o700);

@@ -17,7 +17,7 @@ import { CLI, berth, ok } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
 import { tempDir, tempHome } from '../helpers/home.ts';
 import { pidsWithArgv } from '../helpers/proc-table.ts';
-import { start, stopPid } from '../helpers/procs.ts';
+import { afterOutput, start, stopPid } from '../helpers/procs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const DAEMON = fileURLToPath(new URL('../../dist/bundle/berthd.cjs', import.meta.url));
@@ -124,7 +124,7 @@ function runDaemon(env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: 
     const child = spawn(process.execPath, [DAEMON], { env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
-    child.on('exit', (code) => resolve({ code, out }));
+    afterOutput(child, (code) => resolve({ code, out }));
   });
 }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startAgent } from '../helpers/agent.ts';
 import { berth, CLI } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
-import { isRunning, stopPid } from '../helpers/procs.ts';
+import { afterOutput, isRunning, stopPid } from '../helpers/procs.ts';
 import { waitFor } from '../helpers/wait.ts';
 import type { Finding } from '../helpers/doctor.ts';
 
@@ -120,7 +120,7 @@ test('berth mcp: requests piped in and stdin closed are all answered; docs list 
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => afterOutput(child, (code) => r(code)));
   // all at once, as `printf … | berth mcp` does, then end of input
   child.stdin.end(requests.map((m) => `${JSON.stringify({ jsonrpc: '2.0', ...m })}\n`).join(''));
   let code: number | null | undefined;

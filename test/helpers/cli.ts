@@ -1,6 +1,7 @@
 // Runs the real, built CLI (the package's bin, dist/bundle/main.js) as a user would.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterOutput } from './procs.ts';
 
 // the installed bin (package.json): the bundled CLI, exactly what users run
 export const CLI = fileURLToPath(new URL('../../dist/bundle/main.js', import.meta.url));
@@ -32,12 +33,13 @@ export function runToEnd(
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
+    afterOutput(child, (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
   });
 }
+
 
 export async function berth(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   const { code, signal, stdout, stderr } = await runToEnd(process.execPath, [CLI, ...args], opts);

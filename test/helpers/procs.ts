@@ -17,6 +17,27 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
+/**
+ * Calls back once the child has exited and its output has been read: 'exit' can come before the
+ * last of stdout is (a fast berth call under load printed nothing, as far as 'exit' knew). Waits
+ * for 'close' after 'exit', but at most OUTPUT_GRACE_MS: a grandchild that inherited the pipes
+ * (a service started by the command) would hold 'close' off for as long as it runs.
+ */
+export function afterOutput(child: ChildProcess, done: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+  let closed = false;
+  child.once('close', () => (closed = true));
+  child.once('exit', (code, signal) => {
+    if (closed) return done(code, signal);
+    const grace = setTimeout(() => done(code, signal), OUTPUT_GRACE_MS);
+    child.once('close', () => {
+      clearTimeout(grace);
+      done(code, signal);
+    });
+  });
+}
+
+const OUTPUT_GRACE_MS = 2_000;
+
 /** Alive and not a zombie (an exited process whose parent has not reaped it yet). */
 export function isRunning(pid: number): boolean {
   try {
@@ -41,9 +62,8 @@ export function start(t: TestContext, cmd: string, args: string[], opts: SpawnOp
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
+  // exited once its output is read too (afterOutput): a test reads output() right after
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => afterOutput(child, (code, signal) => resolve({ code, signal })));
   let done = false;
   let status: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   void exited.then((s) => {
