@@ -139,12 +139,19 @@ export async function applyFree(target: FreeTarget, opts: FreeOptions): Promise<
   }
   // A holder that re-forks on TERM leaves the port held by a new pid: say so, never "freed".
   // (Not for files: once the lock holders are gone, readers that merely have it open remain.)
-  if (stopped.length > 0 && target.kind === 'port') await waitUntilFree(target);
+  if (stopped.length > 0 && target.kind === 'port') await waitUntilFree(target, opts.registry, stopped);
   return { target: targetLabel(target), stopped };
 }
 
-async function waitUntilFree(target: FreeTarget): Promise<void> {
+/**
+ * Waits until nobody holds the port, or only the berth service whose port it is: a service that
+ * was waiting for a stranger to leave (its crash loop names the blocker) restarts at once and may
+ * take its port before this look comes round, which is the conflict resolved, not a holder that
+ * came back. Only the report depends on it: nothing is signalled here.
+ */
+async function waitUntilFree(target: FreeTarget & { kind: 'port' }, registry: Registry | undefined, stopped: FreeResult['stopped']): Promise<void> {
   const deadline = Date.now() + FREE_SETTLE_MS;
+  const stoppedServices = new Set(stopped.flatMap((s) => (s.service !== null ? [s.service] : [])));
   for (;;) {
     let holders: ProcessInfo[];
     try {
@@ -152,6 +159,14 @@ async function waitUntilFree(target: FreeTarget): Promise<void> {
     } catch (err) {
       if (err instanceof FreeRefusedError) throw new StillHeldError(target, []);
       throw err;
+    }
+    if (holders.length > 0 && registry !== undefined) {
+      const trees = liveServiceTrees(registry);
+      const rightful = (pid: number): boolean => {
+        const svc = serviceOf(trees, pid);
+        return svc !== undefined && svc.record.port === target.port && !stoppedServices.has(svc.record.spec.name);
+      };
+      if (holders.every((h) => rightful(h.pid))) return;
     }
     if (holders.length === 0) return;
     if (Date.now() >= deadline) throw new StillHeldError(target, holders);

@@ -216,3 +216,27 @@ test('a Procfile: each process gets a PORT', async (t) => {
   assert.ok(up.services[0].service.port > 0);
   ok(await berth(['down'], { env, cwd: dir }));
 });
+
+test('free: the port\'s own service taking it the moment the stranger is gone is the conflict resolved, not a holder that came back', async (t) => {
+  const { env } = daemonHome(t);
+  const dir = tempDir(t);
+  const port = await freePort();
+  const go = join(dir, 'go');
+  // the service: alive and healthy at once, and from `go` on it binds its port, trying every millisecond
+  const script = join(dir, 'bind-when-free.mjs');
+  writeFileSync(
+    script,
+    `import { existsSync } from 'node:fs';\nimport { createServer } from 'node:net';\nconst tryBind = () => { if (!existsSync(${JSON.stringify(go)})) return setTimeout(tryBind, 5); const s = createServer(); s.once('error', () => setTimeout(tryBind, 1)); s.listen(Number(process.env.PORT), '127.0.0.1'); };\ntryBind();\n`,
+  );
+  const web = ok(await berth(['run', 'web', '--port', String(port), '--health', 'cmd:true', '--json', '--', node, script], { env, cwd: dir })).json().service;
+  const squatter = start(t, node, [fileURLToPath(new URL('../fixtures/listen.mjs', import.meta.url)), '--port', String(port)], { env });
+  await squatter.line(/listening/);
+  writeFileSync(go, '');
+  const freed = await berth(['free', String(port), '--json'], { env, cwd: dir });
+  assert.equal(freed.code, 0, freed.toString());
+  assert.deepEqual(freed.json().stopped.map((s: { pid: number }) => s.pid), [squatter.pid]);
+  assert.ok(!isRunning(squatter.pid));
+  // the port is its service's now, the same instance as before
+  const listeners = ok(await berth(['who', String(port), '--json'], { env })).json().listeners as Array<{ processes: Array<{ pid: number }> }>;
+  assert.deepEqual(listeners.flatMap((l) => l.processes.map((p) => p.pid)), [web.pid]);
+});
