@@ -96,9 +96,11 @@ test('ports shows a BRANCH column exactly when some holder has a branch, and a F
   // listeners between them, so both are taken again until they list the same ports.
   const { table, withBranches } = await waitFor(async () => {
     const text = ok(await berth(['ports'], { env })).stdout;
-    const listeners = ok(await berth(['ports', '--json'], { env })).json().listeners as Array<{ port: number; processes: Array<{ git: GitDoc | null }> }>;
-    const inTable = text.split('\n').flatMap((l) => /^\s+(\d+)\s+(tcp|udp)/.exec(l)?.[1] ?? []).map(Number);
-    const same = [...new Set(inTable)].sort().join() === [...new Set(listeners.map((l) => l.port))].sort().join();
+    const listeners = ok(await berth(['ports', '--json'], { env })).json().listeners as Array<{ port: number; processes: Array<{ pid: number; git: GitDoc | null }> }>;
+    // the same listeners held by the same first pids (a service restarted between the two calls is another holder)
+    const inTable = text.split('\n').flatMap((l) => /^\s+(\d+)\s+(?:tcp|udp)\s+\S+\s+(\d+|\?)/.exec(l)?.slice(1, 3).join(':') ?? []);
+    const inDoc = listeners.map((l) => `${l.port}:${l.processes[0]?.pid ?? '?'}`);
+    const same = [...new Set(inTable)].sort().join() === [...new Set(inDoc)].sort().join();
     return same && { table: text, withBranches: listeners.some((l) => l.processes[0]?.git?.branch) };
   }, { what: 'berth ports and ports --json to list the same listeners', timeoutMs: 30_000 });
   const header = table.split('\n').find((l) => /^\s+PORT\s+PROTO/.test(l)) ?? '';
