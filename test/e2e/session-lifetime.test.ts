@@ -5,14 +5,14 @@
 // services are reaped only with --until-session-ends.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startAgent } from '../helpers/agent.ts';
 import { berth, CLI } from '../helpers/cli.ts';
 import { daemonHome } from '../helpers/daemon.ts';
+import { tempDir } from '../helpers/home.ts';
 import { hasCommand, isRunning, stopPid } from '../helpers/procs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -42,7 +42,7 @@ async function reapEvents(env: NodeJS.ProcessEnv): Promise<{ subject: string; de
 test('an agent\'s berth run server ends with the agent (reap event); --keep and berth.yaml services run on', async (t) => {
   const { env } = daemonHome(t);
   const agent = await startAgent(t, env);
-  const dir = mkdtempSync(join(tmpdir(), 'berth-lifetime-'));
+  const dir = tempDir(t, 'berth-lifetime-');
   writeFileSync(join(dir, 'berth.yaml'), `name: y\nservices:\n  api:\n    run: ${JSON.stringify(`${node} ${SERVICE}`)}\n`);
 
   const web = await agent.berth(['run', 'p/web', '--port', 'auto', '--', node, SERVICE, '--http']);
@@ -100,7 +100,7 @@ test('a terminal session\'s services are reaped only with --until-session-ends',
   const { env: base } = daemonHome(t);
   const env = { ...base };
   delete env.BERTH_SESSION;
-  const dir = mkdtempSync(join(tmpdir(), 'berth-terminal-'));
+  const dir = tempDir(t, 'berth-terminal-');
   // a session leader of its own (setsid -f: re-parented, so no agent is among its ancestors) that
   // runs two berth commands and then lives until the test ends it
   const script = [
