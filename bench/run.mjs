@@ -206,13 +206,12 @@ async function main() {
   results.benchmarks['notify drain, idle'] = d;
   console.log(`notify drain: ${d.seconds} s idle: ${d.drained?.cpuPercent ?? 'no socket'} % CPU (an idle Node: ${d.baseline.cpuPercent} %)`);
 
-  // where the hot verbs' time goes (BERTH_PROFILE phases), and the daemon's verbs beside node -e 0
-  for (const [key, script] of [['hot verbs, phases', 'bench/profile.mjs'], ['daemon verbs, phases', 'bench/verbs.mjs']]) {
-    const r = spawnSync(node, ['--disable-warning=ExperimentalWarning', join(ROOT, script)], { env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-    if (r.status !== 0) throw new Error(`${script} → ${r.status}\n${r.stderr}`);
-    results.benchmarks[key] = JSON.parse(r.stdout.trim().split('\n').at(-1));
-    console.log(`${key}: see ${script}'s document in the results file`);
-  }
+  // where the hot verbs' time goes (BERTH_PROFILE phases, ps and run included; bench/verbs.mjs,
+  // run alone, compares the daemon's verbs with a base build)
+  const prof = spawnSync(node, ['--disable-warning=ExperimentalWarning', join(ROOT, 'bench/profile.mjs')], { env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  if (prof.status !== 0) throw new Error(`bench/profile.mjs → ${prof.status}\n${prof.stderr}`);
+  results.benchmarks['hot verbs, phases'] = JSON.parse(prof.stdout.trim().split('\n').at(-1));
+  console.log("hot verbs, phases: see bench/profile.mjs's document in the results file");
 
   // the scaling curves (who by processes on the machine; ps and daemon RSS by services), drawn
   // into docs/bench/scaling.svg; BENCH_SCALING=0 skips them. It prints its own progress.

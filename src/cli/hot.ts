@@ -8,20 +8,19 @@ import { run as port } from './commands/port.ts';
 import { run as ps } from './commands/ps.ts';
 import { run as runVerbModule } from './commands/run.ts';
 import { run as who } from './commands/who.ts';
-import { type FastCall, fastCall } from './fast.ts';
+import type { FastCall } from './fast.ts';
 import { runFast, type Verb } from './verb-run.ts';
 
 // the verbs, imported (not loaded on demand) so that they are in this file, not chunks of their own
 const VERBS: Record<FastCall['verb'], Verb> = { who, port, ps, run: runVerbModule };
 
 /**
- * Runs a call the fast path takes (main.ts has checked) and resolves to its exit code; `booted`
- * and `cached` are main.ts's times (ms since the start) for the profile, `sockets` the TCP tables
- * main.ts started reading ahead.
+ * Runs the call main.ts recognised (fast.ts: plain values only, so it crosses from the shared
+ * bundle intact) and resolves to its exit code; `booted` and `cached` are main.ts's times (ms
+ * since the start) for the profile, `sockets` the TCP tables main.ts started reading ahead.
  */
-export async function runHot(argv: readonly string[], booted: number, cached: number, sockets: Promise<unknown> | undefined): Promise<number> {
+export async function runHot(call: FastCall, booted: number, cached: number, sockets: Promise<unknown> | undefined): Promise<number> {
   collectPhases();
-  const call = fastCall(argv)!;
   phaseSince('home and compile cache', booted, cached);
   phaseSince('load fast path', cached);
   if (sockets !== undefined) {

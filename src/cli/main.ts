@@ -26,7 +26,7 @@ if (cacheDir !== undefined) enableCompileCache?.(cacheDir);
 const cached = process.uptime() * 1000;
 if (call !== undefined) {
   const { runHot } = await import('./hot.ts');
-  process.exitCode = await runHot(argv, booted, cached, sockets);
+  process.exitCode = await runHot(call, booted, cached, sockets);
 } else {
   const { collectPhases, phaseSince, profiling, profileDocument } = await import('../app/profile.ts');
   collectPhases();
