@@ -53,7 +53,7 @@ const INGREDIENTS = {
   'node:http server on a unix socket, ESM import': `
     const { createServer } = await import('node:http');
     await new Promise((r) => createServer(() => {}).listen(HOME + '/s.sock', r));`,
-  // what src/core/node-http.ts does: the namespace's lazy getters (undici, http2) are not touched
+  // what berthd does (process.getBuiltinModule, the same exports object): the namespace's lazy getters (undici, http2) are not touched
   'node:http server on a unix socket, require': `
     const { createRequire } = await import('node:module');
     const { createServer } = createRequire(import.meta.url)('node:http');

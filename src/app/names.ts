@@ -20,8 +20,8 @@ export interface NameContext {
 async function projectDir(cwd: string): Promise<{ dir: string; wanted: string } | undefined> {
   const place = projectPlaceOf(cwd);
   if (place === undefined || !('file' in place)) return place;
-  const { projectDirOf } = await phaseAsync('load berth.yaml reader', () => import('../core/project-dir.ts'));
-  return projectDirOf(cwd);
+  const { projectOfConfigFile } = await phaseAsync('load berth.yaml reader', () => import('../core/project-dir.ts'));
+  return projectOfConfigFile(place.file);
 }
 
 /** The project of the caller: explicit (flag, environment), or its directory's (recorded when `create`). */

@@ -9,9 +9,8 @@ import { BerthError, EXIT, type ExitCode, isErrno, toErrorCode } from '../core/e
 import type { FreeResult } from '../core/free.ts';
 import type { GcAction } from '../core/gc.ts';
 import type { OrphanGcResult } from '../core/orphans-gc.ts';
-import { checkHome, registryPath } from '../core/home.ts';
-import { checkHomeBackend } from '../core/inspect/home-backend.ts';
-import { lstatOrUndefined } from '../core/private-fs.ts';
+import { checkHome } from '../core/home.ts';
+import { checkHomeBackendOf } from '../core/inspect/home-backend.ts';
 import { daemonSocketPlace, socketPathOf } from '../core/settings.ts';
 import { checkSocketDir, type SocketPlace } from '../core/socket-path.ts';
 import { logPath, tailLinesQuietly } from '../core/supervisor/logs.ts';
@@ -99,7 +98,7 @@ export class DaemonClient implements SupervisorApi {
     this.place = daemonSocketPlace(home);
     this.socket = this.place.path;
     // the client sends identities its own backend read; the home's (and so its daemon's) must be the same
-    if (checkHome(home) === 'ok') checkHomeBackend(home, (lstatOrUndefined(registryPath(home))?.size ?? 0) > 0);
+    if (checkHome(home) === 'ok') checkHomeBackendOf(home);
   }
 
   /** Frees a port or a file in the daemon (the single writer of evictions). */

@@ -8,6 +8,7 @@
 import { realpathSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { EXIT, UsageError, BerthError } from './errors.ts';
+import { sha256Hex } from './hash.ts';
 import type { Registry } from './registry/registry.ts';
 import { parseName } from './validate.ts';
 
@@ -47,8 +48,7 @@ function realDir(dir: string): string {
 
 /** A short stable suffix from a directory's real path. */
 function suffixOf(dir: string, length: number): string {
-  // node:crypto is loaded here, not at import: most calls never hash (docs/benchmarks.md "The hot verbs")
-  return process.getBuiltinModule('node:crypto').createHash('sha256').update(dir).digest('hex').slice(0, length);
+  return sha256Hex(dir).slice(0, length);
 }
 
 export interface ProjectAssignment {

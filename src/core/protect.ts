@@ -8,7 +8,7 @@ import { realpathSync } from 'node:fs';
 import { SignalRefusedError } from './errors.ts';
 import { registryPath } from './home.ts';
 import { inspect } from './inspect/select.ts';
-import { daemonAddress } from './locks/named-lock.ts';
+import { abstractHolders, daemonAddress } from './locks/named-lock.ts';
 import { daemonLockPath } from './locks/daemon-lock.ts';
 import { assertSignallable } from './signal.ts';
 import type { Guard } from './supervisor/process-tree.ts';
@@ -57,7 +57,7 @@ export function berthProcessCheck(home: string | undefined): BerthCheck {
   const lockFiles = homes.map(daemonLockPath);
   let daemonPids: number[] | undefined;
   return (pid) => {
-    daemonPids ??= daemonHolders(home);
+    daemonPids ??= abstractHolders(daemonAddress(home));
     if (daemonPids.includes(pid)) return 'daemon';
     const paths = inspect().openPathsOf(pid) ?? [];
     // the daemon's singleton lock file (held on every platform: locks/daemon-lock.ts)
@@ -74,7 +74,3 @@ function realHome(home: string): string {
   }
 }
 
-/** The pids holding the daemon's singleton abstract socket (its exact name, not a prefix of it). */
-function daemonHolders(home: string): number[] {
-  return inspect().boundUnixSockets(`@${daemonAddress(home).slice(1)}`).get('') ?? [];
-}

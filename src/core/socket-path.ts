@@ -8,6 +8,7 @@
 // can write (never through a symlink: another user could have planted /tmp/berth-UID first). An
 // abstract name was not the fallback: any user could bind it first (decision 0024). Decision 0029.
 import { dirname, join } from 'node:path';
+import { sha256Hex } from './hash.ts';
 import { checkPrivateDir, currentUid, ensurePrivateDir } from './private-fs.ts';
 
 /** The longest path sun_path holds (its size minus the NUL): Linux 107, macOS and the BSDs 103. */
@@ -33,8 +34,7 @@ export function socketPlace(
 ): SocketPlace {
   const inHome = join(home, file);
   if (Buffer.byteLength(inHome) <= sunPathMax(opts.platform)) return { path: inHome, fallback: false };
-  // node:crypto is loaded here, not at import: most calls never need the fallback path
-  const hash = process.getBuiltinModule('node:crypto').createHash('sha256').update(home).digest('hex').slice(0, 16);
+  const hash = sha256Hex(home).slice(0, 16);
   return { path: join(shortSocketDir(opts.base, opts.uid), `${hash}.${file}`), fallback: true };
 }
 

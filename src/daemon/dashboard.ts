@@ -11,7 +11,6 @@ import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { DashboardSession } from '../app/dashboard.ts';
 import { BerthError, EXIT, isErrno } from '../core/errors.ts';
-import { nodeHttp } from '../core/node-http.ts';
 import { readIdentity } from '../core/identity.ts';
 import { tcpClientUid } from '../core/inspect/sockets.ts';
 import { type Caller, detectOwner } from '../core/owner.ts';
@@ -68,7 +67,8 @@ export async function startDashboard(deps: DashboardDeps): Promise<Dashboard> {
   // per daemon run: a page loaded from an earlier run must reload to act
   const csrf = randomBytes(32).toString('hex');
   const state: ServerState = { ...deps, csrf, port: 0, sessions: new DashboardSessions() };
-  const server = nodeHttp().createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
+  // the exports object, not an ESM import (decision 0031, as in server.ts)
+  const server = process.getBuiltinModule('node:http').createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
     void handle(state, req, res);
   });
   server.maxConnections = MAX_CONNECTIONS;

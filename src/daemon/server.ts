@@ -6,7 +6,6 @@
 // evictions (the CLI does them itself, with the same core modules, only when none runs).
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { BerthError, EXIT } from '../core/errors.ts';
-import { nodeHttp } from '../core/node-http.ts';
 import { type Registry, translateOpenError } from '../core/registry/registry.ts';
 import { applyFree } from '../core/free.ts';
 import { runGc } from '../core/gc.ts';
@@ -36,7 +35,9 @@ export interface ApiDeps {
 }
 
 export function createApiServer(deps: ApiDeps): Server {
-  return nodeHttp().createServer((req, res) => {
+  // node:http's exports object, not an ESM import: its namespace's getters would load undici and
+  // http2, ~9 MiB of an idle daemon (decision 0031)
+  return process.getBuiltinModule('node:http').createServer((req, res) => {
     void handle(deps, req, res);
   });
 }

@@ -61,6 +61,11 @@ export class ConfigNotFoundError extends BerthError {
 export function loadProject(from: string): Project {
   const file = findConfig(from);
   if (!file) throw new ConfigNotFoundError(from);
+  return loadConfigFile(file);
+}
+
+/** A berth.yaml, berth.yml or Procfile already found (findConfig). */
+export function loadConfigFile(file: string): Project {
   return basename(file) === 'Procfile' ? loadProcfile(file) : loadYaml(file);
 }
 

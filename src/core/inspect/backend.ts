@@ -9,6 +9,13 @@ import type { FileLock } from './file-locks.ts';
 import type { Family, Protocol } from './sockets.ts';
 import type { SystemdUnit } from './units.ts';
 
+/**
+ * The unit of ProcStat.startTicks for every backend: Linux's USER_HZ, 100 on every architecture
+ * Node runs on (asking `getconf CLK_TCK` would cost a process spawn). The portable backend
+ * expresses its whole seconds in the same unit.
+ */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
 export type BackendName = 'proc' | 'portable';
 
 /** One process as the process table shows it. */

@@ -8,7 +8,8 @@
 import { closeSync, constants, linkSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, EXIT, isErrno } from '../errors.ts';
-import { openChecked } from '../private-fs.ts';
+import { registryPath } from '../home.ts';
+import { lstatOrUndefined, openChecked } from '../private-fs.ts';
 import type { BackendName } from './backend.ts';
 import { BACKEND_NAMES, backendName } from './select.ts';
 
@@ -33,6 +34,11 @@ function readRecorded(home: string): string | undefined {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
   }
+}
+
+/** checkHomeBackend for a home as it is now: it had records if its registry has any bytes. */
+export function checkHomeBackendOf(home: string): void {
+  checkHomeBackend(home, (lstatOrUndefined(registryPath(home))?.size ?? 0) > 0);
 }
 
 /**

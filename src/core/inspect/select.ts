@@ -5,20 +5,14 @@
 import { platform } from 'node:process';
 import { UsageError } from '../errors.ts';
 import { phase, profiling } from '../profile.ts';
-import type { BackendName, InspectBackend } from './backend.ts';
+import { type BackendName, CLOCK_TICKS_PER_SECOND, type InspectBackend } from './backend.ts';
 import { createPortableBackend } from './portable/backend.ts';
 import { createProcBackend, procMounted } from './proc/backend.ts';
 import { CLOSE_STRAY_FDS } from './proc/stray-fds.ts';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['proc', 'portable'];
 
-/**
- * The unit of ProcStat.startTicks for every backend: Linux's USER_HZ, 100 on every architecture
- * Node runs on (asking `getconf CLK_TCK` would cost a process spawn). The portable backend
- * expresses its whole seconds in the same unit.
- */
-export const CLOCK_TICKS_PER_SECOND = 100;
-export const clockTicksPerSecond = CLOCK_TICKS_PER_SECOND;
+export { CLOCK_TICKS_PER_SECOND };
 
 /** BERTH_INSPECT's value, or a UsageError naming the values it may take. */
 export function requestedBackend(env: NodeJS.ProcessEnv = process.env): BackendName | undefined {

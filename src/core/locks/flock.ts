@@ -15,6 +15,7 @@ import { closeSync, constants, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
+import { BerthError } from '../errors.ts';
 import { ensureHome } from '../home.ts';
 import type { FileTarget, FileUse } from '../inspect/backend.ts';
 import { inspect } from '../inspect/select.ts';
@@ -112,15 +113,22 @@ export async function tryFlock(home: string, path: string, method?: FlockMethod)
   };
 }
 
+/** A file lock that could not be taken or asked about for a reason of this machine, not because another process holds it. */
+export class FlockUnavailableError extends BerthError {
+  constructor(message: string) {
+    super('internal', message, { hint: 'install perl (or the koffi package), or on Linux use BERTH_LOCKS=abstract' });
+  }
+}
+
 /** flock(fd, LOCK_EX | LOCK_NB): true if taken, false if held elsewhere. */
 export async function flockNonBlocking(fd: number, method: FlockMethod | undefined = loadFlock() ? 'koffi' : 'perl'): Promise<boolean> {
   if (method === 'koffi') {
     const lib = loadFlock();
-    if (!lib) throw new Error('flock through koffi is not available here');
+    if (!lib) throw new FlockUnavailableError('flock through koffi is not available here');
     if (lib.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
     const errno = lib.errno();
     if (errno === osConstants.errno.EWOULDBLOCK || errno === osConstants.errno.EAGAIN) return false;
-    throw new Error(`flock failed: errno ${errno}`);
+    throw new FlockUnavailableError(`flock failed: errno ${errno}`);
   }
   return flockByPerl(fd);
 }
@@ -132,10 +140,10 @@ const PERL_FLOCK = 'use Fcntl qw(:flock); exit(flock(STDIN, LOCK_EX | LOCK_NB) ?
 function flockByPerl(fd: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const child = process.getBuiltinModule('node:child_process').spawn('perl', ['-e', PERL_FLOCK], { stdio: [fd, 'ignore', 'ignore'] });
-    child.once('error', (err) => reject(new Error(`cannot take a file lock: neither the koffi package nor perl is available (${err.message})`)));
+    child.once('error', (err) => reject(new FlockUnavailableError(`cannot take a file lock: neither the koffi package nor perl is available (${err.message})`)));
     child.once('exit', (code) => {
       if (code === 0 || code === 1) resolve(code === 0);
-      else reject(new Error(`perl could not flock the lock file (exit ${code})`));
+      else reject(new FlockUnavailableError(`perl could not flock the lock file (exit ${code})`));
     });
   });
 }

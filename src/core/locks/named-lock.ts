@@ -10,6 +10,7 @@
 // is free, so clients that disagree on BERTH_LOCKS never both hold one name
 // (docs/decisions/0028-flock-locks.md).
 import type { Server } from 'node:net';
+import { sha256Hex } from '../hash.ts';
 import { type Identity, isAlive } from '../identity.ts';
 import { flockHolderPids, flockHolders, type HeldLock, isFlocked, lockFilePath, tryFlock } from './flock.ts';
 import { hasAbstractNamespace, lockKind } from './lock-kind.ts';
@@ -43,13 +44,8 @@ export function lockAddress(home: string, name: string): string {
   return `\0${lockPrefix(home)}${name}`;
 }
 
-/** A home's hash, with node:crypto loaded here, not at import: who and ps load this module and never hash. */
-function sha256(home: string): string {
-  return process.getBuiltinModule('node:crypto').createHash('sha256').update(home).digest('hex');
-}
-
 function lockPrefix(home: string): string {
-  return `berth-lock:${sha256(home).slice(0, 16)}:`;
+  return `berth-lock:${sha256Hex(home).slice(0, 16)}:`;
 }
 
 export type { HeldLock } from './flock.ts';
@@ -61,7 +57,7 @@ export interface HeldSocket extends HeldLock {
 
 /** The abstract socket whose binding makes a process the one daemon of a berth home. */
 export function daemonAddress(home: string): string {
-  return `\0berth-daemon:${sha256(home).slice(0, 16)}`;
+  return `\0berth-daemon:${sha256Hex(home).slice(0, 16)}`;
 }
 
 /**
@@ -139,7 +135,7 @@ export function boundLocks(home: string): Map<string, number[]> {
 function lockHolderPids(home: string, name: string): number[] {
   const pids = abstractHolders(lockAddress(home, name));
   const path = lockFilePath(home, name);
-  if (isFlocked(path) !== false) pids.push(...flockHolderPids(path));
+  pids.push(...flockHolderPids(path));
   return [...new Set(pids)];
 }
 

@@ -108,7 +108,7 @@ export function leasePort(registry: Registry, caller: Caller, name: string, opts
   // common call, reads none), and before taking the write lock: it is the slow part. A lease
   // found lapsed under the lock (reclaimed below) reads them there, which is rare.
   const readBusy = opts.busy ?? busyPorts;
-  const has = registry.get<{ n: number }>('SELECT count(*) AS n FROM ports WHERE name = ?', name)!.n > 0;
+  const has = findPortRecord(registry, name) !== undefined;
   let busy = has ? undefined : readBusy();
   return registry.transaction(() => {
     const now = opts.now ?? Date.now();

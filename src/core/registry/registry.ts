@@ -8,7 +8,7 @@ import { closeSync, constants, fchmodSync, fstatSync, openSync, readSync, rename
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { BerthError, isErrno, RegistryError } from '../errors.ts';
 import { checkHome, ensureHome, registryPath } from '../home.ts';
-import { checkHomeBackend } from '../inspect/home-backend.ts';
+import { checkHomeBackendOf } from '../inspect/home-backend.ts';
 import { lstatOrUndefined, openChecked } from '../private-fs.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 
@@ -77,7 +77,7 @@ export class Registry {
     ensureHome(home);
     const path = registryPath(home);
     // one inspection backend per home: its records' identities are that backend's (home-backend.ts)
-    checkHomeBackend(home, (lstatOrUndefined(path)?.size ?? 0) > 0);
+    checkHomeBackendOf(home);
     preparePrivateFiles(path);
     // Many berth processes can meet a new registry at once (a lease storm on a fresh home):
     // switching it to WAL and migrating it can then find it busy without the busy handler being

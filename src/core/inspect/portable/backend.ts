@@ -10,7 +10,7 @@
 import { launchdUnitOf } from '../launchd.ts';
 import type { FileLock } from '../file-locks.ts';
 import { splitDev } from '../file-locks.ts';
-import type { FileTarget, FileUse, InspectBackend, LockOnFile, ProcStat, SocketEntry } from '../backend.ts';
+import { CLOCK_TICKS_PER_SECOND, type FileTarget, type FileUse, type InspectBackend, type LockOnFile, type ProcStat, type SocketEntry } from '../backend.ts';
 import type { Protocol } from '../sockets.ts';
 import { bootIdOf, parseBoottime } from './boot.ts';
 import { parseEnvTail } from './environ.ts';
@@ -31,7 +31,6 @@ import {
 import { parsePsRows, type PsRow, splitCommand, STAT_COLUMNS } from './ps.ts';
 import { runTool } from './run.ts';
 
-const TICKS_PER_SECOND = 100;
 
 export interface PortableOptions {
   /** the platform whose tools' dialect to read (tests read macOS fixtures on Linux) */
@@ -60,7 +59,7 @@ export function createPortableBackend(options: PortableOptions = {}): InspectBac
   };
 
   const psRows = (args: string[]): PsRow[] => parsePsRows(run('ps', args), platform);
-  const toStat = (row: PsRow): ProcStat => ({ ...row.stat, startTicks: (row.startSec - bootSeconds()) * TICKS_PER_SECOND });
+  const toStat = (row: PsRow): ProcStat => ({ ...row.stat, startTicks: (row.startSec - bootSeconds()) * CLOCK_TICKS_PER_SECOND });
   const rowOf = (pid: number): PsRow | undefined => (validPid(pid) ? psRows(['-o', STAT_COLUMNS, '-p', String(pid)]).find((r) => r.stat.pid === pid) : undefined);
 
   /** `ps -o state=,command=` for one pid: its state letter and the command text. */
@@ -78,14 +77,6 @@ export function createPortableBackend(options: PortableOptions = {}): InspectBac
   const filesOfPid = (pid: number, extra: string[], fields: string): LsofFile[] | undefined => {
     if (!validPid(pid)) return undefined;
     return lsof([`-F0${fields}`, ...extra, '-a', '-p', String(pid)]).find((p) => p.pid === pid)?.files;
-  };
-
-  const lockFrom = (file: LsofFile, pid: number, id: number, dev: { major: number; minor: number }, inode: number): LockOnFile | undefined => {
-    const lock = lockOf(file.fields['l']);
-    if (lock === undefined) return undefined;
-    const fd = Number(file.fd);
-    const base: FileLock = { id, kind: 'UNKNOWN', mandatory: false, access: lock.access, pid, ...dev, inode, start: 0, end: null, waiting: false };
-    return Number.isInteger(fd) ? { ...base, holder: pid, fd } : { ...base, holder: pid };
   };
 
   return {
@@ -170,7 +161,7 @@ export function createPortableBackend(options: PortableOptions = {}): InspectBac
       return undefined;
     },
 
-    fileUses: (targets) => fileUses(lsof, targets, platform, lockFrom),
+    fileUses: (targets) => fileUses(lsof, targets, platform),
     openPathsOf: (pid) => {
       const files = filesOfPid(pid, [], 'ftn');
       if (files === undefined) return undefined;
@@ -223,10 +214,18 @@ function readSockets(lsof: Lsof, filter: { port?: number; protocol?: Protocol })
 }
 
 type Lsof = (args: string[]) => LsofProcess[];
-type LockFrom = (file: LsofFile, pid: number, id: number, dev: { major: number; minor: number }, inode: number) => LockOnFile | undefined;
+
+/** The lock lsof reports on one open file, as the backend's FileLock (lsof gives no kind or byte range). */
+function lockFrom(file: LsofFile, pid: number, id: number, dev: { major: number; minor: number }, inode: number): LockOnFile | undefined {
+  const lock = lockOf(file.fields['l']);
+  if (lock === undefined) return undefined;
+  const fd = Number(file.fd);
+  const base: FileLock = { id, kind: 'UNKNOWN', mandatory: false, access: lock.access, pid, ...dev, inode, start: 0, end: null, waiting: false };
+  return Number.isInteger(fd) ? { ...base, holder: pid, fd } : { ...base, holder: pid };
+}
 
 /** Who has each target open and what locks are on it: one lsof run over all their paths. */
-function fileUses(lsof: Lsof, targets: FileTarget[], platform: NodeJS.Platform, lockFrom: LockFrom): { uses: FileUse[]; unreadable: number } {
+function fileUses(lsof: Lsof, targets: FileTarget[], platform: NodeJS.Platform): { uses: FileUse[]; unreadable: number } {
   const uses: FileUse[] = targets.map(() => ({ opens: [], locks: [] }));
   if (targets.length === 0) return { uses, unreadable: 0 };
   let id = 1;

@@ -67,11 +67,6 @@ export function readCwd(pid: number): string | undefined {
   }
 }
 
-/** The real uid of a process (the first of readUids). */
-export function readUid(pid: number): number | undefined {
-  return readUids(pid)?.[0];
-}
-
 /**
  * The real, effective, saved and filesystem uids of a process, from the Uid: line of its status.
  * (The owner of /proc/PID is not its uid: it is root for a non-dumpable process, e.g. one that
@@ -83,15 +78,6 @@ export function readUids(pid: number): number[] | undefined {
   if (line === undefined) return undefined;
   const uids = line.trim().split(/\s+/).map(Number);
   return uids.length > 0 && uids.every(Number.isInteger) ? uids : undefined;
-}
-
-/** One variable of a process's initial environment (readable for our own user's processes only). */
-export function readEnvVar(pid: number, name: string): string | undefined {
-  const text = readText(`${PROC}/${pid}/environ`);
-  if (text === undefined) return undefined;
-  const prefix = `${name}=`;
-  for (const entry of text.split('\0')) if (entry.startsWith(prefix)) return entry.slice(prefix.length);
-  return undefined;
 }
 
 /** A process's initial environment, as NAME -> value (readable for our own user's processes only). */
